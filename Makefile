@@ -1,0 +1,42 @@
+# Every target creates .venv and installs the project on first use, so a fresh clone needs
+# nothing but Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test check lint typecheck bench bench-store bench-runtime clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m aion_ray.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/check_layers.py
+
+typecheck: $(STAMP)
+	$(BIN)/python tools/mypy_tree.py
+
+check: lint typecheck test
+
+bench: bench-store bench-runtime
+
+bench-store: $(STAMP)
+	$(BIN)/python -m benchmarks.store_bench
+
+bench-runtime: $(STAMP)
+	$(BIN)/python -m benchmarks.runtime_bench
+
+clean:
+	rm -rf $(VENV) .mypy_tree .mypy_cache .pytest_cache .ruff_cache build *.egg-info .aion

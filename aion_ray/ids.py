@@ -1,0 +1,54 @@
+"""Workflow and run identifiers.
+
+Generated ids are UUIDv7 (RFC 9562): time-ordered, so stores can cluster rows by them and ids
+sort by creation time. Users may also choose their own workflow ids (``"nightly-2026-11-27"``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import NewType
+
+from aion_ray.clock import Clock, SystemClock, epoch_millis
+from aion_ray.errors import InvalidInputError
+
+WorkflowId = NewType("WorkflowId", str)
+RunId = NewType("RunId", str)
+
+MAX_WORKFLOW_ID_LENGTH = 255
+_SYSTEM_CLOCK = SystemClock()
+
+
+def uuid7(clock: Clock = _SYSTEM_CLOCK) -> uuid.UUID:
+    """A UUIDv7: 48 bits of Unix milliseconds, then 74 random bits."""
+    millis = epoch_millis(clock) & ((1 << 48) - 1)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
+    value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return uuid.UUID(int=value)
+
+
+def new_workflow_id(clock: Clock = _SYSTEM_CLOCK) -> WorkflowId:
+    """A fresh, time-ordered workflow id."""
+    return WorkflowId(str(uuid7(clock)))
+
+
+def new_run_id(clock: Clock = _SYSTEM_CLOCK) -> RunId:
+    """A fresh, time-ordered run id."""
+    return RunId(str(uuid7(clock)))
+
+
+def validate_workflow_id(value: object) -> WorkflowId:
+    """Check a user-supplied workflow id; raise InvalidInputError naming what is wrong."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"workflow id must be a str, got {type(value).__name__}")
+    if not value or value.strip() != value:
+        raise InvalidInputError(f"workflow id {value!r} must be non-empty without outer spaces")
+    if len(value) > MAX_WORKFLOW_ID_LENGTH:
+        raise InvalidInputError(
+            f"workflow id is {len(value)} characters; the limit is {MAX_WORKFLOW_ID_LENGTH}"
+        )
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InvalidInputError(f"workflow id {value!r} contains control characters")
+    return WorkflowId(value)

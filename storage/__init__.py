@@ -1,0 +1,15 @@
+"""History persistence: the HistoryStore protocol, the in-memory reference and DuckDB."""
+
+from aion_ray.storage.base import DueTimer, ExportResult, HistoryStore, Lease, LifecycleEntry
+from aion_ray.storage.duckdb_store import DuckDBHistoryStore
+from aion_ray.storage.memory import InMemoryHistoryStore
+
+__all__ = [
+    "DuckDBHistoryStore",
+    "DueTimer",
+    "ExportResult",
+    "HistoryStore",
+    "InMemoryHistoryStore",
+    "Lease",
+    "LifecycleEntry",
+]

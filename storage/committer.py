@@ -1,0 +1,152 @@
+"""Group commit: many callers' requests become one DuckDB transaction.
+
+A caller that finds the writer idle commits inline (no thread hand-off, which costs more than
+a small commit). Otherwise it queues its request and waits: a background committer thread
+drains the queue into one group per transaction, so under load one COMMIT serves everyone who
+queued while the previous one ran. Each request is checked on its own (one bad append fails
+alone); futures resolve only after COMMIT returned, so an acknowledged append is durable.
+Checkpoints run on the committer thread between groups, preferably when nobody is waiting, so
+they never stall a commit at random.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from aion_ray.errors import AionError, StoreError
+from aion_ray.storage.group import Group, Staged
+
+
+@dataclass
+class Request:
+    """A unit of write work; ``stage`` adds it to a group (returning what the caller gets)."""
+
+    stage: Callable[[Group], Staged | None]
+    future: Future[Any] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    """Serialises every write of the store through one read-write connection."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        wal_path: str,
+        *,
+        make_group: Callable[[], Group],
+        last_committed: int = 0,
+        checkpoint_soft_bytes: int = 16 << 20,
+        checkpoint_hard_bytes: int = 256 << 20,
+    ) -> None:
+        self._con = con
+        self._wal_path = wal_path
+        self._make_group = make_group
+        self._soft = checkpoint_soft_bytes
+        self._hard = checkpoint_hard_bytes
+        self._pending: collections.deque[Request] = collections.deque()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self.groups_committed = 0
+        self.last_committed = last_committed
+        self._thread = threading.Thread(target=self._run, name="aion-group-commit", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: Request) -> Any:
+        """Commit ``request`` (with whatever else is pending); return or raise its outcome."""
+        self._pending.append(request)
+        if self._write_lock.acquire(blocking=False):
+            try:
+                self._check_open()
+                self._commit_pending()
+            finally:
+                self._write_lock.release()
+        if self._pending or not request.future.done():
+            self._wake.set()
+        return request.future.result()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            with self._write_lock:
+                if self._closed:
+                    return
+                if self._pending:
+                    self._commit_pending()
+                self._maybe_checkpoint()
+
+    def run_exclusive(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """Run ``work`` with the write connection while no group is being committed."""
+        with self._write_lock:
+            self._check_open()
+            return work(self._con)
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._closed = True
+            self._fail_pending()
+        self._wake.set()
+        self._thread.join()
+
+    def _commit_pending(self) -> None:
+        batch: list[Request] = []
+        while self._pending:
+            batch.append(self._pending.popleft())
+        group = self._make_group()
+        accepted: list[tuple[Request, Staged | None]] = []
+        for request in batch:
+            try:
+                accepted.append((request, request.stage(group)))
+            except AionError as exc:
+                request.future.set_exception(exc)
+            except Exception as exc:  # a bug or a corrupt row: fail this request only
+                request.future.set_exception(StoreError(f"request could not be checked: {exc!r}"))
+        if accepted:
+            self._write(group, accepted)
+
+    def _write(self, group: Group, accepted: list[tuple[Request, Staged | None]]) -> None:
+        try:
+            group.write()
+        except Exception as exc:
+            group.abandon()
+            error = StoreError(f"commit failed, nothing was written: {exc}")
+            for request, _ in accepted:
+                request.future.set_exception(error)
+            return
+        group.publish()
+        self.groups_committed += 1
+        self.last_committed = group.commit_id
+        for request, staged in accepted:
+            request.future.set_result(staged.result if staged else None)
+
+    def _maybe_checkpoint(self) -> None:
+        wal = _size(self._wal_path)
+        if wal > self._hard or (wal > self._soft and not self._pending):
+            self._con.execute("CHECKPOINT")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            self._fail_pending()
+            raise StoreError("the history store is closed")
+
+    def _fail_pending(self) -> None:
+        while self._pending:
+            request = self._pending.popleft()
+            if not request.future.done():
+                request.future.set_exception(StoreError("the history store is closed"))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

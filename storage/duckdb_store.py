@@ -1,0 +1,207 @@
+"""DuckDBHistoryStore: durable histories in one DuckDB file, written by group commit.
+
+One process owns the file (DuckDB allows a single read-write process). Writes go through the
+GroupCommitter's single writer thread; reads use a cursor per calling thread and see only
+committed data. Automatic checkpoints are switched off: the writer checkpoints between groups.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from aion_ray.errors import StoreError
+from aion_ray.events import Event
+from aion_ray.storage import export
+from aion_ray.storage.appenders import Appenders
+from aion_ray.storage.base import DueTimer, ExportResult, Lease, LifecycleEntry
+from aion_ray.storage.codec import datetime_from_epoch_us, event_data, event_from_row
+from aion_ray.storage.committer import GroupCommitter, Request
+from aion_ray.storage.db import first_row
+from aion_ray.storage.group import Group
+from aion_ray.storage.guard import PendingAppend
+from aion_ray.storage.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
+from aion_ray.storage.schema import SNAPSHOT_SCHEMAS
+from aion_ray.storage.sql_guard import run_read_only
+from aion_ray.storage.state_cache import StateCache
+from aion_ray.storage.visibility_query import count_workflows, list_workflows
+from aion_ray.storage.visibility_rows import info_from_row
+from aion_ray.visibility import WorkflowFilter, WorkflowInfo
+
+_READ_HISTORY = (
+    "SELECT seq, type, run_id, epoch_us(recorded_at), data FROM events "
+    "WHERE workflow_id = ? AND seq >= ?"
+)
+_DUE_TIMERS = (
+    "SELECT workflow_id, run_id, timer_id, epoch_us(fire_at) FROM timers "
+    "WHERE fire_at <= ? ORDER BY fire_at, workflow_id, timer_id LIMIT ?"
+)
+_LIFECYCLE = (
+    "SELECT workflow_id, run_id, recorded_at, kind, detail FROM lifecycle "
+    "WHERE workflow_id = ? ORDER BY recorded_at"
+)
+
+
+class DuckDBHistoryStore:
+    """The durable HistoryStore: see ``storage.base`` for the contract."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        threads: int = DEFAULT_THREADS,
+        state_cache_size: int = 100_000,
+    ) -> None:
+        self.path = str(path)
+        self._con, last_commit = open_database(self.path, threads=threads)
+        self._commit_id = last_commit
+        self._cache = StateCache(self._con, state_cache_size)
+        self._appenders = Appenders(self._con)
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursor_lock = threading.Lock()
+        self._export_lock = threading.Lock()
+        self._closed = False
+        self._writer = GroupCommitter(
+            self._con, self.path + ".wal", make_group=self._new_group, last_committed=last_commit
+        )
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def append(
+        self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
+    ) -> int:
+        request = PendingAppend.of(workflow_id, events, expected_seq, lease)
+        data = [event_data(event) for event in request.events]
+        return int(self._writer.submit(Request(lambda g: g.stage_append(request, data))))
+
+    def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
+        lease: Lease = self._writer.submit(Request(lambda g: g.stage_lease(workflow_id, holder)))
+        return lease
+
+    def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
+        checked = [LifecycleEntry.model_validate(entry) for entry in entries]
+        if checked:
+            self._writer.submit(Request(lambda g: g.stage_lifecycle(checked)))
+
+    def rebuild_visibility(self) -> int:
+        def run(con: duckdb.DuckDBPyConnection) -> int:
+            self._cache.clear()
+            return rebuild_visibility(con)
+
+        return int(self._writer.run_exclusive(run))
+
+    def _new_group(self) -> Group:
+        self._commit_id += 1
+        return Group(
+            cache=self._cache, con=self._con, appenders=self._appenders, commit_id=self._commit_id
+        )
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
+        rows = self._cursor().execute(_READ_HISTORY, [workflow_id, max(from_seq, 1)]).fetchall()
+        rows.sort(key=lambda row: row[0])
+        return [
+            event_from_row(workflow_id, run_id, seq, type_, datetime_from_epoch_us(at), data)
+            for seq, type_, run_id, at, data in rows
+        ]
+
+    def due_timers(self, as_of: datetime, *, limit: int = 1000) -> list[DueTimer]:
+        rows = self._cursor().execute(_DUE_TIMERS, [as_of, limit]).fetchall()
+        return [
+            DueTimer(workflow_id=w, run_id=r, timer_id=t, fire_at=datetime_from_epoch_us(f))
+            for w, r, t, f in rows
+        ]
+
+    def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
+        row = first_row(
+            self._cursor(), "SELECT * FROM workflows WHERE workflow_id = ?", [workflow_id]
+        )
+        return info_from_row(*row) if row else None
+
+    def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
+        return list_workflows(self._cursor(), flt or WorkflowFilter())
+
+    def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
+        return count_workflows(self._cursor(), flt or WorkflowFilter())
+
+    def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
+        rows = self._cursor().execute(_LIFECYCLE, [workflow_id]).fetchall()
+        return [
+            LifecycleEntry(workflow_id=w, run_id=r, recorded_at=at, kind=k, detail=_json(d))
+            for w, r, at, k, d in rows
+        ]
+
+    def sql(self, query: str) -> pa.Table:
+        return run_read_only(self._cursor(), query)
+
+    def export_parquet(self, directory: str | Path) -> ExportResult:
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        with self._export_lock:
+            cursor = self._cursor()
+            since = _exported_commit(cursor)
+            until = self._writer.last_committed
+            reader = cursor.sql(
+                "SELECT * FROM events WHERE commit_id > $since AND commit_id <= $until "
+                "ORDER BY commit_id, workflow_id, seq",
+                params={"since": since, "until": until},
+            ).to_arrow_reader(65536)
+            name, rows = export.write_events(reader, target)
+            snapshots = {
+                table: cursor.sql(f"SELECT * FROM {table}").to_arrow_table()
+                for table in SNAPSHOT_SCHEMAS
+            }
+            files = ([name] if name else []) + export.write_snapshots(snapshots, target)
+            self._writer.run_exclusive(lambda con: _set_exported_commit(con, until))
+        return ExportResult(directory=str(target), files=tuple(files), events_exported=rows)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.close()
+        with self._cursor_lock:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+        try:
+            self._con.execute("CHECKPOINT")
+        finally:
+            self._con.close()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._closed:
+            raise StoreError("the history store is closed")
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._cursor_lock:
+                try:
+                    cursor = self._con.cursor()
+                except duckdb.Error as exc:
+                    raise StoreError(f"the history store is closed: {exc}") from exc
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return cursor
+
+
+def _json(text: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(text)
+    return value
+
+
+def _exported_commit(cursor: duckdb.DuckDBPyConnection) -> int:
+    row = first_row(cursor, "SELECT value FROM aion_meta WHERE key = 'exported_commit'")
+    return int(row[0]) if row else 0
+
+
+def _set_exported_commit(con: duckdb.DuckDBPyConnection, commit_id: int) -> None:
+    con.execute("INSERT OR REPLACE INTO aion_meta VALUES ('exported_commit', ?)", [str(commit_id)])

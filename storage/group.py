@@ -1,0 +1,164 @@
+"""One group commit: requests staged against tentative state, then written in one transaction.
+
+Staging checks each request against the state the earlier requests of the same group left
+behind, so two appends to one workflow in one group are ordered correctly. Nothing reaches
+the state cache until ``publish``, which runs only after COMMIT.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import duckdb
+
+from aion_ray.events import Event
+from aion_ray.storage.appenders import Appenders
+from aion_ray.storage.base import Lease, LifecycleEntry
+from aion_ray.storage.codec import event_from_row
+from aion_ray.storage.guard import PendingAppend, plan_append
+from aion_ray.storage.state_cache import CachedWorkflow, StateCache
+from aion_ray.storage.timer_index import TimerDelta
+from aion_ray.storage.visibility_rows import workflow_row
+
+_READ_RANGE = (
+    "SELECT workflow_id, run_id, seq, type, recorded_at, data FROM events "
+    "WHERE workflow_id = ? AND seq >= ? ORDER BY seq"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A request accepted into the group, and what its caller gets after COMMIT."""
+
+    result: Any
+
+
+@dataclass
+class Group:
+    """The tentative effect of one group of requests."""
+
+    cache: StateCache
+    con: duckdb.DuckDBPyConnection
+    appenders: Appenders
+    commit_id: int
+    states: dict[str, CachedWorkflow] = field(default_factory=dict)
+    events: dict[str, list[Event]] = field(default_factory=dict)
+    rows: list[tuple[Event, str]] = field(default_factory=list)
+    timers: TimerDelta = field(default_factory=TimerDelta)
+    leases: dict[str, Lease] = field(default_factory=dict)
+    lifecycle: list[LifecycleEntry] = field(default_factory=list)
+    touched_infos: set[str] = field(default_factory=set)
+    stored_infos: set[str] = field(default_factory=set)
+    stored_leases: set[str] = field(default_factory=set)
+
+    def current(self, workflow_id: str) -> CachedWorkflow:
+        entry = self.states.get(workflow_id)
+        if entry is None:
+            entry = self.cache.get(workflow_id)
+            if entry.info is not None:
+                self.stored_infos.add(workflow_id)
+            if entry.state.epoch > 0:
+                self.stored_leases.add(workflow_id)
+        return entry
+
+    def stage_append(self, request: PendingAppend, data: Sequence[str]) -> Staged:
+        """Check and stage an append whose ``data`` column values are precomputed."""
+        workflow_id, expected = request.workflow_id, request.expected_seq
+        entry = self.current(workflow_id)
+        if expected < entry.state.head and request.already_stored(
+            self._stored_from(workflow_id, expected + 1)
+        ):
+            return Staged(expected + len(request.events))
+        plan = plan_append(
+            request,
+            entry.state,
+            entry.info,
+            self.timers,
+            lambda: [*self._stored_from(workflow_id, 1), *request.events],
+        )
+        self.states[workflow_id] = CachedWorkflow(plan.state, plan.info)
+        self.events.setdefault(workflow_id, []).extend(request.events)
+        self.rows.extend(zip(request.events, data, strict=True))
+        if plan.info_changed:
+            self.touched_infos.add(workflow_id)
+        return Staged(plan.state.head)
+
+    def stage_lease(self, workflow_id: str, holder: str) -> Staged:
+        entry = self.current(workflow_id)
+        state = replace(entry.state, epoch=entry.state.epoch + 1)
+        self.states[workflow_id] = CachedWorkflow(state, entry.info)
+        lease = Lease(workflow_id=workflow_id, epoch=state.epoch, holder=holder)
+        self.leases[workflow_id] = lease
+        return Staged(lease)
+
+    def stage_lifecycle(self, entries: Sequence[LifecycleEntry]) -> Staged:
+        self.lifecycle.extend(entries)
+        return Staged(None)
+
+    def _stored_from(self, workflow_id: str, from_seq: int) -> list[Event]:
+        rows = self.con.execute(_READ_RANGE, [workflow_id, from_seq]).fetchall()
+        stored = [event_from_row(*row) for row in rows]
+        return stored + [e for e in self.events.get(workflow_id, []) if e.seq >= from_seq]
+
+    def write(self) -> None:
+        """Write everything staged in one transaction (nothing on error)."""
+        appenders, commit = self.appenders, self.commit_id
+        appenders.add("timers_clear", ((wid,) for wid in self.timers.cleared))
+        appenders.add(
+            "timers_remove", (key for key, timer in self.timers.changes.items() if timer is None)
+        )
+        appenders.add(
+            "events",
+            (
+                (e.workflow_id, e.run_id, e.seq, e.type, e.recorded_at, d, commit)
+                for e, d in self.rows
+            ),
+        )
+        new, changed = self._visibility_rows()
+        appenders.add("workflows_insert", new)
+        appenders.add("workflows_update", changed)
+        appenders.add(
+            "timers_insert",
+            (
+                (t.workflow_id, t.run_id, t.timer_id, t.fire_at)
+                for t in self.timers.changes.values()
+                if t is not None
+            ),
+        )
+        leases = [(lease.workflow_id, lease.epoch, lease.holder) for lease in self.leases.values()]
+        appenders.add("leases_insert", (row for row in leases if row[0] not in self.stored_leases))
+        appenders.add("leases_update", (row for row in leases if row[0] in self.stored_leases))
+        appenders.add("lifecycle", (_lifecycle_row(entry) for entry in self.lifecycle))
+        try:
+            appenders.flush()
+        except Exception:
+            appenders.discard()
+            raise
+
+    def _visibility_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        new: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        for workflow_id in self.touched_infos:
+            info = self.states[workflow_id].info
+            if info is None:
+                continue
+            row = tuple(workflow_row(info).values())
+            (changed if workflow_id in self.stored_infos else new).append(row)
+        return new, changed
+
+    def abandon(self) -> None:
+        """After a failed write: forget cached state that may have been half-observed."""
+        for workflow_id in self.states:
+            self.cache.drop(workflow_id)
+
+    def publish(self) -> None:
+        for workflow_id, entry in self.states.items():
+            self.cache.put(workflow_id, entry)
+
+
+def _lifecycle_row(entry: LifecycleEntry) -> tuple[Any, ...]:
+    detail = json.dumps(entry.detail)
+    return (entry.workflow_id, entry.run_id, entry.recorded_at, entry.kind, detail)

@@ -1,0 +1,102 @@
+"""Opening a store file (schema, settings, version check) and rebuilding derived tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from aion_ray.errors import StoreError
+from aion_ray.events import Event
+from aion_ray.status import current_run, current_terminal
+from aion_ray.storage.codec import event_from_row
+from aion_ray.storage.db import first_row
+from aion_ray.storage.schema import DDL, SCHEMA_VERSION, TIMERS_ARROW, WORKFLOWS_ARROW
+from aion_ray.storage.timer_index import pending_timers
+from aion_ray.storage.visibility_rows import workflow_row
+from aion_ray.visibility import project_info
+
+_SETTINGS = {
+    # The writer thread checkpoints between group commits instead (see GroupCommitter).
+    "checkpoint_threshold": "1TB",
+    # The store never needs extensions beyond the built-in JSON and Parquet support.
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
+DEFAULT_THREADS = 1
+"""DuckDB threads. One is the default: the store's work is many tiny statements, for which
+DuckDB's task scheduling across threads costs more than it saves (see benchmarks/)."""
+
+
+def open_database(
+    path: str, *, threads: int = DEFAULT_THREADS
+) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """Open (creating if needed) a store file; return the connection and last commit id."""
+    try:
+        con = duckdb.connect(path, config={**_SETTINGS, "threads": str(threads)})
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open history store {path!r}: {exc}") from exc
+    for statement in DDL:
+        con.execute(statement)
+    _check_version(con, path)
+    row = first_row(con, "SELECT coalesce(max(commit_id), 0) FROM events")
+    return con, int(row[0]) if row else 0
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    row = first_row(con, "SELECT value FROM aion_meta WHERE key = 'schema_version'")
+    if row is None:
+        con.execute("INSERT INTO aion_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    elif int(row[0]) != SCHEMA_VERSION:
+        con.close()
+        raise StoreError(
+            f"{path!r} has schema version {row[0]}; this aion-ray reads version {SCHEMA_VERSION}"
+        )
+
+
+def rebuild_visibility(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute ``workflows`` and ``timers`` from ``events`` in one transaction."""
+    infos: list[dict[str, Any]] = []
+    timers: list[dict[str, Any]] = []
+    for history in _histories(con.cursor()):
+        info = project_info(history)
+        if info is not None:
+            infos.append(workflow_row(info))
+        if current_terminal(history) is None:
+            timers.extend(t.model_dump() for t in pending_timers(current_run(history)))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM workflows")
+        con.execute("DELETE FROM timers")
+        for name, rows, schema in (
+            ("workflows", infos, WORKFLOWS_ARROW),
+            ("timers", timers, TIMERS_ARROW),
+        ):
+            con.register("aion_rebuilt", pa.Table.from_pylist(rows, schema))
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM aion_rebuilt")
+            con.unregister("aion_rebuilt")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(infos)
+
+
+def _histories(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[Event]]:
+    cursor.execute(
+        "SELECT workflow_id, run_id, seq, type, recorded_at, data FROM events "
+        "ORDER BY workflow_id, seq"
+    )
+    history: list[Event] = []
+    while rows := cursor.fetchmany(10_000):
+        for row in rows:
+            event = event_from_row(*row)
+            if history and history[0].workflow_id != event.workflow_id:
+                yield history
+                history = []
+            history.append(event)
+    if history:
+        yield history
+    cursor.close()

@@ -1,0 +1,220 @@
+"""InMemoryHistoryStore: the reference implementation of the HistoryStore protocol.
+
+Plain dicts behind one lock. It keeps every rule of the protocol (it runs the same conformance
+suite as the DuckDB store) and answers SQL by handing its tables to an in-process DuckDB, so
+tests and ``aion_ray.testing`` users get the same behaviour without a file.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from aion_ray.errors import StoreError
+from aion_ray.events import Event
+from aion_ray.status import current_run, current_terminal
+from aion_ray.storage import export
+from aion_ray.storage.base import DueTimer, ExportResult, Lease, LifecycleEntry
+from aion_ray.storage.codec import event_data
+from aion_ray.storage.guard import HeadState, PendingAppend, plan_append
+from aion_ray.storage.schema import EVENTS_ARROW, LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
+from aion_ray.storage.timer_index import TimerDelta, TimerKey, pending_timers
+from aion_ray.storage.visibility_rows import filter_page, workflow_row
+from aion_ray.visibility import WorkflowFilter, WorkflowInfo, matches, project_info
+
+
+class InMemoryHistoryStore:
+    """Histories, leases, timers, visibility and lifecycle, all in memory."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._histories: dict[str, list[Event]] = {}
+        self._states: dict[str, HeadState] = {}
+        self._infos: dict[str, WorkflowInfo] = {}
+        self._timers: dict[TimerKey, DueTimer] = {}
+        self._lifecycle: list[LifecycleEntry] = []
+        self._log: list[tuple[int, Event]] = []
+        self._commit_id = 0
+        self._exported_commit_id = 0
+        self._closed = False
+
+    def append(
+        self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
+    ) -> int:
+        request = PendingAppend.of(workflow_id, events, expected_seq, lease)
+        with self._lock:
+            self._check_open()
+            history = self._histories.get(workflow_id, [])
+            if request.already_stored(history[expected_seq:]):
+                return expected_seq + len(request.events)
+            timers = TimerDelta()
+            plan = plan_append(
+                request,
+                self._states.get(workflow_id, HeadState()),
+                self._infos.get(workflow_id),
+                timers,
+                lambda: [*history, *request.events],
+            )
+            self._commit(request, plan.state, plan.info, timers)
+            return plan.state.head
+
+    def _commit(
+        self,
+        request: PendingAppend,
+        state: HeadState,
+        info: WorkflowInfo | None,
+        timers: TimerDelta,
+    ) -> None:
+        if not request.events:
+            return
+        self._commit_id += 1
+        self._histories.setdefault(request.workflow_id, []).extend(request.events)
+        self._log.extend((self._commit_id, event) for event in request.events)
+        self._states[request.workflow_id] = state
+        if info is not None:
+            self._infos[request.workflow_id] = info
+        for key in [key for key in self._timers if key[0] in timers.cleared]:
+            del self._timers[key]
+        for key, timer in timers.changes.items():
+            if timer is None:
+                self._timers.pop(key, None)
+            else:
+                self._timers[key] = timer
+
+    def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
+        with self._lock:
+            self._check_open()
+            return list(self._histories.get(workflow_id, [])[max(from_seq, 1) - 1 :])
+
+    def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
+        with self._lock:
+            self._check_open()
+            state = self._states.get(workflow_id, HeadState())
+            state = replace(state, epoch=state.epoch + 1)
+            self._states[workflow_id] = state
+            return Lease(workflow_id=workflow_id, epoch=state.epoch, holder=holder)
+
+    def due_timers(self, as_of: datetime, *, limit: int = 1000) -> list[DueTimer]:
+        with self._lock:
+            self._check_open()
+            due = [t for t in self._timers.values() if t.fire_at <= as_of]
+        due.sort(key=lambda t: (t.fire_at, t.workflow_id, t.timer_id))
+        return due[:limit]
+
+    def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
+        with self._lock:
+            self._check_open()
+            return self._infos.get(workflow_id)
+
+    def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
+        flt = flt or WorkflowFilter()
+        with self._lock:
+            self._check_open()
+            found = [info for info in self._infos.values() if matches(info, flt)]
+        found.sort(key=lambda info: (info.started_at, info.workflow_id))
+        return filter_page(found, flt)
+
+    def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
+        flt = flt or WorkflowFilter()
+        with self._lock:
+            self._check_open()
+            return sum(1 for info in self._infos.values() if matches(info, flt))
+
+    def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
+        checked = [LifecycleEntry.model_validate(entry) for entry in entries]
+        with self._lock:
+            self._check_open()
+            self._lifecycle.extend(checked)
+
+    def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
+        with self._lock:
+            self._check_open()
+            return [entry for entry in self._lifecycle if entry.workflow_id == workflow_id]
+
+    def rebuild_visibility(self) -> int:
+        with self._lock:
+            self._check_open()
+            infos = {wid: project_info(history) for wid, history in self._histories.items()}
+            self._infos = {wid: info for wid, info in infos.items() if info is not None}
+            self._timers = {
+                (wid, timer.timer_id): timer
+                for wid, history in self._histories.items()
+                if current_terminal(history) is None
+                for timer in pending_timers(current_run(history))
+            }
+            return len(self._infos)
+
+    def sql(self, query: str) -> pa.Table:
+        import duckdb  # noqa: PLC0415 - only SQL needs it
+
+        from aion_ray.storage.sql_guard import run_read_only  # noqa: PLC0415
+
+        tables = self._tables()
+        con = duckdb.connect()
+        try:
+            for name, table in tables.items():
+                con.register(f"_{name}", table)
+                con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM _{name}")
+            return run_read_only(con, query)
+        finally:
+            con.close()
+
+    def export_parquet(self, directory: str | Path) -> ExportResult:
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self._check_open()
+            since = self._exported_commit_id
+            tables = self._tables(since_commit=since)
+            name, rows = export.write_events(tables["events"].to_batches(), target)
+            files = ([name] if name else []) + export.write_snapshots(tables, target)
+            self._exported_commit_id = self._commit_id
+        return ExportResult(directory=str(target), files=tuple(files), events_exported=rows)
+
+    def _tables(self, since_commit: int = 0) -> dict[str, pa.Table]:
+        with self._lock:
+            self._check_open()
+            log = [(cid, e) for cid, e in self._log if cid > since_commit]
+            infos = sorted(self._infos.values(), key=lambda i: (i.started_at, i.workflow_id))
+            lifecycle = list(self._lifecycle)
+            timers = list(self._timers.values())
+        return {
+            "events": _events_table(log),
+            "workflows": pa.Table.from_pylist([workflow_row(i) for i in infos], WORKFLOWS_ARROW),
+            "lifecycle": pa.Table.from_pylist(
+                [_lifecycle_row(entry) for entry in lifecycle], LIFECYCLE_ARROW
+            ),
+            "timers": pa.Table.from_pylist([t.model_dump() for t in timers], TIMERS_ARROW),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the history store is closed")
+
+
+def _events_table(log: Sequence[tuple[int, Event]]) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name in EVENTS_ARROW.names}
+    for commit_id, event in log:
+        columns["workflow_id"].append(event.workflow_id)
+        columns["run_id"].append(event.run_id)
+        columns["seq"].append(event.seq)
+        columns["type"].append(event.type)
+        columns["recorded_at"].append(event.recorded_at)
+        columns["data"].append(event_data(event))
+        columns["commit_id"].append(commit_id)
+    return pa.Table.from_pydict(columns, EVENTS_ARROW)
+
+
+def _lifecycle_row(entry: LifecycleEntry) -> dict[str, Any]:
+    return {**entry.model_dump(), "detail": json.dumps(entry.detail)}

@@ -1,0 +1,81 @@
+"""Per-workflow head state for the DuckDB store's writer, cached and loaded on demand.
+
+Only the writer thread touches it. A miss reads the workflow's last event, lease and
+visibility row; the cache is bounded (least recently used entries are dropped and reloaded).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import duckdb
+
+from aion_ray.events import EVENT_TYPES, TERMINAL_EVENTS
+from aion_ray.storage.db import first_row
+from aion_ray.storage.guard import HeadState
+from aion_ray.storage.visibility_rows import info_from_row
+from aion_ray.visibility import WorkflowInfo
+
+_LAST_EVENT = (
+    "SELECT seq, type, run_id, data FROM events WHERE workflow_id = ? ORDER BY seq DESC LIMIT 1"
+)
+_LEASE = "SELECT epoch FROM leases WHERE workflow_id = ?"
+_INFO = "SELECT * FROM workflows WHERE workflow_id = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedWorkflow:
+    state: HeadState
+    info: WorkflowInfo | None
+
+
+class StateCache:
+    """An LRU map workflow id -> CachedWorkflow, backed by the database."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, capacity: int = 100_000) -> None:
+        self._con = con
+        self._capacity = capacity
+        self._entries: OrderedDict[str, CachedWorkflow] = OrderedDict()
+
+    def get(self, workflow_id: str) -> CachedWorkflow:
+        entry = self._entries.get(workflow_id)
+        if entry is None:
+            entry = self._load(workflow_id)
+            self.put(workflow_id, entry)
+        else:
+            self._entries.move_to_end(workflow_id)
+        return entry
+
+    def put(self, workflow_id: str, entry: CachedWorkflow) -> None:
+        self._entries[workflow_id] = entry
+        self._entries.move_to_end(workflow_id)
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+    def drop(self, workflow_id: str) -> None:
+        self._entries.pop(workflow_id, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def _load(self, workflow_id: str) -> CachedWorkflow:
+        lease = first_row(self._con, _LEASE, [workflow_id])
+        epoch = int(lease[0]) if lease else 0
+        last = first_row(self._con, _LAST_EVENT, [workflow_id])
+        if last is None:
+            return CachedWorkflow(HeadState(epoch=epoch), None)
+        seq, type_name, run_id, data = last
+        terminal = EVENT_TYPES[type_name]
+        is_terminal = issubclass(terminal, TERMINAL_EVENTS)
+        next_run = json.loads(data).get("next_run_id") if is_terminal else None
+        state = HeadState(
+            head=int(seq),
+            epoch=epoch,
+            run_id=run_id,
+            terminal=terminal if is_terminal else None,
+            next_run_id=next_run,
+        )
+        row = first_row(self._con, _INFO, [workflow_id])
+        return CachedWorkflow(state, info_from_row(*row) if row else None)

@@ -1,0 +1,93 @@
+"""The durable timer index, derived from events: which timers are pending, and when.
+
+A ``TimerDelta`` collects the net effect of a batch of events on the index, so a store can
+apply it in the same transaction as the events. Timer id 0 is a run's execution deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aion_ray.events import (
+    TERMINAL_EVENTS,
+    Event,
+    TimerCancelled,
+    TimerFired,
+    TimerStarted,
+    WorkflowReopened,
+    WorkflowStarted,
+)
+from aion_ray.status import current_run
+from aion_ray.storage.base import DEADLINE_TIMER_ID, DueTimer
+
+TimerKey = tuple[str, int]
+
+
+@dataclass(slots=True)
+class TimerDelta:
+    """Net changes to the timer index: ``cleared`` workflows first, then ``changes``."""
+
+    cleared: set[str] = field(default_factory=set)
+    changes: dict[TimerKey, DueTimer | None] = field(default_factory=dict)
+
+    def clear(self, workflow_id: str) -> None:
+        self.cleared.add(workflow_id)
+        for key in [key for key in self.changes if key[0] == workflow_id]:
+            del self.changes[key]
+
+    def fold(self, event: Event, history: Callable[[], Sequence[Event]]) -> None:
+        """Apply one event; ``history`` returns the history up to and including it."""
+        if type(event) not in _TIMER_RELEVANT:
+            return
+        if isinstance(event, WorkflowStarted):
+            self.clear(event.workflow_id)
+            self._add_all(_deadline(event))
+        elif isinstance(event, TimerStarted):
+            self._put(DueTimer(**_row(event), timer_id=event.timer_id, fire_at=event.fire_at))
+        elif isinstance(event, TimerFired | TimerCancelled):
+            self.changes[(event.workflow_id, event.timer_id)] = None
+        elif isinstance(event, TERMINAL_EVENTS):
+            self.clear(event.workflow_id)
+        elif isinstance(event, WorkflowReopened):
+            self.clear(event.workflow_id)
+            self._add_all(pending_timers(current_run(history())))
+
+    def _put(self, timer: DueTimer) -> None:
+        self.changes[(timer.workflow_id, timer.timer_id)] = timer
+
+    def _add_all(self, timers: Sequence[DueTimer]) -> None:
+        for timer in timers:
+            self._put(timer)
+
+
+_TIMER_RELEVANT = frozenset(
+    {WorkflowStarted, TimerStarted, TimerFired, TimerCancelled, WorkflowReopened, *TERMINAL_EVENTS}
+)
+
+
+def pending_timers(run: Sequence[Event]) -> list[DueTimer]:
+    """The timers of one run that have neither fired nor been cancelled, plus its deadline."""
+    pending: dict[int, DueTimer] = {}
+    for event in run:
+        if isinstance(event, WorkflowStarted):
+            pending.update((t.timer_id, t) for t in _deadline(event))
+        elif isinstance(event, TimerStarted):
+            pending[event.timer_id] = DueTimer(
+                **_row(event), timer_id=event.timer_id, fire_at=event.fire_at
+            )
+        elif isinstance(event, TimerFired | TimerCancelled):
+            pending.pop(event.timer_id, None)
+    return list(pending.values())
+
+
+def _deadline(event: WorkflowStarted) -> list[DueTimer]:
+    if event.execution_timeout is None:
+        return []
+    fire_at = event.recorded_at + timedelta(seconds=event.execution_timeout)
+    return [DueTimer(**_row(event), timer_id=DEADLINE_TIMER_ID, fire_at=fire_at)]
+
+
+def _row(event: Event) -> dict[str, str]:
+    return {"workflow_id": event.workflow_id, "run_id": event.run_id}
