@@ -14,6 +14,7 @@
     │   └── WorkflowTimedOutError
     ├── ActivityError                          an activity failed for good; seen by workflow code
     ├── NonDeterminismError                    workflow code diverged from its recorded history
+    ├── WorkflowUsageError                     the workflow API used where it cannot work
     ├── QueryError
     └── StoreError
         ├── SequenceConflictError              stale expected_seq: a second writer exists
@@ -167,6 +168,12 @@ class NonDeterminismError(AionError):
         self.seq = seq
         self.recorded = recorded
         self.requested = requested
+
+
+class WorkflowUsageError(AionError):
+    """Workflow code used the API where it cannot work: a durable call outside a workflow or
+    inside a query handler, blocking I/O on the workflow loop, continue-as-new with work
+    pending."""
 
 
 class QueryError(AionError):

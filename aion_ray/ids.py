@@ -7,6 +7,7 @@ sort by creation time. Users may also choose their own workflow ids (``"nightly-
 from __future__ import annotations
 
 import os
+import unicodedata
 import uuid
 from typing import NewType
 
@@ -49,6 +50,6 @@ def validate_workflow_id(value: object) -> WorkflowId:
         raise InvalidInputError(
             f"workflow id is {len(value)} characters; the limit is {MAX_WORKFLOW_ID_LENGTH}"
         )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise InvalidInputError(f"workflow id {value!r} contains control characters")
     return WorkflowId(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import pickle
+import typing
 from typing import Any, Literal
 
 import pydantic_core
@@ -60,7 +61,13 @@ def encode(
     if codec == "json":
         raw = _dump_json(value, annotation, what)
         _check_size(len(raw), max_bytes, what)
-        return Payload(codec="json", value=pydantic_core.from_json(raw))
+        try:
+            return Payload(codec="json", value=pydantic_core.from_json(raw, allow_inf_nan=False))
+        except ValueError as exc:
+            raise PayloadError(
+                f"{what} contains NaN or infinity, which JSON cannot carry; use None or a "
+                "string, or codec='pickle'"
+            ) from exc
     if codec == "pickle":
         text = _dump_pickle(value, what)
         _check_size(len(text), max_bytes, what)
@@ -85,7 +92,11 @@ def decode(payload: Payload, annotation: Any = Any, *, what: str = "value") -> A
 
 def _dump_json(value: object, annotation: Any, what: str) -> bytes:
     try:
-        return type_adapter(annotation).dump_json(value)
+        if annotation is not Any:
+            value = type_adapter(annotation).dump_python(value)
+        # Non-finite floats become NaN/Infinity constants here, refused when parsed back,
+        # instead of pydantic's default of silently writing null.
+        return pydantic_core.to_json(value, inf_nan_mode="constants")
     except (pydantic_core.PydanticSerializationError, ValueError, TypeError) as exc:
         raise PayloadError(
             f"{what} of type {type(value).__name__} is not JSON-serialisable ({exc}); make it a "
@@ -111,7 +122,9 @@ def _check_size(size: int, max_bytes: int, what: str) -> None:
 
 
 def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", None) or repr(annotation)
+    if isinstance(annotation, type) and typing.get_origin(annotation) is None:
+        return annotation.__name__
+    return repr(annotation)
 
 
 def _first_error(exc: ValidationError) -> str:

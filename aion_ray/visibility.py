@@ -7,7 +7,6 @@ append, rebuildable from the events); ``apply_event`` is the one fold both store
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,10 +53,10 @@ class WorkflowFilter(BaseModel):
 
     workflow_type: str | None = None
     status: tuple[WorkflowStatus, ...] | None = None
-    started_after: datetime | None = None
-    started_before: datetime | None = None
-    closed_after: datetime | None = None
-    closed_before: datetime | None = None
+    started_after: UtcDatetime | None = None
+    started_before: UtcDatetime | None = None
+    closed_after: UtcDatetime | None = None
+    closed_before: UtcDatetime | None = None
     search_attributes: dict[str, SearchAttributeValue] = Field(default_factory=dict)
     limit: int | None = Field(default=None, ge=0)
     offset: int = Field(default=0, ge=0)

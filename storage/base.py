@@ -19,21 +19,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aion_ray.engine.recorder import Lease
 from aion_ray.events import Event, UtcDatetime
 from aion_ray.visibility import WorkflowFilter, WorkflowInfo
 
 DEADLINE_TIMER_ID = 0
 """Timer id of a run's execution deadline in the timer index (workflow timers start at 1)."""
-
-
-class Lease(BaseModel):
-    """The right to append to one workflow's history; a newer epoch fences older holders."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    workflow_id: str
-    epoch: int = Field(ge=1)
-    holder: str = ""
 
 
 class DueTimer(BaseModel):

@@ -124,7 +124,8 @@ class GroupCommitter:
             return
         group.publish()
         self.groups_committed += 1
-        self.last_committed = group.commit_id
+        if group.rows:
+            self.last_committed = group.commit_id
         for request, staged in accepted:
             request.future.set_result(staged.result if staged else None)
 

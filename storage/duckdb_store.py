@@ -61,7 +61,6 @@ class DuckDBHistoryStore:
     ) -> None:
         self.path = str(path)
         self._con, last_commit = open_database(self.path, threads=threads)
-        self._commit_id = last_commit
         self._cache = StateCache(self._con, state_cache_size)
         self._appenders = Appenders(self._con)
         self._local = threading.local()
@@ -99,9 +98,13 @@ class DuckDBHistoryStore:
         return int(self._writer.run_exclusive(run))
 
     def _new_group(self) -> Group:
-        self._commit_id += 1
+        # Only groups that write events take a commit id (see GroupCommitter._write), so the
+        # export watermark never runs ahead of the ids stored in ``events``.
         return Group(
-            cache=self._cache, con=self._con, appenders=self._appenders, commit_id=self._commit_id
+            cache=self._cache,
+            con=self._con,
+            appenders=self._appenders,
+            commit_id=self._writer.last_committed + 1,
         )
 
     # --- reads -------------------------------------------------------------------------------

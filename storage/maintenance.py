@@ -49,10 +49,10 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: str) -> None:
     row = first_row(con, "SELECT value FROM aion_meta WHERE key = 'schema_version'")
     if row is None:
         con.execute("INSERT INTO aion_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-    elif int(row[0]) != SCHEMA_VERSION:
+    elif row[0] != str(SCHEMA_VERSION):
         con.close()
         raise StoreError(
-            f"{path!r} has schema version {row[0]}; this aion-ray reads version {SCHEMA_VERSION}"
+            f"{path!r} has schema version {row[0]!r}; this aion-ray reads version {SCHEMA_VERSION}"
         )
 
 
