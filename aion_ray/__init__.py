@@ -1,0 +1,72 @@
+"""aion-ray: durable workflows for Python on Ray.
+
+import aion_ray as aion
+
+@aion.activity(retry=aion.RetryPolicy(max_attempts=5))
+def train(cfg: Config) -> Metrics: ...
+
+@aion.workflow
+async def nightly(ctx: aion.WorkflowContext, cfg: Config) -> Metrics:
+    return await ctx.run(train, cfg)
+"""
+
+from aion_ray.children import ChildHandle
+from aion_ray.context import WorkflowContext, WorkflowRunInfo
+from aion_ray.definitions import (
+    ActivityDefinition,
+    ActivityOptions,
+    RetryPolicy,
+    WorkflowDefinition,
+    activity,
+    workflow,
+)
+from aion_ray.errors import (
+    ActivityError,
+    AionError,
+    FencedError,
+    InvalidInputError,
+    NonDeterminismError,
+    PayloadError,
+    QueryError,
+    SequenceConflictError,
+    StoreError,
+    WorkflowAlreadyStartedError,
+    WorkflowCancelledError,
+    WorkflowFailedError,
+    WorkflowNotFoundError,
+    WorkflowTerminalError,
+    WorkflowTimedOutError,
+    WorkflowUsageError,
+)
+from aion_ray.status import WorkflowStatus
+from aion_ray.visibility import WorkflowInfo
+
+__all__ = [
+    "ActivityDefinition",
+    "ActivityError",
+    "ActivityOptions",
+    "AionError",
+    "ChildHandle",
+    "FencedError",
+    "InvalidInputError",
+    "NonDeterminismError",
+    "PayloadError",
+    "QueryError",
+    "RetryPolicy",
+    "SequenceConflictError",
+    "StoreError",
+    "WorkflowAlreadyStartedError",
+    "WorkflowCancelledError",
+    "WorkflowContext",
+    "WorkflowDefinition",
+    "WorkflowFailedError",
+    "WorkflowInfo",
+    "WorkflowNotFoundError",
+    "WorkflowRunInfo",
+    "WorkflowStatus",
+    "WorkflowTerminalError",
+    "WorkflowTimedOutError",
+    "WorkflowUsageError",
+    "activity",
+    "workflow",
+]

@@ -61,6 +61,7 @@ class WorkflowStarted(EventBase):
     parent: ParentRef | None = None
     code_fingerprint: str = ""
     execution_timeout: float | None = None
+    search_attributes: dict[str, SearchAttributeValue] | None = None
 
 
 class WorkflowCompleted(EventBase):

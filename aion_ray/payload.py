@@ -12,6 +12,7 @@ import base64
 import functools
 import pickle
 import typing
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pydantic_core
@@ -88,6 +89,20 @@ def decode(payload: Payload, annotation: Any = Any, *, what: str = "value") -> A
         raise PayloadError(
             f"cannot decode {what} as {_type_name(annotation)}: {_first_error(exc)}"
         ) from exc
+
+
+def decode_arguments(
+    payload: Payload, param_types: Sequence[Any], *, what: str = "arguments"
+) -> list[Any]:
+    """Decode an encoded argument list, each value to its parameter's annotation."""
+    values = decode(payload, list[Any], what=what)
+    if payload.codec == "pickle":
+        return list(values)
+    types = list(param_types) + [Any] * max(0, len(values) - len(param_types))
+    return [
+        decode(Payload(value=value), annotation, what=f"{what} #{i + 1}")
+        for i, (value, annotation) in enumerate(zip(values, types, strict=False))
+    ]
 
 
 def _dump_json(value: object, annotation: Any, what: str) -> bytes:

@@ -65,7 +65,10 @@ class WorkflowFilter(BaseModel):
 def apply_event(info: WorkflowInfo | None, event: Event) -> WorkflowInfo | None:
     """Fold one event into the visibility record of its workflow."""
     if isinstance(event, WorkflowStarted):
-        attributes = info.search_attributes if info is not None else {}
+        attributes = {
+            **(info.search_attributes if info is not None else {}),
+            **(event.search_attributes or {}),
+        }
         parent = event.parent.workflow_id if event.parent else None
         return WorkflowInfo(
             workflow_id=event.workflow_id,

@@ -1,6 +1,7 @@
 """History persistence: the HistoryStore protocol, the in-memory reference and DuckDB."""
 
-from aion_ray.storage.base import DueTimer, ExportResult, HistoryStore, Lease, LifecycleEntry
+from aion_ray.engine.recorder import Lease
+from aion_ray.storage.base import DueTimer, ExportResult, HistoryStore, LifecycleEntry
 from aion_ray.storage.duckdb_store import DuckDBHistoryStore
 from aion_ray.storage.memory import InMemoryHistoryStore
 

@@ -17,11 +17,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from aion_ray.engine.recorder import Lease
 from aion_ray.errors import StoreError
 from aion_ray.events import Event
 from aion_ray.storage import export
 from aion_ray.storage.appenders import Appenders
-from aion_ray.storage.base import DueTimer, ExportResult, Lease, LifecycleEntry
+from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import datetime_from_epoch_us, event_data, event_from_row
 from aion_ray.storage.committer import GroupCommitter, Request
 from aion_ray.storage.db import first_row

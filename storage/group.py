@@ -14,9 +14,10 @@ from typing import Any
 
 import duckdb
 
+from aion_ray.engine.recorder import Lease
 from aion_ray.events import Event
 from aion_ray.storage.appenders import Appenders
-from aion_ray.storage.base import Lease, LifecycleEntry
+from aion_ray.storage.base import LifecycleEntry
 from aion_ray.storage.codec import event_from_row
 from aion_ray.storage.guard import PendingAppend, plan_append
 from aion_ray.storage.state_cache import CachedWorkflow, StateCache

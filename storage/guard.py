@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from aion_ray.engine.recorder import Lease
 from aion_ray.errors import (
     FencedError,
     InvalidEventError,
@@ -27,7 +28,6 @@ from aion_ray.events import (
     WorkflowStarted,
 )
 from aion_ray.status import STATUS_OF_EVENT
-from aion_ray.storage.base import Lease
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.visibility import WorkflowInfo, apply_event
 

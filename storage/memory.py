@@ -17,11 +17,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from aion_ray.engine.recorder import Lease
 from aion_ray.errors import StoreError
 from aion_ray.events import Event
 from aion_ray.status import current_run, current_terminal
 from aion_ray.storage import export
-from aion_ray.storage.base import DueTimer, ExportResult, Lease, LifecycleEntry
+from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import event_data
 from aion_ray.storage.guard import HeadState, PendingAppend, plan_append
 from aion_ray.storage.schema import EVENTS_ARROW, LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW

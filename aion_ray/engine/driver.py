@@ -1,0 +1,325 @@
+"""WorkflowDriver: hosts one workflow, turning its commands into recorded, executed effects.
+
+The driver owns a workflow's Recorder and its current WorkflowRun. For every command the run
+returns it first records the command's event (record before dispatch), then asks its Effects
+to carry it out; every outcome (activity result, timer, signal, child result, cancel request)
+is recorded first and only then fed to the run (record before deliver). Retries follow the
+activity's RetryPolicy with the attempt trail in history. The Effects are the host's: the
+in-process test engine runs activities inline, the Ray host submits Ray tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from aion_ray import commands as cmd
+from aion_ray import events as ev
+from aion_ray.definitions import RetryPolicy, WorkflowDefinition
+from aion_ray.engine.outcomes import (
+    NEVER_RETRIED,
+    child_outcome,
+    interrupted,
+    terminal_status,
+)
+from aion_ray.engine.recorder import EventDraft, Recorder, draft
+from aion_ray.errors import QueryError, WorkflowTerminalError
+from aion_ray.failures import ErrorInfo
+from aion_ray.payload import Payload
+from aion_ray.run_state import Outstanding
+from aion_ray.runtime import WorkflowRun
+from aion_ray.status import current_run
+
+WakeKey = tuple[str, int]
+"""What a wake is for: ("timer", timer_id), ("retry", activity_id) or ("deadline", 0)."""
+
+
+class Effects(Protocol):
+    """What a host does for its drivers. Calls must not re-enter the driver synchronously."""
+
+    def start_activity(
+        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int
+    ) -> None: ...
+    def cancel_activity(self, driver: WorkflowDriver, activity_id: int) -> None: ...
+    def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None: ...
+    def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None: ...
+    def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None: ...
+    def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal) -> None: ...
+    def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None: ...
+
+
+class WorkflowDriver:
+    """Hosts the current run of one workflow id; see the module docstring."""
+
+    def __init__(
+        self,
+        definition: WorkflowDefinition[Any],
+        recorder: Recorder,
+        history: Sequence[ev.Event],
+        effects: Effects,
+    ) -> None:
+        self.definition = definition
+        self.recorder = recorder
+        self.effects = effects
+        self.workflow_id = recorder.workflow_id
+        self.run: WorkflowRun | None = None
+        self._segment: list[ev.Event] = list(current_run(history))
+        self._timers: set[int] = set()
+        self._signal_requests = {
+            e.request_id for e in self._segment if isinstance(e, ev.SignalReceived) and e.request_id
+        }
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def resume(self) -> None:
+        """(Re)build the current run from history, then re-arm whatever it has in flight."""
+        if not self.recorder.is_open:
+            return
+        recorded_before = self.recorder.head
+        self.run = WorkflowRun(self.definition, self._segment)
+        self._activate(())
+        if self.run is not None and self.run.is_open:
+            self._rearm(self.run.outstanding().recorded_up_to(recorded_before))
+            self._arm_deadline()
+
+    def rebuild_run(self) -> None:
+        """Throw the run away and replay it from history, keeping in-flight effects."""
+        if self.recorder.is_open:
+            self.run = WorkflowRun(self.definition, self._segment)
+            self._activate(())
+
+    @property
+    def is_open(self) -> bool:
+        return self.recorder.is_open and self.run is not None and self.run.is_open
+
+    # --- arrivals from the outside -------------------------------------------------------------
+
+    def signal(self, name: str, payload: Payload, request_id: str | None = None) -> bool:
+        """Record a signal, then deliver it; False if ``request_id`` was already recorded."""
+        if not self.recorder.is_open:
+            raise self._terminal_error("signal")
+        if request_id is not None and request_id in self._signal_requests:
+            return False
+        self._deliver([draft(ev.SignalReceived, name=name, payload=payload, request_id=request_id)])
+        return True
+
+    def cancel(self, reason: str) -> bool:
+        """Request cancellation; False if the run already ended."""
+        if not self.is_open:
+            return False
+        assert self.run is not None
+        if self.run.state.cancel_reason is None:
+            self._deliver([draft(ev.WorkflowCancelRequested, reason=reason)])
+        return True
+
+    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
+        if not self.is_open or self.run is None:
+            raise QueryError(self.workflow_id, name, "the workflow is not running")
+        return self.run.query(name, args)
+
+    def activity_finished(
+        self, activity_id: int, attempt: int, result: Payload | None, error: ErrorInfo | None
+    ) -> None:
+        """An attempt ended: record its result, or retry/fail it per its RetryPolicy."""
+        trail = self.run.state.trail(activity_id) if self.is_open and self.run else None
+        if trail is None or trail.done or trail.attempt != attempt:
+            return  # a late report for a cancelled, superseded or finished attempt
+        if error is None:
+            self._deliver(
+                [
+                    draft(
+                        ev.ActivityCompleted,
+                        activity_id=activity_id,
+                        attempt=attempt,
+                        result=result,
+                    )
+                ]
+            )
+            return
+        policy = trail.command.options.retry if trail.command else RetryPolicy()
+        if error.type not in NEVER_RETRIED and policy.allows_retry(attempt, error.type):
+            retry_at = self.recorder.clock.now() + timedelta(seconds=policy.delay_after(attempt))
+            self._deliver(
+                [
+                    draft(
+                        ev.ActivityFailed,
+                        activity_id=activity_id,
+                        attempt=attempt,
+                        error=error,
+                        terminal=False,
+                        retry_at=retry_at,
+                    )
+                ]
+            )
+            self.effects.arm(self, ("retry", activity_id), retry_at)
+        else:
+            self._deliver(
+                [
+                    draft(
+                        ev.ActivityFailed,
+                        activity_id=activity_id,
+                        attempt=attempt,
+                        error=error,
+                        terminal=True,
+                    )
+                ]
+            )
+
+    def child_finished(self, child_id: int, terminal: ev.Event) -> None:
+        """A child workflow this run started has ended; record its outcome, then deliver."""
+        if not self.is_open or self.run is None:
+            return
+        outcome = child_outcome(self.run.outstanding(), child_id, terminal)
+        if outcome is not None:
+            self._deliver([outcome])
+
+    def wake(self, key: WakeKey) -> None:
+        """A wake armed through the Effects fell due."""
+        if not self.is_open:
+            return
+        kind, item = key
+        if kind == "timer" and item in self._timers:
+            self._timers.discard(item)
+            self._deliver([draft(ev.TimerFired, timer_id=item)])
+        elif kind == "retry":
+            self._start_attempt(item)
+        elif kind == "deadline":
+            timeout = self._segment[0].execution_timeout  # type: ignore[union-attr]
+            self._record_close(
+                [draft(ev.WorkflowTimedOut, timeout=f"execution timeout {timeout}s")]
+            )
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _deliver(self, drafts: list[EventDraft]) -> None:
+        recorded = self._record(drafts)
+        self._activate(recorded)
+
+    def _record(self, drafts: list[EventDraft], run_id: str | None = None) -> list[ev.Event]:
+        recorded = self.recorder.record(drafts, run_id=run_id)
+        self._segment.extend(recorded)
+        for event in recorded:
+            if isinstance(event, ev.SignalReceived) and event.request_id:
+                self._signal_requests.add(event.request_id)
+        return recorded
+
+    def _activate(self, new_events: Sequence[ev.Event]) -> None:
+        assert self.run is not None
+        commands = self.run.advance(new_events)
+        while commands:
+            drafts: list[EventDraft] = []
+            for command in commands:
+                drafts.append(command.to_event)
+                if isinstance(command, cmd.ScheduleActivity):
+                    drafts.append(
+                        draft(ev.ActivityStarted, activity_id=command.activity_id, attempt=1)
+                    )
+            recorded = self._record(drafts)
+            if self._carry_out(commands, recorded):
+                return
+            commands = self.run.advance(recorded)
+
+    def _carry_out(self, commands: Sequence[cmd.Command], recorded: Sequence[ev.Event]) -> bool:
+        """Perform the recorded commands; True if one of them closed the run."""
+        for command in commands:
+            match command:
+                case cmd.ScheduleActivity():
+                    self.effects.start_activity(self, command, 1)
+                case cmd.RequestCancelActivity():
+                    self.effects.cancel_activity(self, command.activity_id)
+                case cmd.StartTimer():
+                    self._timers.add(command.timer_id)
+                    self.effects.arm(self, ("timer", command.timer_id), command.fire_at)
+                case cmd.CancelTimer():
+                    self._timers.discard(command.timer_id)
+                    self.effects.disarm(self, ("timer", command.timer_id))
+                case cmd.StartChild():
+                    self.effects.start_child(self, command)
+                case cmd.SendSignal():
+                    self.effects.send_signal(self, command)
+        terminal = next((e for e in recorded if isinstance(e, ev.TERMINAL_EVENTS)), None)
+        if terminal is not None:
+            self._after_close(terminal)
+        return terminal is not None
+
+    def _record_close(self, drafts: list[EventDraft]) -> None:
+        recorded = self._record(drafts)
+        self._after_close(recorded[-1])
+
+    def _after_close(self, terminal: ev.Event) -> None:
+        assert self.run is not None
+        for trail in self.run.outstanding().activities:
+            self.effects.cancel_activity(self, trail.scheduled.activity_id)  # type: ignore[union-attr]
+        for timer_id in self._timers:
+            self.effects.disarm(self, ("timer", timer_id))
+        self._timers.clear()
+        self.effects.disarm(self, ("deadline", 0))
+        self.run = None
+        self.effects.closed(self, terminal)
+        if isinstance(terminal, ev.WorkflowContinuedAsNew):
+            self._start_next_run(terminal)
+
+    def _start_next_run(self, ended: ev.WorkflowContinuedAsNew) -> None:
+        previous = self._segment[0]
+        assert isinstance(previous, ev.WorkflowStarted)
+        started = draft(
+            ev.WorkflowStarted,
+            workflow_type=ended.workflow_type,
+            input=ended.input,
+            parent_run_id=ended.run_id,
+            parent=previous.parent,
+            code_fingerprint=self.definition.fingerprint,
+            execution_timeout=previous.execution_timeout,
+        )
+        self._segment = self._record([started], run_id=ended.next_run_id)
+        self.resume()
+
+    def _start_attempt(self, activity_id: int) -> None:
+        assert self.run is not None
+        trail = self.run.state.trail(activity_id)
+        if trail is None or trail.done or trail.command is None:
+            return
+        attempt = trail.attempt + 1
+        self._deliver([draft(ev.ActivityStarted, activity_id=activity_id, attempt=attempt)])
+        if self.is_open:
+            self.effects.start_activity(self, trail.command, attempt)
+
+    def _rearm(self, outstanding: Outstanding) -> None:
+        for timer in outstanding.timers:
+            self._timers.add(timer.timer_id)
+            self.effects.arm(self, ("timer", timer.timer_id), timer.fire_at)
+        for child in outstanding.children:
+            command = self.run.state.child_command(child.child_id) if self.run else None
+            self.effects.start_child(self, _child_command(child, command))
+        for trail in outstanding.activities:
+            activity_id = trail.scheduled.activity_id  # type: ignore[union-attr]
+            if trail.retry_at is not None:
+                self.effects.arm(self, ("retry", activity_id), trail.retry_at)
+            elif trail.attempt == 0:
+                self._start_attempt(activity_id)
+            else:
+                self.activity_finished(activity_id, trail.attempt, None, interrupted(trail.attempt))
+
+    def _arm_deadline(self) -> None:
+        started = self._segment[0]
+        if isinstance(started, ev.WorkflowStarted) and started.execution_timeout is not None:
+            at = started.recorded_at + timedelta(seconds=started.execution_timeout)
+            self.effects.arm(self, ("deadline", 0), at)
+
+    def _terminal_error(self, operation: str) -> WorkflowTerminalError:
+        terminal = self.recorder.terminal
+        return WorkflowTerminalError(
+            self.workflow_id, self.recorder.run_id, terminal_status(terminal), operation
+        )
+
+
+def _child_command(event: ev.ChildWorkflowStarted, bound: cmd.StartChild | None) -> cmd.StartChild:
+    return cmd.StartChild(
+        event.child_id,
+        event.child_workflow_id,
+        event.child_run_id,
+        event.workflow_type,
+        event.input,
+        bound.definition if bound else None,
+    )

@@ -1,0 +1,77 @@
+"""The main task of a run: calls the workflow function and turns its ending into a command."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from aion_ray import commands as cmd
+from aion_ray.context import ContinueAsNewRequested, WorkflowContext
+from aion_ray.errors import NonDeterminismError, PayloadError, error_info_from
+from aion_ray.failures import ErrorInfo
+from aion_ray.payload import decode, encode
+
+if TYPE_CHECKING:
+    from aion_ray.runtime import WorkflowRun
+
+
+async def run_main(run: WorkflowRun) -> None:
+    """Run the workflow function to its end and close the run accordingly."""
+    definition = run.definition
+    ctx = WorkflowContext(run, attempt=run.attempt)
+    run.context = ctx
+    try:
+        if definition.takes_input:
+            arg = decode(
+                run.started.input, definition.input_type, what=f"input of {definition.name}"
+            )
+            result: Any = await definition.fn(ctx, arg)
+        else:
+            result = await definition.fn(ctx)
+    except ContinueAsNewRequested as request:
+        run.close(_continue_as_new(run, request.arg))
+    except asyncio.CancelledError:
+        reason = run.state.cancel_reason
+        run.close(cmd.CancelWorkflow(reason) if reason else _failure("the workflow was cancelled"))
+    except NonDeterminismError:
+        return  # the run fails with the violation, whatever the code made of it
+    except Exception as exc:
+        run.close(cmd.FailWorkflow(error_info_from(exc)))
+    else:
+        run.close(_completion(run, result))
+
+
+def _completion(run: WorkflowRun, result: Any) -> cmd.Command:
+    definition = run.definition
+    try:
+        payload = encode(
+            result,
+            codec=definition.codec,
+            annotation=definition.result_type,
+            max_bytes=run.max_payload_bytes,
+            what=f"result of workflow {definition.name}",
+        )
+    except PayloadError as exc:
+        return cmd.FailWorkflow(error_info_from(exc))
+    return cmd.CompleteWorkflow(payload)
+
+
+def _continue_as_new(run: WorkflowRun, arg: Any) -> cmd.Command:
+    definition = run.definition
+    try:
+        payload = encode(
+            arg,
+            codec=definition.codec,
+            annotation=definition.input_type,
+            max_bytes=run.max_payload_bytes,
+            what=f"continue-as-new input of {definition.name}",
+        )
+    except PayloadError as exc:
+        return cmd.FailWorkflow(error_info_from(exc))
+    next_run = str(uuid.UUID(int=run.id_rng.getrandbits(128), version=4))
+    return cmd.ContinueAsNew(definition.name, payload, next_run)
+
+
+def _failure(message: str) -> cmd.Command:
+    return cmd.FailWorkflow(ErrorInfo(type="CancelledError", message=message))

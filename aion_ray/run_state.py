@@ -1,0 +1,163 @@
+"""Bookkeeping of one run: who waits for which outcome, and what is still in flight.
+
+``RunState`` resolves activity and child futures when their outcome events are applied, fires
+durable timer handles, and keeps the trail of every activity (attempts, retry time) so a host
+that rebuilds the run knows what to re-dispatch, re-arm or keep watching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aion_ray import events as ev
+from aion_ray.commands import ScheduleActivity, StartChild
+from aion_ray.loop import DurableTimerHandle
+
+
+@dataclass
+class ActivityTrail:
+    """Where one activity stands according to history, and the command that asked for it."""
+
+    scheduled: ev.ActivityScheduled | None
+    command: ScheduleActivity | None = None
+    attempt: int = 0
+    retry_at: datetime | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """In-flight work recorded in history: re-dispatch, re-arm or watch it after a rebuild."""
+
+    activities: tuple[ActivityTrail, ...] = ()
+    timers: tuple[ev.TimerStarted, ...] = ()
+    children: tuple[ev.ChildWorkflowStarted, ...] = ()
+
+    def recorded_up_to(self, seq: int) -> Outstanding:
+        """Only the work whose scheduling event has a seq of at most ``seq``."""
+        return Outstanding(
+            activities=tuple(a for a in self.activities if a.scheduled and a.scheduled.seq <= seq),
+            timers=tuple(t for t in self.timers if t.seq <= seq),
+            children=tuple(c for c in self.children if c.seq <= seq),
+        )
+
+
+@dataclass
+class RunState:
+    timers: dict[int, DurableTimerHandle] = field(default_factory=dict)
+    cancel_reason: str | None = None
+    _waiters: dict[tuple[str, int], asyncio.Future[ev.Event]] = field(default_factory=dict)
+    _activities: dict[int, ActivityTrail] = field(default_factory=dict)
+    _timer_events: dict[int, ev.TimerStarted] = field(default_factory=dict)
+    _children: dict[int, ev.ChildWorkflowStarted] = field(default_factory=dict)
+    _child_commands: dict[int, StartChild] = field(default_factory=dict)
+
+    def waiter(
+        self, kind: str, item_id: int, loop: asyncio.AbstractEventLoop
+    ) -> asyncio.Future[ev.Event]:
+        future: asyncio.Future[ev.Event] = loop.create_future()
+        self._waiters[(kind, item_id)] = future
+        return future
+
+    def note_command_event(self, event: ev.Event) -> None:
+        """Track recorded command events that start or end in-flight work."""
+        match event:
+            case ev.ActivityScheduled():
+                trail = self._activities.setdefault(event.activity_id, ActivityTrail(event))
+                trail.scheduled = event
+            case ev.ActivityCancelled():
+                self._finish_activity(event.activity_id)
+            case ev.TimerStarted():
+                self._timer_events[event.timer_id] = event
+            case ev.TimerCancelled():
+                self._timer_events.pop(event.timer_id, None)
+            case ev.ChildWorkflowStarted():
+                self._children[event.child_id] = event
+
+    def apply_outcome(self, event: ev.Event, loop: asyncio.AbstractEventLoop) -> None:
+        """Apply an outcome event: resolve its waiter or fire its timer."""
+        match event:
+            case ev.ActivityStarted():
+                self._trail(event.activity_id, attempt=event.attempt, retry_at=None)
+            case ev.ActivityFailed(terminal=False):
+                self._trail(event.activity_id, attempt=event.attempt, retry_at=event.retry_at)
+            case ev.ActivityCompleted() | ev.ActivityFailed():
+                self._finish_activity(event.activity_id)
+                self._resolve(("activity", event.activity_id), event)
+            case ev.TimerFired():
+                self._timer_events.pop(event.timer_id, None)
+                handle = self.timers.pop(event.timer_id, None)
+                if handle is not None and not handle.cancelled():
+                    loop.call_soon(
+                        handle.fire_callback, *handle.fire_args, context=handle.fire_context
+                    )
+            case ev.ChildWorkflowCompleted() | ev.ChildWorkflowFailed():
+                self._children.pop(event.child_id, None)
+                self._resolve(("child", event.child_id), event)
+
+    def bind_activity(self, command: ScheduleActivity) -> None:
+        """Remember the command (and so the function) behind an activity id."""
+        trail = self._activities.setdefault(command.activity_id, ActivityTrail(None))
+        trail.command = command
+
+    def bind_child(self, command: StartChild) -> None:
+        self._child_commands[command.child_id] = command
+
+    def child_command(self, child_id: int) -> StartChild | None:
+        return self._child_commands.get(child_id)
+
+    def trail(self, activity_id: int) -> ActivityTrail | None:
+        return self._activities.get(activity_id)
+
+    def outstanding(self) -> Outstanding:
+        return Outstanding(
+            activities=tuple(
+                t for t in self._activities.values() if not t.done and t.scheduled is not None
+            ),
+            timers=tuple(self._timer_events.values()),
+            children=tuple(self._children.values()),
+        )
+
+    def pending_count(self, kinds: Sequence[str]) -> int:
+        """How many activities/children the code still waits for."""
+        return sum(1 for (kind, _), f in self._waiters.items() if kind in kinds and not f.done())
+
+    def _trail(self, activity_id: int, *, attempt: int, retry_at: datetime | None) -> None:
+        trail = self._activities.get(activity_id)
+        if trail is not None:
+            trail.attempt, trail.retry_at = attempt, retry_at
+
+    def _finish_activity(self, activity_id: int) -> None:
+        trail = self._activities.get(activity_id)
+        if trail is not None:
+            trail.done = True
+
+    def _resolve(self, key: tuple[str, int], event: ev.Event) -> None:
+        future = self._waiters.pop(key, None)
+        if future is not None and not future.done():
+            future.set_result(event)
+
+
+def effective_history(events: Sequence[ev.Event]) -> list[ev.Event]:
+    """The events replay should see: a terminal event superseded by a later reopen is dropped,
+    and a terminal failure of an activity the reopen names becomes a retryable attempt."""
+    reopens = [(i, e) for i, e in enumerate(events) if isinstance(e, ev.WorkflowReopened)]
+    if not reopens:
+        return list(events)
+    effective: list[ev.Event] = []
+    for index, event in enumerate(events):
+        later = [r for i, r in reopens if i > index]
+        if later and isinstance(event, ev.TERMINAL_EVENTS):
+            continue
+        if (
+            later
+            and isinstance(event, ev.ActivityFailed)
+            and event.terminal
+            and any(event.activity_id in r.reopened_activities for r in later)
+        ):
+            event = event.model_copy(update={"terminal": False})
+        effective.append(event)
+    return effective

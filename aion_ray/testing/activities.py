@@ -1,0 +1,61 @@
+"""Running one activity attempt in-process: decode its arguments, call it, encode its result."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+from typing import Any
+
+from aion_ray import commands as cmd
+from aion_ray.clock import monotonic
+from aion_ray.errors import PayloadError, error_info_from
+from aion_ray.failures import ErrorInfo
+from aion_ray.payload import Payload, decode_arguments, encode
+
+
+def execute_activity(
+    command: cmd.ScheduleActivity, max_payload_bytes: int
+) -> tuple[Payload | None, ErrorInfo | None]:
+    """Run ``command``'s activity once; return (result, None) or (None, error)."""
+    definition = command.definition
+    if definition is None:
+        return None, ErrorInfo(
+            type="InvalidInputError",
+            message=f"no implementation known for activity {command.activity_type!r}",
+        )
+    try:
+        args = decode_arguments(
+            command.input, definition.param_types, what=f"arguments of {definition.name}"
+        )
+        started = monotonic()
+        value = _call(definition.fn, args)
+        elapsed = monotonic() - started
+    except Exception as exc:
+        return None, error_info_from(exc)
+    timeout = command.options.timeout
+    if timeout is not None and elapsed > timeout:
+        return None, ErrorInfo(
+            type="TimeoutError",
+            message=f"activity took {elapsed:.3f}s, over its {timeout}s timeout",
+        )
+    try:
+        payload = encode(
+            value,
+            codec=command.options.codec,
+            annotation=definition.result_type,
+            max_bytes=max_payload_bytes,
+            what=f"result of activity {definition.name}",
+        )
+    except PayloadError as exc:
+        return None, error_info_from(exc)
+    return payload, None
+
+
+def _call(fn: Any, args: list[Any]) -> Any:
+    if not inspect.iscoroutinefunction(fn):
+        return fn(*args)
+    # An async activity gets an event loop of its own, on a thread, so that it also works
+    # when the test itself runs inside an event loop.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, fn(*args)).result()
