@@ -7,7 +7,6 @@ rest (``now``, ``random``, ``uuid4``, ``info``) derive from recorded facts only.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import math
 import uuid
 from collections.abc import Callable, Mapping
@@ -83,15 +82,21 @@ class WorkflowContext:
         self._check_usable("ctx.run")
         definition = fn if isinstance(fn, ActivityDefinition) else define_activity(fn)
         activity_options = definition.with_options(**options)
-        _check_arguments(definition, args)
+        definition.check_arguments(args)
         run = self._run
         activity_id = run.next_ordinal("activity")
-        payload = encode(
-            list(args),
-            codec=activity_options.codec,
-            max_bytes=run.max_payload_bytes,
-            what=f"input of activity {definition.name}",
-        )
+        # When history already holds this activity its recorded input is reused: replay
+        # skips re-encoding (the same code encoded the same arguments when it was recorded).
+        recorded = run.cursor.recorded_event(("activity", activity_id))
+        if isinstance(recorded, ev.ActivityScheduled):
+            payload = recorded.input
+        else:
+            payload = encode(
+                list(args),
+                codec=activity_options.codec,
+                max_bytes=run.max_payload_bytes,
+                what=f"input of activity {definition.name}",
+            )
         outcome = run.wait_for("activity", activity_id)
         command = cmd.ScheduleActivity(
             activity_id, definition.name, payload, activity_options, definition
@@ -101,7 +106,8 @@ class WorkflowContext:
         try:
             event = await outcome
         except asyncio.CancelledError:
-            if not outcome.done() and run.is_open:
+            # Cancelling this task cancelled ``outcome`` too: the activity has no result yet.
+            if outcome.cancelled() and run.is_open:
                 run.issue(cmd.RequestCancelActivity(activity_id))
             raise
         if isinstance(event, ev.ActivityFailed):
@@ -123,10 +129,12 @@ class WorkflowContext:
 
     def random(self) -> float:
         """A deterministic random float in [0, 1), seeded from the workflow and run ids."""
+        self._check_not_in_query("ctx.random")
         return self._run.rng.random()
 
     def uuid4(self) -> uuid.UUID:
         """A deterministic random UUID (version 4), seeded from the workflow and run ids."""
+        self._check_not_in_query("ctx.uuid4")
         return uuid.UUID(int=self._run.rng.getrandbits(128), version=4)
 
     # --- signals and queries -------------------------------------------------------------------
@@ -136,11 +144,13 @@ class WorkflowContext:
     ) -> Any:
         """The next signal named ``name`` (FIFO); a timeout raises ``asyncio.TimeoutError``."""
         self._check_usable("ctx.wait_signal")
+        seconds = None if timeout is None else _seconds(timeout)
         future = self._run.signals.take(name, self._run.loop)
-        if timeout is None or future.done():
+        if seconds is None or future.done():
             payload = await future
         else:
-            payload = await asyncio.wait_for(future, _seconds(timeout))
+            self._run.timer_name = f"wait_signal:{name}"
+            payload = await asyncio.wait_for(future, seconds)
         return decode(payload, result_type, what=f"signal {name!r}")
 
     def set_query_handler(self, name: str, handler: Callable[..., Any]) -> None:
@@ -207,10 +217,12 @@ class WorkflowContext:
         """End this run and start the next run of the same workflow id with ``arg``."""
         self._check_usable("ctx.continue_as_new")
         pending = self._run.state.pending_count(("activity", "child"))
-        if pending:
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks(self._run.loop) if t is not current]
+        if pending or tasks:
             raise WorkflowUsageError(
-                f"continue_as_new with {pending} activit(ies)/child workflow(s) still pending: "
-                "await or cancel them first"
+                f"continue_as_new with work still pending ({pending} activities or child "
+                f"workflows, {len(tasks)} other tasks): await or cancel it first"
             )
         raise ContinueAsNewRequested(arg)
 
@@ -234,6 +246,10 @@ class WorkflowContext:
             raise InvalidInputError(f"invalid search attributes: {exc.errors()[0]['msg']}") from exc
         self._run.issue(cmd.UpsertSearchAttributes(self._run.next_ordinal("upsert"), checked))
 
+    def _check_not_in_query(self, what: str) -> None:
+        if self._run.in_query:
+            raise WorkflowUsageError(f"{what} inside a query handler: handlers are read-only")
+
     def _check_usable(self, what: str) -> None:
         if self._run.in_query:
             raise WorkflowUsageError(f"{what} inside a query handler: handlers are read-only")
@@ -250,14 +266,3 @@ def _seconds(duration: float | timedelta) -> float:
     if math.isinf(seconds):
         raise InvalidInputError("a duration must be finite; to wait forever, wait for a signal")
     return float(seconds)
-
-
-def _check_arguments(definition: ActivityDefinition[Any, Any], args: tuple[Any, ...]) -> None:
-    try:
-        inspect.signature(definition.fn).bind(*args)
-    except TypeError as exc:
-        raise InvalidInputError(
-            f"activity {definition.name} called with bad arguments: {exc}"
-        ) from exc
-    except ValueError:  # builtins without a signature: let the call itself complain
-        pass

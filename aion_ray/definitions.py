@@ -7,6 +7,7 @@ to, and for activities the retry policy, timeout and Ray resources.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import typing
@@ -72,8 +73,18 @@ class ActivityDefinition(Generic[P, R]):
     options: ActivityOptions
     param_types: tuple[Any, ...]
     result_type: Any
+    arity: tuple[int, int | None] = (0, None)
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+    def check_arguments(self, args: tuple[Any, ...]) -> None:
+        """Raise InvalidInputError if ``fn`` cannot take ``len(args)`` positional arguments."""
+        least, most = self.arity
+        if len(args) < least or (most is not None and len(args) > most):
+            expected = f"{least}" if least == most else f"{least} to {most or 'any'}"
+            raise InvalidInputError(
+                f"activity {self.name} takes {expected} argument(s), got {len(args)}"
+            )
+
+    def __call(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fn(*args, **kwargs)
 
     def with_options(self, **overrides: Any) -> ActivityOptions:
@@ -140,17 +151,28 @@ def define_activity(
     if not callable(fn):
         raise InvalidInputError(f"an activity must be callable, got {type(fn).__name__}")
     hints = _hints(fn, localns)
-    params = list(inspect.signature(fn).parameters.values())
+    try:
+        signature: inspect.Signature | None = inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins have none: the call itself will complain
+        signature = None
+    params = list(signature.parameters.values()) if signature else []
     base = ActivityDefinition(
         name=name or str(getattr(fn, "__name__", type(fn).__name__)),
         fn=fn,
         options=ActivityOptions(),
         param_types=tuple(hints.get(p.name, Any) for p in params),
         result_type=hints.get("return", Any),
+        arity=_arity(params) if signature else (0, None),
     )
-    return ActivityDefinition(
-        base.name, fn, base.with_options(**options), base.param_types, base.result_type
-    )
+    return dataclasses.replace(base, options=base.with_options(**options))
+
+
+def _arity(params: list[inspect.Parameter]) -> tuple[int, int | None]:
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in params if p.kind in positional and p.default is p.empty]
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return len(required), None
+    return len(required), sum(1 for p in params if p.kind in positional)
 
 
 @overload

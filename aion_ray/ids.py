@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import NewType
 
 from aion_ray.clock import Clock, SystemClock, epoch_millis
@@ -21,23 +22,28 @@ MAX_WORKFLOW_ID_LENGTH = 255
 _SYSTEM_CLOCK = SystemClock()
 
 
-def uuid7(clock: Clock = _SYSTEM_CLOCK) -> uuid.UUID:
+RandomBytes = Callable[[int], bytes]
+
+
+def uuid7(clock: Clock = _SYSTEM_CLOCK, random_bytes: RandomBytes = os.urandom) -> uuid.UUID:
     """A UUIDv7: 48 bits of Unix milliseconds, then 74 random bits."""
     millis = epoch_millis(clock) & ((1 << 48) - 1)
-    rand = int.from_bytes(os.urandom(10), "big")
+    rand = int.from_bytes(random_bytes(10), "big")
     value = (millis << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
     value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
     return uuid.UUID(int=value)
 
 
-def new_workflow_id(clock: Clock = _SYSTEM_CLOCK) -> WorkflowId:
+def new_workflow_id(
+    clock: Clock = _SYSTEM_CLOCK, random_bytes: RandomBytes = os.urandom
+) -> WorkflowId:
     """A fresh, time-ordered workflow id."""
-    return WorkflowId(str(uuid7(clock)))
+    return WorkflowId(str(uuid7(clock, random_bytes)))
 
 
-def new_run_id(clock: Clock = _SYSTEM_CLOCK) -> RunId:
+def new_run_id(clock: Clock = _SYSTEM_CLOCK, random_bytes: RandomBytes = os.urandom) -> RunId:
     """A fresh, time-ordered run id."""
-    return RunId(str(uuid7(clock)))
+    return RunId(str(uuid7(clock, random_bytes)))
 
 
 def validate_workflow_id(value: object) -> WorkflowId:

@@ -106,9 +106,15 @@ def decode_arguments(
 
 
 def _dump_json(value: object, annotation: Any, what: str) -> bytes:
+    if annotation is not Any:
+        try:
+            value = type_adapter(annotation).dump_python(value, warnings="error")
+        except pydantic_core.PydanticSerializationError as exc:
+            raise PayloadError(
+                f"{what} of type {type(value).__name__} does not match its declared type "
+                f"{_type_name(annotation)}"
+            ) from exc
     try:
-        if annotation is not Any:
-            value = type_adapter(annotation).dump_python(value)
         # Non-finite floats become NaN/Infinity constants here, refused when parsed back,
         # instead of pydantic's default of silently writing null.
         return pydantic_core.to_json(value, inf_nan_mode="constants")

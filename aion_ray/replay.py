@@ -1,15 +1,17 @@
 """The history cursor: matches the commands workflow code issues to the events that recorded them.
 
-Recorded command events (ActivityScheduled, TimerStarted, ...) are indexed by correlation key.
-A command whose key is recorded resolves from history; a command with no recorded event goes
-live, but only if every recorded command event has been matched: anything else means the code
-diverged from the history that it once wrote, which is a NonDeterminismError naming the seq,
-what the history holds and what the code asked for.
+Recorded command events (ActivityScheduled, TimerStarted, ...) are kept in history order with
+their correlation keys. Each command the code issues must match the oldest one not matched
+yet (same key and same activity/child type, timer or signal name) and resolves from it; once
+all are matched, commands go live. Anything else means the code diverged from the history it
+once wrote: a NonDeterminismError naming the seq, what the history holds and what the code
+asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from aion_ray import events as ev
 from aion_ray.commands import (
@@ -35,26 +37,24 @@ _CLOSE_EVENTS: dict[type[ev.EventBase], type[Command]] = {
 }
 
 
+_KEYS: dict[type[ev.EventBase], Callable[[Any, int], Key]] = {
+    ev.ActivityScheduled: lambda e, _: ("activity", e.activity_id),
+    ev.ActivityCancelled: lambda e, _: ("activity_cancel", e.activity_id),
+    ev.TimerStarted: lambda e, _: ("timer", e.timer_id),
+    ev.TimerCancelled: lambda e, _: ("timer_cancel", e.timer_id),
+    ev.ChildWorkflowStarted: lambda e, _: ("child", e.child_id),
+    ev.SignalSent: lambda e, _: ("send", e.send_id),
+    ev.MarkerRecorded: lambda e, _: ("marker", e.kind, e.name),
+    ev.SearchAttributesUpdated: lambda _, ordinal: ("upsert", ordinal),
+    **{close: (lambda e, _: CLOSE_KEY) for close in _CLOSE_EVENTS},
+}
+
+
 def command_key(event: ev.Event, upsert_ordinal: int = 0) -> Key | None:
     """The correlation key of a command event, or None for events that are not commands."""
-    match event:
-        case ev.ActivityScheduled():
-            return ("activity", event.activity_id)
-        case ev.ActivityCancelled():
-            return ("activity_cancel", event.activity_id)
-        case ev.TimerStarted():
-            return ("timer", event.timer_id)
-        case ev.TimerCancelled():
-            return ("timer_cancel", event.timer_id)
-        case ev.ChildWorkflowStarted():
-            return ("child", event.child_id)
-        case ev.SignalSent():
-            return ("send", event.send_id)
-        case ev.MarkerRecorded():
-            return ("marker", event.kind, event.name)
-        case ev.SearchAttributesUpdated():
-            return ("upsert", upsert_ordinal)
-    return CLOSE_KEY if type(event) in _CLOSE_EVENTS else None
+    # Dispatch on the exact type: isinstance on pydantic models is slow, and replay is hot.
+    make = _KEYS.get(type(event))
+    return make(event, upsert_ordinal) if make is not None else None
 
 
 def describe_event(event: ev.Event) -> str:
@@ -114,7 +114,7 @@ class HistoryCursor:
         key = command_key(event, self._upserts + 1)
         if key is None:
             return False
-        if isinstance(event, ev.SearchAttributesUpdated):
+        if type(event) is ev.SearchAttributesUpdated:
             self._upserts += 1
         command = self._emitted.pop(key, None)
         if command is None:
@@ -126,15 +126,22 @@ class HistoryCursor:
 
     def issue(self, command: Command) -> ev.Event | None:
         """Match ``command``: its recorded event if history has one, None if it goes live."""
-        recorded = self._recorded.pop(command.key, None)
-        if recorded is not None:
-            self._check_same(recorded, command)
-            return recorded
-        if self._recorded:
-            first = min(self._recorded.values(), key=lambda e: e.seq)
+        # The code must ask for what history holds in the order history holds it: the host
+        # records commands in the order the code issues them, and the dict keeps that order.
+        first_key = next(iter(self._recorded), None)
+        if first_key is None:
+            self._emitted[command.key] = command
+            return None
+        first = self._recorded[first_key]
+        if first_key != command.key:
             raise self._violation(first, command.describe())
-        self._emitted[command.key] = command
-        return None
+        del self._recorded[first_key]
+        self._check_same(first, command)
+        return first
+
+    def recorded_event(self, key: Key) -> ev.Event | None:
+        """The recorded, not yet matched command event with this key, if any."""
+        return self._recorded.get(key)
 
     def knows(self, key: Key) -> bool:
         """Whether a recorded, not yet matched command event has this key."""

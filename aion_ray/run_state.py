@@ -8,13 +8,17 @@ that rebuilds the run knows what to re-dispatch, re-arm or keep watching.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from aion_ray import events as ev
 from aion_ray.commands import ScheduleActivity, StartChild
 from aion_ray.loop import DurableTimerHandle
+
+INTERRUPTED = "ActivityInterruptedError"
+"""The error type recorded for an attempt whose host stopped before its result was recorded."""
 
 
 @dataclass
@@ -24,6 +28,7 @@ class ActivityTrail:
     scheduled: ev.ActivityScheduled | None
     command: ScheduleActivity | None = None
     attempt: int = 0
+    failures: int = 0
     retry_at: datetime | None = None
     done: bool = False
 
@@ -64,39 +69,55 @@ class RunState:
 
     def note_command_event(self, event: ev.Event) -> None:
         """Track recorded command events that start or end in-flight work."""
-        match event:
-            case ev.ActivityScheduled():
-                trail = self._activities.setdefault(event.activity_id, ActivityTrail(event))
-                trail.scheduled = event
-            case ev.ActivityCancelled():
-                self._finish_activity(event.activity_id)
-            case ev.TimerStarted():
-                self._timer_events[event.timer_id] = event
-            case ev.TimerCancelled():
-                self._timer_events.pop(event.timer_id, None)
-            case ev.ChildWorkflowStarted():
-                self._children[event.child_id] = event
+        # Dispatch on the exact type: isinstance on pydantic models is slow, and replay is hot.
+        handler = _COMMAND_EVENTS.get(type(event))
+        if handler is not None:
+            handler(self, event)
 
     def apply_outcome(self, event: ev.Event, loop: asyncio.AbstractEventLoop) -> None:
         """Apply an outcome event: resolve its waiter or fire its timer."""
-        match event:
-            case ev.ActivityStarted():
-                self._trail(event.activity_id, attempt=event.attempt, retry_at=None)
-            case ev.ActivityFailed(terminal=False):
-                self._trail(event.activity_id, attempt=event.attempt, retry_at=event.retry_at)
-            case ev.ActivityCompleted() | ev.ActivityFailed():
-                self._finish_activity(event.activity_id)
-                self._resolve(("activity", event.activity_id), event)
-            case ev.TimerFired():
-                self._timer_events.pop(event.timer_id, None)
-                handle = self.timers.pop(event.timer_id, None)
-                if handle is not None and not handle.cancelled():
-                    loop.call_soon(
-                        handle.fire_callback, *handle.fire_args, context=handle.fire_context
-                    )
-            case ev.ChildWorkflowCompleted() | ev.ChildWorkflowFailed():
-                self._children.pop(event.child_id, None)
-                self._resolve(("child", event.child_id), event)
+        handler = _OUTCOMES.get(type(event))
+        if handler is not None:
+            handler(self, event, loop)
+
+    def _scheduled(self, event: ev.ActivityScheduled) -> None:
+        trail = self._activities.setdefault(event.activity_id, ActivityTrail(event))
+        trail.scheduled = event
+
+    def _timer_started(self, event: ev.TimerStarted) -> None:
+        self._timer_events[event.timer_id] = event
+
+    def _forget_timer(self, timer_id: int) -> None:
+        self._timer_events.pop(timer_id, None)
+
+    def _child_started(self, event: ev.ChildWorkflowStarted) -> None:
+        self._children[event.child_id] = event
+
+    def _activity_started(self, event: ev.ActivityStarted, _: object) -> None:
+        self._trail(event.activity_id, attempt=event.attempt, retry_at=None)
+
+    def _activity_ended(self, event: ev.ActivityCompleted | ev.ActivityFailed, _: object) -> None:
+        if isinstance(event, ev.ActivityFailed) and not event.terminal:
+            self._trail(event.activity_id, attempt=event.attempt, retry_at=event.retry_at)
+            self._count_failure(event)
+            return
+        self._finish_activity(event.activity_id)
+        self._resolve(("activity", event.activity_id), event)
+
+    def _child_ended(
+        self, event: ev.ChildWorkflowCompleted | ev.ChildWorkflowFailed, _: object
+    ) -> None:
+        self._children.pop(event.child_id, None)
+        self._resolve(("child", event.child_id), event)
+
+    def _timer_fired(self, event: ev.TimerFired, loop: asyncio.AbstractEventLoop) -> None:
+        self._fire(event.timer_id, loop)
+
+    def _fire(self, timer_id: int, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer_events.pop(timer_id, None)
+        handle = self.timers.pop(timer_id, None)
+        if handle is not None and not handle.cancelled():
+            loop.call_soon(handle.fire_callback, *handle.fire_args, context=handle.fire_context)
 
     def bind_activity(self, command: ScheduleActivity) -> None:
         """Remember the command (and so the function) behind an activity id."""
@@ -130,6 +151,12 @@ class RunState:
         if trail is not None:
             trail.attempt, trail.retry_at = attempt, retry_at
 
+    def _count_failure(self, event: ev.ActivityFailed) -> None:
+        # An attempt lost to a host crash is not the activity's failure: no extra backoff.
+        trail = self._activities.get(event.activity_id)
+        if trail is not None and event.error.type != INTERRUPTED:
+            trail.failures += 1
+
     def _finish_activity(self, activity_id: int) -> None:
         trail = self._activities.get(activity_id)
         if trail is not None:
@@ -139,6 +166,23 @@ class RunState:
         future = self._waiters.pop(key, None)
         if future is not None and not future.done():
             future.set_result(event)
+
+
+_COMMAND_EVENTS: dict[type[ev.EventBase], Callable[[RunState, Any], None]] = {
+    ev.ActivityScheduled: RunState._scheduled,
+    ev.ActivityCancelled: lambda state, event: state._finish_activity(event.activity_id),
+    ev.TimerStarted: RunState._timer_started,
+    ev.TimerCancelled: lambda state, event: state._forget_timer(event.timer_id),
+    ev.ChildWorkflowStarted: RunState._child_started,
+}
+_OUTCOMES: dict[type[ev.EventBase], Callable[[RunState, Any, Any], None]] = {
+    ev.ActivityStarted: RunState._activity_started,
+    ev.ActivityCompleted: RunState._activity_ended,
+    ev.ActivityFailed: RunState._activity_ended,
+    ev.TimerFired: RunState._timer_fired,
+    ev.ChildWorkflowCompleted: RunState._child_ended,
+    ev.ChildWorkflowFailed: RunState._child_ended,
+}
 
 
 def effective_history(events: Sequence[ev.Event]) -> list[ev.Event]:

@@ -119,52 +119,40 @@ class WorkflowDriver:
         return self.run.query(name, args)
 
     def activity_finished(
-        self, activity_id: int, attempt: int, result: Payload | None, error: ErrorInfo | None
+        self,
+        activity_id: int,
+        attempt: int,
+        result: Payload | None,
+        error: ErrorInfo | None,
+        *,
+        retry_now: bool = False,
     ) -> None:
-        """An attempt ended: record its result, or retry/fail it per its RetryPolicy."""
+        """An attempt ended: record its result, or retry/fail it per its RetryPolicy
+        (``retry_now`` skips the backoff, for attempts lost to a host crash)."""
         trail = self.run.state.trail(activity_id) if self.is_open and self.run else None
         if trail is None or trail.done or trail.attempt != attempt:
             return  # a late report for a cancelled, superseded or finished attempt
+        ids = {"activity_id": activity_id, "attempt": attempt}
         if error is None:
-            self._deliver(
-                [
-                    draft(
-                        ev.ActivityCompleted,
-                        activity_id=activity_id,
-                        attempt=attempt,
-                        result=result,
-                    )
-                ]
-            )
+            self._deliver([draft(ev.ActivityCompleted, **ids, result=result)])
             return
         policy = trail.command.options.retry if trail.command else RetryPolicy()
-        if error.type not in NEVER_RETRIED and policy.allows_retry(attempt, error.type):
-            retry_at = self.recorder.clock.now() + timedelta(seconds=policy.delay_after(attempt))
-            self._deliver(
-                [
-                    draft(
-                        ev.ActivityFailed,
-                        activity_id=activity_id,
-                        attempt=attempt,
-                        error=error,
-                        terminal=False,
-                        retry_at=retry_at,
-                    )
-                ]
-            )
-            self.effects.arm(self, ("retry", activity_id), retry_at)
+        # Attempts lost to a host crash are retried at once and spend none of the budget:
+        # the policy counts the activity's own failures.
+        tries = trail.failures + 1
+        if not retry_now and (
+            error.type in NEVER_RETRIED or not policy.allows_retry(tries, error.type)
+        ):
+            self._deliver([draft(ev.ActivityFailed, **ids, error=error, terminal=True)])
+            return
+        delay = 0.0 if retry_now else policy.delay_after(tries)
+        retry_at = self.recorder.clock.now() + timedelta(seconds=delay)
+        failed = draft(ev.ActivityFailed, **ids, error=error, terminal=False, retry_at=retry_at)
+        self._deliver([failed])
+        if retry_now:
+            self._start_attempt(activity_id)
         else:
-            self._deliver(
-                [
-                    draft(
-                        ev.ActivityFailed,
-                        activity_id=activity_id,
-                        attempt=attempt,
-                        error=error,
-                        terminal=True,
-                    )
-                ]
-            )
+            self.effects.arm(self, ("retry", activity_id), retry_at)
 
     def child_finished(self, child_id: int, terminal: ev.Event) -> None:
         """A child workflow this run started has ended; record its outcome, then deliver."""
@@ -299,7 +287,8 @@ class WorkflowDriver:
             elif trail.attempt == 0:
                 self._start_attempt(activity_id)
             else:
-                self.activity_finished(activity_id, trail.attempt, None, interrupted(trail.attempt))
+                error = interrupted(trail.attempt)
+                self.activity_finished(activity_id, trail.attempt, None, error, retry_now=True)
 
     def _arm_deadline(self) -> None:
         started = self._segment[0]

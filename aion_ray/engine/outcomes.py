@@ -9,7 +9,7 @@ from aion_ray.engine.recorder import EventDraft, draft
 from aion_ray.errors import WorkflowCancelledError, WorkflowFailedError, WorkflowTimedOutError
 from aion_ray.failures import ErrorInfo
 from aion_ray.payload import decode
-from aion_ray.run_state import Outstanding
+from aion_ray.run_state import INTERRUPTED, Outstanding
 from aion_ray.status import STATUS_OF_EVENT
 
 
@@ -40,7 +40,7 @@ def child_outcome(outstanding: Outstanding, child_id: int, terminal: ev.Event) -
 def interrupted(attempt: int) -> ErrorInfo:
     """The failure recorded for an attempt whose host stopped before its result was recorded."""
     return ErrorInfo(
-        type="ActivityInterruptedError",
+        type=INTERRUPTED,
         message=f"attempt {attempt} was interrupted: the workflow's host stopped before its "
         "result was recorded",
     )

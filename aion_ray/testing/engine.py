@@ -12,6 +12,7 @@ import builtins
 import collections
 import heapq
 import itertools
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from aion_ray.errors import InvalidInputError, WorkflowNotFoundError
 from aion_ray.ids import new_run_id, new_workflow_id, validate_workflow_id
 from aion_ray.payload import DEFAULT_MAX_PAYLOAD_BYTES, encode
 from aion_ray.status import WorkflowStatus, current_run, current_terminal
-from aion_ray.storage.base import LifecycleEntry
+from aion_ray.storage.base import HistoryStore, LifecycleEntry
 from aion_ray.storage.memory import InMemoryHistoryStore
 from aion_ray.testing.activities import execute_activity
 from aion_ray.testing.clock import FakeClock
@@ -54,11 +55,16 @@ class TestEngine:
         self,
         *,
         clock: FakeClock | None = None,
-        store: InMemoryHistoryStore | None = None,
+        store: HistoryStore | None = None,
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        seed: int = 0,
+        step_hook: Callable[[], None] | None = None,
     ) -> None:
         self.clock = clock or FakeClock()
-        self.store = store or InMemoryHistoryStore()
+        # Seeded ids: the same test produces the same workflow and run ids, so the values of
+        # ctx.random() and ctx.uuid4() (seeded from those ids) are reproducible too.
+        self._ids = random.Random(seed)
+        self.store: HistoryStore = store or InMemoryHistoryStore()
         self.max_payload_bytes = max_payload_bytes
         self.activity_calls: collections.Counter[str] = collections.Counter()
         self._definitions: dict[str, WorkflowDefinition[Any]] = {}
@@ -69,6 +75,9 @@ class TestEngine:
         self._armed: dict[tuple[str, WakeKey], _Wake] = {}
         self._cancelled: set[tuple[str, int]] = set()
         self._order = itertools.count()
+        # Called after every unit of work (an activity, a timer, a message): a place to
+        # inject faults, e.g. ``engine.crash()``, at any point of a test.
+        self.step_hook = step_hook
 
     # --- the client surface --------------------------------------------------------------------
 
@@ -82,14 +91,16 @@ class TestEngine:
     ) -> TestWorkflowHandle[Any]:
         """Start ``workflow`` (idempotent by id: the same start returns the same workflow)."""
         definition = self._register(workflow)
-        workflow_id = validate_workflow_id(id) if id is not None else new_workflow_id(self.clock)
+        workflow_id = (
+            validate_workflow_id(id) if id is not None else new_workflow_id(self.clock, self._bytes)
+        )
         payload = self._encode_input(definition, arg)
         history = self.store.read_history(workflow_id)
         if history:
             existing_start(history, definition, payload)
         else:
             started = start_event(definition, payload, search_attributes)
-            self._launch(workflow_id, definition, started, new_run_id(self.clock))
+            self._launch(workflow_id, definition, started, new_run_id(self.clock, self._bytes))
         self.run_until_idle()
         return TestWorkflowHandle(self, workflow_id, definition)
 
@@ -106,11 +117,14 @@ class TestEngine:
         *,
         status: str | WorkflowStatus | None = None,
         workflow_type: str | None = None,
+        search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         limit: int | None = None,
     ) -> list[WorkflowInfo]:
+        """Workflows matching every condition given, oldest first."""
         flt = WorkflowFilter(
             status=(WorkflowStatus(status),) if status is not None else None,
             workflow_type=workflow_type,
+            search_attributes=search_attributes or {},
             limit=limit,
         )
         return [self._with_residency(info) for info in self.store.list_workflows(flt)]
@@ -127,6 +141,7 @@ class TestEngine:
         """Do all work that is ready now, without moving the clock."""
         while self._ready:
             self._ready.popleft()()
+            self._stepped()
 
     def run_until(self, done: Callable[[], bool], *, until: datetime | None = None) -> None:
         """Run, skipping time from timer to timer, until ``done()``; TimeoutError if nothing
@@ -212,6 +227,13 @@ class TestEngine:
             self._ready.append(lambda: self._notify_parent(parent_id, child_id, terminal))
 
     # --- internals -----------------------------------------------------------------------------
+
+    def _stepped(self) -> None:
+        if self.step_hook is not None:
+            self.step_hook()
+
+    def _bytes(self, count: int) -> bytes:
+        return self._ids.randbytes(count)
 
     def _register(self, workflow: WorkflowDefinition[Any]) -> WorkflowDefinition[Any]:
         if not isinstance(workflow, WorkflowDefinition):
@@ -304,6 +326,7 @@ class TestEngine:
             heapq.heappop(self._wakes)
             self._armed.pop((wake.workflow_id, wake.key), None)
             wake.driver.wake(wake.key)
+            self._stepped()
 
     def _start_child(self, parent: WorkflowDriver, command: cmd.StartChild) -> None:
         history = self.store.read_history(command.child_workflow_id)

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aion_ray import events as ev
 from aion_ray.definitions import WorkflowDefinition
-from aion_ray.engine.outcomes import result_from_terminal
-from aion_ray.errors import QueryError, WorkflowNotFoundError
+from aion_ray.engine.outcomes import result_from_terminal, terminal_status
+from aion_ray.errors import QueryError, WorkflowNotFoundError, WorkflowTerminalError
 from aion_ray.payload import encode
+from aion_ray.status import current_terminal
 from aion_ray.visibility import WorkflowInfo
 
 if TYPE_CHECKING:
@@ -71,9 +72,15 @@ class TestWorkflowHandle(Generic[T]):
 
     def _driver(self) -> Any:
         driver = self._engine.driver(self.workflow_id)
-        if driver is None:
+        if driver is not None:
+            return driver
+        history = self.history()
+        if not history:
             raise WorkflowNotFoundError(self.workflow_id)
-        return driver
+        terminal = current_terminal(history)
+        raise WorkflowTerminalError(
+            self.workflow_id, history[-1].run_id, terminal_status(terminal), "signal"
+        )
 
     def _ended(self) -> bool:
         driver = self._engine.driver(self.workflow_id)
