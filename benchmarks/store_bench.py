@@ -36,6 +36,7 @@ from benchmarks.store_workloads import (
     acquire_leases,
     activity_events,
     append_concurrently,
+    append_concurrently_async,
     chunks,
     interleave,
     typical_workflow,
@@ -89,10 +90,13 @@ def timed(call: Callable[[], object]) -> float:
 # --- 1. group commit from 100 concurrent workflows --------------------------------------------
 
 
-def group_commit_run(directory: str, threads: int, batch: int, events: int) -> tuple[float, float]:
-    """One run: ``threads`` threads, one workflow each, append ``events`` activity events in
-    batches of ``batch``. Returns (events/s, events per group commit)."""
+def group_commit_run(
+    directory: str, threads: int, batch: int, events: int, use_asyncio: bool = False
+) -> tuple[float, float]:
+    """One run: ``threads`` workflows, each on a thread (or an asyncio task), append
+    ``events`` activity events in batches of ``batch``. Returns (events/s, events/group)."""
     store = fresh_store(directory, f"group-{batch}")
+    appender = append_concurrently_async if use_asyncio else append_concurrently
     try:
         streams = [HistoryStream() for _ in range(threads)]
         setup: list[list[Append]] = [[(s.workflow_id, [s.started()])] for s in streams]
@@ -101,22 +105,29 @@ def group_commit_run(directory: str, threads: int, batch: int, events: int) -> t
         ]
         leases = acquire_leases(store, setup)
         append_concurrently(store, setup, leases)
-        run = append_concurrently(store, plans, leases)
+        run = appender(store, plans, leases)
     finally:
         store.close()
     return run.events / run.seconds, run.events / max(run.groups, 1)
 
 
 def measure_group_commit(
-    directory: str, batch: int, threads: int, events: int, repeats: int
+    directory: str,
+    batch: int,
+    threads: int,
+    events: int,
+    repeats: int,
+    use_asyncio: bool = False,
 ) -> Result:
     """Target 1: durable appends/s with ``threads`` workflows appending concurrently."""
-    runs = [group_commit_run(directory, threads, batch, events) for _ in range(repeats)]
+    runs = [
+        group_commit_run(directory, threads, batch, events, use_asyncio) for _ in range(repeats)
+    ]
     rates = [rate for rate, _ in runs]
     group = statistics.median(size for _, size in runs)
     log(f"group commit, batch {batch}: {[round(r) for r in rates]} events/s, {group:.0f}/group")
     return Result(
-        name=f"1. {threads} wf x batch {batch}: append",
+        name=f"1. {threads} wf x batch {batch}: {'append_async' if use_asyncio else 'append'}",
         unit="events/s",
         p50=statistics.median(rates),
         p90=None,
@@ -267,7 +278,7 @@ def measure_reads(
     where = f"random histories among {total:,} events"
     return [
         _latency("3. read_history (50 events)", first, 2.0, f"first read, {where}"),
-        _latency("3. read_history, same ids again", again, None, "cached blocks"),
+        _latency("3. read_history, same ids again", again, None, "from the history cache"),
         _latency("3. its SQL alone (no decoding)", query, None, "fetchall of _READ_HISTORY"),
     ]
 
@@ -404,10 +415,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, directory: str) -> list[Result]:
     results: list[Result] = []
-    for batch in (1, 5, 10):
-        results.append(
-            measure_group_commit(directory, batch, 100, args.events_per_thread, args.repeats)
-        )
+    for use_asyncio in (False, True):
+        for batch in (1, 5, 10):
+            results.append(
+                measure_group_commit(
+                    directory, batch, 100, args.events_per_thread, args.repeats, use_asyncio
+                )
+            )
     results += measure_single_workflow(directory, count=500, repeats=args.repeats)
     results += measure_bulk_file(directory, args.events, reads=200, sql_runs=5)
     results += measure_typical_size(directory, args.typical_workflows)

@@ -70,6 +70,12 @@ class HistoryStore(Protocol):
         """Append ``events`` (seqs ``expected_seq + 1 ...``) atomically; return the new head."""
         ...
 
+    async def append_async(
+        self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
+    ) -> int:
+        """``append`` for asyncio callers: same contract, awaits instead of blocking."""
+        ...
+
     def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
         """Events with ``seq >= from_seq`` in order; an unknown id reads as empty."""
         ...

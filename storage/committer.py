@@ -11,6 +11,7 @@ they never stall a commit at random.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import threading
@@ -72,6 +73,15 @@ class GroupCommitter:
         if self._pending or not request.future.done():
             self._wake.set()
         return request.future.result()
+
+    async def submit_async(self, request: Request) -> Any:
+        """Like ``submit``, for an asyncio caller: the committer thread does the writing, so
+        the event loop never blocks and many appends share each commit."""
+        if self._closed:
+            raise StoreError("the history store is closed")
+        self._pending.append(request)
+        self._wake.set()
+        return await asyncio.wrap_future(request.future)
 
     def _run(self) -> None:
         while not self._closed:

@@ -28,6 +28,7 @@ from aion_ray.storage.committer import GroupCommitter, Request
 from aion_ray.storage.db import first_row
 from aion_ray.storage.group import Group
 from aion_ray.storage.guard import PendingAppend
+from aion_ray.storage.history_cache import HistoryCache
 from aion_ray.storage.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
 from aion_ray.storage.schema import SNAPSHOT_SCHEMAS
 from aion_ray.storage.sql_guard import run_read_only
@@ -59,11 +60,13 @@ class DuckDBHistoryStore:
         *,
         threads: int = DEFAULT_THREADS,
         state_cache_size: int = 100_000,
+        history_cache_events: int = 200_000,
     ) -> None:
         self.path = str(path)
         self._con, last_commit = open_database(self.path, threads=threads)
         self._cache = StateCache(self._con, state_cache_size)
         self._appenders = Appenders(self._con)
+        self._histories = HistoryCache(history_cache_events)
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursor_lock = threading.Lock()
@@ -81,6 +84,15 @@ class DuckDBHistoryStore:
         request = PendingAppend.of(workflow_id, events, expected_seq, lease)
         data = [event_data(event) for event in request.events]
         return int(self._writer.submit(Request(lambda g: g.stage_append(request, data))))
+
+    async def append_async(
+        self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
+    ) -> int:
+        """``append`` for asyncio callers (the store actor): awaits the group commit."""
+        request = PendingAppend.of(workflow_id, events, expected_seq, lease)
+        data = [event_data(event) for event in request.events]
+        staged = Request(lambda g: g.stage_append(request, data))
+        return int(await self._writer.submit_async(staged))
 
     def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
         lease: Lease = self._writer.submit(Request(lambda g: g.stage_lease(workflow_id, holder)))
@@ -105,13 +117,26 @@ class DuckDBHistoryStore:
             cache=self._cache,
             con=self._con,
             appenders=self._appenders,
+            histories=self._histories,
             commit_id=self._writer.last_committed + 1,
         )
 
     # --- reads -------------------------------------------------------------------------------
 
     def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
-        rows = self._cursor().execute(_READ_HISTORY, [workflow_id, max(from_seq, 1)]).fetchall()
+        if self._closed:
+            raise StoreError("the history store is closed")
+        cached = self._histories.read(workflow_id, from_seq)
+        if cached is not None:
+            return cached
+        if from_seq > 1:
+            return self._read_from_database(workflow_id, from_seq)
+        history = self._read_from_database(workflow_id, 1)
+        self._histories.fill(workflow_id, history)
+        return history[max(from_seq, 1) - 1 :]
+
+    def _read_from_database(self, workflow_id: str, from_seq: int) -> list[Event]:
+        rows = self._cursor().execute(_READ_HISTORY, [workflow_id, from_seq]).fetchall()
         rows.sort(key=lambda row: row[0])
         return [
             event_from_row(workflow_id, run_id, seq, type_, datetime_from_epoch_us(at), data)

@@ -20,6 +20,7 @@ from aion_ray.storage.appenders import Appenders
 from aion_ray.storage.base import LifecycleEntry
 from aion_ray.storage.codec import event_from_row
 from aion_ray.storage.guard import PendingAppend, plan_append
+from aion_ray.storage.history_cache import HistoryCache
 from aion_ray.storage.state_cache import CachedWorkflow, StateCache
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.storage.visibility_rows import workflow_row
@@ -44,6 +45,7 @@ class Group:
     cache: StateCache
     con: duckdb.DuckDBPyConnection
     appenders: Appenders
+    histories: HistoryCache
     commit_id: int
     states: dict[str, CachedWorkflow] = field(default_factory=dict)
     events: dict[str, list[Event]] = field(default_factory=dict)
@@ -158,6 +160,8 @@ class Group:
     def publish(self) -> None:
         for workflow_id, entry in self.states.items():
             self.cache.put(workflow_id, entry)
+        for workflow_id, events in self.events.items():
+            self.histories.extend(workflow_id, events)
 
 
 def _lifecycle_row(entry: LifecycleEntry) -> tuple[Any, ...]:

@@ -89,6 +89,12 @@ class InMemoryHistoryStore:
             else:
                 self._timers[key] = timer
 
+    async def append_async(
+        self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
+    ) -> int:
+        """``append`` for asyncio callers (in memory there is nothing to wait for)."""
+        return self.append(workflow_id, events, expected_seq=expected_seq, lease=lease)
+
     def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
         with self._lock:
             self._check_open()

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EDGE_MODULES = {
     # The test kit ships the in-memory reference store to users.
     "aion_ray/testing/__init__.py": {"aion_ray.storage"},
-    "aion_ray/testing/engine.py": {"aion_ray.storage"},
+    "aion_ray/testing/host.py": {"aion_ray.storage"},
     # The store demo runs the real store until the Ray engine replaces it.
     "aion_ray/demo.py": {"aion_ray.storage"},
 }

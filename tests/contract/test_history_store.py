@@ -5,6 +5,7 @@ Every test runs against both stores (see the ``store`` fixture).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -300,3 +301,26 @@ def test_a_closed_store_refuses_work(store: HistoryStore) -> None:
         store.read_history("wf-1")
     with pytest.raises(StoreError, match="closed"):
         store.acquire_lease("wf-1")
+
+
+def test_async_appends_share_the_contract(store: HistoryStore) -> None:
+    async def write(index: int) -> int:
+        b = HistoryBuilder(f"async-{index}")
+        b.started()
+        b.activity(1)
+        lease = store.acquire_lease(b.workflow_id)
+        head = await store.append_async(b.workflow_id, b.events[:1], expected_seq=0, lease=lease)
+        return await store.append_async(b.workflow_id, b.since(1), expected_seq=head, lease=lease)
+
+    async def all_of_them() -> list[int]:
+        return await asyncio.gather(*(write(i) for i in range(20)))
+
+    assert asyncio.run(all_of_them()) == [4] * 20
+    assert len(store.read_history("async-7")) == 4
+    assert asyncio.run(write(3)) == 4  # an identical retry is recognised, not duplicated
+    late = HistoryBuilder("async-3")
+    late.started()
+    late.add(ev.SignalReceived, name="late", payload=encode(0))
+    lease = store.acquire_lease("async-3")
+    with pytest.raises(SequenceConflictError):
+        asyncio.run(store.append_async("async-3", late.since(1), expected_seq=1, lease=lease))
