@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import contextvars
 import gc
 import hashlib
 import inspect
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +87,17 @@ class WorkflowRun:
         self._take(new_events, replaying=False)
         if self._main is None and self.is_open:
             self._start_main()
-        with _collector_paused(self._replay_remaining > _LONG_REPLAY):
+        # Pause the cyclic garbage collector while a long history replays: replay allocates
+        # in a burst while the history it walks is large, so every full collection would
+        # traverse that whole history again (a 10,000-activity replay ran ~25% faster).
+        pause = self._replay_remaining > _LONG_REPLAY and gc.isenabled()
+        if pause:
+            gc.disable()
+        try:
             self._drain()
+        finally:
+            if pause:
+                gc.enable()
         output, self._output = self._output, []
         return output
 
@@ -274,24 +282,6 @@ class WorkflowRun:
 
 
 _LONG_REPLAY = 1_000
-
-
-@contextlib.contextmanager
-def _collector_paused(pause: bool) -> Iterator[None]:
-    """Pause the cyclic garbage collector while a long history replays.
-
-    Replay allocates in a burst while the history it walks is large, so every full
-    collection would traverse that whole history again: pausing them for the burst made
-    a 10,000-activity replay about a quarter faster. Cycles are collected afterwards.
-    """
-    if not pause or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _seed(started: ev.WorkflowStarted, stream: str) -> int:

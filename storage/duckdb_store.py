@@ -29,6 +29,13 @@ from aion_ray.storage.db import first_row
 from aion_ray.storage.group import Group
 from aion_ray.storage.guard import PendingAppend
 from aion_ray.storage.history_cache import HistoryCache
+from aion_ray.storage.inputs import (
+    checked_entries,
+    checked_filter,
+    checked_id,
+    checked_seq,
+    checked_time,
+)
 from aion_ray.storage.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
 from aion_ray.storage.schema import SNAPSHOT_SCHEMAS
 from aion_ray.storage.sql_guard import run_read_only
@@ -95,11 +102,12 @@ class DuckDBHistoryStore:
         return int(await self._writer.submit_async(staged))
 
     def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
+        workflow_id = checked_id(workflow_id)
         lease: Lease = self._writer.submit(Request(lambda g: g.stage_lease(workflow_id, holder)))
         return lease
 
     def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
-        checked = [LifecycleEntry.model_validate(entry) for entry in entries]
+        checked = checked_entries(entries)
         if checked:
             self._writer.submit(Request(lambda g: g.stage_lifecycle(checked)))
 
@@ -124,6 +132,7 @@ class DuckDBHistoryStore:
     # --- reads -------------------------------------------------------------------------------
 
     def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
+        workflow_id, from_seq = checked_id(workflow_id), checked_seq(from_seq)
         if self._closed:
             raise StoreError("the history store is closed")
         cached = self._histories.read(workflow_id, from_seq)
@@ -144,6 +153,7 @@ class DuckDBHistoryStore:
         ]
 
     def due_timers(self, as_of: datetime, *, limit: int = 1000) -> list[DueTimer]:
+        as_of, limit = checked_time(as_of, limit)
         rows = self._cursor().execute(_DUE_TIMERS, [as_of, limit]).fetchall()
         return [
             DueTimer(workflow_id=w, run_id=r, timer_id=t, fire_at=datetime_from_epoch_us(f))
@@ -151,18 +161,20 @@ class DuckDBHistoryStore:
         ]
 
     def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
+        workflow_id = checked_id(workflow_id)
         row = first_row(
             self._cursor(), "SELECT * FROM workflows WHERE workflow_id = ?", [workflow_id]
         )
         return info_from_row(*row) if row else None
 
     def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
-        return list_workflows(self._cursor(), flt or WorkflowFilter())
+        return list_workflows(self._cursor(), checked_filter(flt))
 
     def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
-        return count_workflows(self._cursor(), flt or WorkflowFilter())
+        return count_workflows(self._cursor(), checked_filter(flt))
 
     def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
+        workflow_id = checked_id(workflow_id)
         rows = self._cursor().execute(_LIFECYCLE, [workflow_id]).fetchall()
         return [
             LifecycleEntry(workflow_id=w, run_id=r, recorded_at=at, kind=k, detail=_json(d))

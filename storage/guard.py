@@ -27,6 +27,7 @@ from aion_ray.events import (
     WorkflowReopened,
     WorkflowStarted,
 )
+from aion_ray.ids import validate_workflow_id
 from aion_ray.status import STATUS_OF_EVENT
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.visibility import WorkflowInfo, apply_event
@@ -186,6 +187,11 @@ class PendingAppend:
     def of(
         cls, workflow_id: str, events: Sequence[Event], expected_seq: int, lease: Lease
     ) -> PendingAppend:
+        workflow_id = validate_workflow_id(workflow_id)
+        if isinstance(expected_seq, bool) or not isinstance(expected_seq, int):
+            raise InvalidEventError(
+                workflow_id, f"expected_seq must be an int, not {expected_seq!r}"
+            )
         batch = tuple(events)
         check_shape(workflow_id, batch, expected_seq)
         return cls(workflow_id, batch, expected_seq, lease)

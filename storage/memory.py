@@ -25,6 +25,13 @@ from aion_ray.storage import export
 from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import event_data
 from aion_ray.storage.guard import HeadState, PendingAppend, plan_append
+from aion_ray.storage.inputs import (
+    checked_entries,
+    checked_filter,
+    checked_id,
+    checked_seq,
+    checked_time,
+)
 from aion_ray.storage.schema import EVENTS_ARROW, LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.timer_index import TimerDelta, TimerKey, pending_timers
 from aion_ray.storage.visibility_rows import filter_page, workflow_row
@@ -96,11 +103,13 @@ class InMemoryHistoryStore:
         return self.append(workflow_id, events, expected_seq=expected_seq, lease=lease)
 
     def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
+        workflow_id, from_seq = checked_id(workflow_id), checked_seq(from_seq)
         with self._lock:
             self._check_open()
             return list(self._histories.get(workflow_id, [])[max(from_seq, 1) - 1 :])
 
     def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
+        workflow_id = checked_id(workflow_id)
         with self._lock:
             self._check_open()
             state = self._states.get(workflow_id, HeadState())
@@ -109,6 +118,7 @@ class InMemoryHistoryStore:
             return Lease(workflow_id=workflow_id, epoch=state.epoch, holder=holder)
 
     def due_timers(self, as_of: datetime, *, limit: int = 1000) -> list[DueTimer]:
+        as_of, limit = checked_time(as_of, limit)
         with self._lock:
             self._check_open()
             due = [t for t in self._timers.values() if t.fire_at <= as_of]
@@ -116,12 +126,13 @@ class InMemoryHistoryStore:
         return due[:limit]
 
     def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
+        workflow_id = checked_id(workflow_id)
         with self._lock:
             self._check_open()
             return self._infos.get(workflow_id)
 
     def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
-        flt = flt or WorkflowFilter()
+        flt = checked_filter(flt)
         with self._lock:
             self._check_open()
             found = [info for info in self._infos.values() if matches(info, flt)]
@@ -129,18 +140,19 @@ class InMemoryHistoryStore:
         return filter_page(found, flt)
 
     def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
-        flt = flt or WorkflowFilter()
+        flt = checked_filter(flt)
         with self._lock:
             self._check_open()
             return sum(1 for info in self._infos.values() if matches(info, flt))
 
     def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
-        checked = [LifecycleEntry.model_validate(entry) for entry in entries]
+        checked = checked_entries(entries)
         with self._lock:
             self._check_open()
             self._lifecycle.extend(checked)
 
     def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
+        workflow_id = checked_id(workflow_id)
         with self._lock:
             self._check_open()
             return [entry for entry in self._lifecycle if entry.workflow_id == workflow_id]

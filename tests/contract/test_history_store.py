@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from aion_ray import events as ev
 from aion_ray.errors import (
     FencedError,
     InvalidEventError,
+    InvalidInputError,
     SequenceConflictError,
     StoreError,
     WorkflowTerminalError,
@@ -324,3 +326,27 @@ def test_async_appends_share_the_contract(store: HistoryStore) -> None:
     lease = store.acquire_lease("async-3")
     with pytest.raises(SequenceConflictError):
         asyncio.run(store.append_async("async-3", late.since(1), expected_seq=1, lease=lease))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.read_history(""), "non-empty"),
+        (lambda s: s.read_history(42), "must be a str"),
+        (lambda s: s.read_history("wf-1", "1"), "from_seq must be an int"),
+        (lambda s: s.acquire_lease("bad\x00id"), "control characters"),
+        (lambda s: s.workflow_info(None), "must be a str"),
+        (lambda s: s.read_lifecycle(" padded "), "outer spaces"),
+        (lambda s: s.due_timers("2026-01-01"), "aware datetime"),
+        (lambda s: s.list_workflows({"status": "running"}), "expected a WorkflowFilter"),
+        (lambda s: s.count_workflows("all"), "expected a WorkflowFilter"),
+        (lambda s: s.record_lifecycle([{"workflow_id": "wf-1"}]), "invalid lifecycle entry"),
+        (lambda s: s.append("", [], expected_seq=0, lease=None), "non-empty"),
+        (lambda s: s.append("wf-1", [], expected_seq="0", lease=None), "expected_seq"),
+    ],
+)
+def test_bad_arguments_get_typed_errors(store: HistoryStore, call: Any, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        call(store)
+    assert store.list_workflows() == []
+    assert store.read_lifecycle("wf-1") == []
