@@ -144,13 +144,17 @@ class WorkflowContext:
     ) -> Any:
         """The next signal named ``name`` (FIFO); a timeout raises ``asyncio.TimeoutError``."""
         self._check_usable("ctx.wait_signal")
+        name = _name(name, "a signal name")
         seconds = None if timeout is None else _seconds(timeout)
         future = self._run.signals.take(name, self._run.loop)
         if seconds is None or future.done():
             payload = await future
         else:
             self._run.timer_name = f"wait_signal:{name}"
-            payload = await asyncio.wait_for(future, seconds)
+            try:
+                payload = await asyncio.wait_for(future, seconds)
+            finally:
+                self._run.timer_name = None
         return decode(payload, result_type, what=f"signal {name!r}")
 
     def set_query_handler(self, name: str, handler: Callable[..., Any]) -> None:
@@ -167,6 +171,7 @@ class WorkflowContext:
         """Send a signal to another workflow; recorded, so it is sent once per history."""
         self._check_usable("ctx.signal_workflow")
         target = validate_workflow_id(workflow_id)
+        name = _name(name, "a signal name")
         encoded = encode(payload, max_bytes=self._run.max_payload_bytes, what=f"signal {name!r}")
         send_id = self._run.next_ordinal("send")
         self._run.issue(cmd.SendSignal(send_id, target, name, encoded))
@@ -229,6 +234,7 @@ class WorkflowContext:
     def patched(self, change_id: str) -> bool:
         """True on runs that took the new code path; replaying older runs gives False."""
         self._check_usable("ctx.patched")
+        change_id = _name(change_id, "a patch id")
         if change_id not in self._patches:
             key = ("marker", "patch", change_id)
             taken = self._run.cursor.knows(key) or not self._run.is_replaying
@@ -263,6 +269,15 @@ def _seconds(duration: float | timedelta) -> float:
         raise InvalidInputError(
             f"a duration must be a non-negative number or timedelta, got {duration!r}"
         )
-    if math.isinf(seconds):
-        raise InvalidInputError("a duration must be finite; to wait forever, wait for a signal")
+    if math.isinf(seconds) or seconds > ev.MAX_DURATION_SECONDS:
+        raise InvalidInputError(
+            f"a duration must be finite and at most a century, got {duration!r}; to wait "
+            "forever, wait for a signal"
+        )
     return float(seconds)
+
+
+def _name(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInputError(f"{what} must be a non-empty str, got {value!r}")
+    return value

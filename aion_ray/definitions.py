@@ -18,6 +18,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from pydantic import BaseModel, ConfigDict, Field
 
 from aion_ray.errors import InvalidInputError
+from aion_ray.events import MAX_DURATION_SECONDS
 from aion_ray.payload import CodecName
 
 P = ParamSpec("P")
@@ -205,8 +206,10 @@ def define_workflow(
             f"workflow {fn.__name__} must take (ctx) or (ctx, arg); it takes {len(params)} "
             "parameters (pass several values as one model or dict)"
         )
-    if timeout is not None and timeout <= 0:
-        raise InvalidInputError(f"workflow timeout must be positive, got {timeout}")
+    if timeout is not None and not 0 < timeout <= MAX_DURATION_SECONDS:
+        raise InvalidInputError(
+            f"workflow timeout must be a positive number of seconds up to a century, got {timeout}"
+        )
     hints = _hints(fn, localns)
     return WorkflowDefinition(
         name=name or fn.__name__,

@@ -17,7 +17,18 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from aion_ray.failures import ErrorInfo
 from aion_ray.payload import Payload
 
-SearchAttributeValue = str | int | float | bool | list[str]
+MAX_INT64 = 2**63 - 1
+"""Ids, seqs and attempts are stored as BIGINT: larger values are refused up front."""
+MAX_DURATION_SECONDS = 100 * 366 * 86400
+"""The longest timeout or sleep accepted: a century."""
+
+SearchAttributeValue = (
+    str
+    | Annotated[int, Field(ge=-MAX_INT64 - 1, le=MAX_INT64)]
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | bool
+    | list[str]
+)
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -34,7 +45,7 @@ class EventBase(BaseModel):
 
     workflow_id: str = Field(min_length=1)
     run_id: str = Field(min_length=1)
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=MAX_INT64)
     recorded_at: UtcDatetime
 
 
@@ -45,7 +56,7 @@ class ParentRef(BaseModel):
 
     workflow_id: str
     run_id: str
-    child_id: int
+    child_id: int = Field(ge=1, le=MAX_INT64)
 
 
 # --- workflow lifecycle ---------------------------------------------------------------------
@@ -60,7 +71,9 @@ class WorkflowStarted(EventBase):
     parent_run_id: str | None = None
     parent: ParentRef | None = None
     code_fingerprint: str = ""
-    execution_timeout: float | None = None
+    execution_timeout: float | None = Field(
+        default=None, gt=0, le=MAX_DURATION_SECONDS, allow_inf_nan=False
+    )
     search_attributes: dict[str, SearchAttributeValue] | None = None
 
 
@@ -131,7 +144,7 @@ class ActivityScheduled(EventBase):
     """Activity #``activity_id`` (1-based, per run) was scheduled; recorded before dispatch."""
 
     type: Literal["ActivityScheduled"] = "ActivityScheduled"
-    activity_id: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_INT64)
     activity_type: str = Field(min_length=1)
     input: Payload
     local: bool = False
@@ -139,14 +152,14 @@ class ActivityScheduled(EventBase):
 
 class ActivityStarted(EventBase):
     type: Literal["ActivityStarted"] = "ActivityStarted"
-    activity_id: int = Field(ge=1)
-    attempt: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_INT64)
+    attempt: int = Field(ge=1, le=MAX_INT64)
 
 
 class ActivityCompleted(EventBase):
     type: Literal["ActivityCompleted"] = "ActivityCompleted"
-    activity_id: int = Field(ge=1)
-    attempt: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_INT64)
+    attempt: int = Field(ge=1, le=MAX_INT64)
     result: Payload
 
 
@@ -154,8 +167,8 @@ class ActivityFailed(EventBase):
     """An attempt failed. ``terminal=False`` means another attempt follows at ``retry_at``."""
 
     type: Literal["ActivityFailed"] = "ActivityFailed"
-    activity_id: int = Field(ge=1)
-    attempt: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_INT64)
+    attempt: int = Field(ge=1, le=MAX_INT64)
     error: ErrorInfo
     terminal: bool
     retry_at: UtcDatetime | None = None
@@ -163,14 +176,14 @@ class ActivityFailed(EventBase):
 
 class ActivityCancelled(EventBase):
     type: Literal["ActivityCancelled"] = "ActivityCancelled"
-    activity_id: int = Field(ge=1)
-    attempt: int = Field(ge=0)
+    activity_id: int = Field(ge=1, le=MAX_INT64)
+    attempt: int = Field(ge=0, le=MAX_INT64)
 
 
 class ActivityHeartbeat(EventBase):
     type: Literal["ActivityHeartbeat"] = "ActivityHeartbeat"
-    activity_id: int = Field(ge=1)
-    attempt: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_INT64)
+    attempt: int = Field(ge=1, le=MAX_INT64)
     details: Payload | None = None
 
 
@@ -181,19 +194,19 @@ class TimerStarted(EventBase):
     """Timer #``timer_id`` (1-based, per run) will fire at ``fire_at``; ``name`` says why."""
 
     type: Literal["TimerStarted"] = "TimerStarted"
-    timer_id: int = Field(ge=1)
+    timer_id: int = Field(ge=1, le=MAX_INT64)
     fire_at: UtcDatetime
     name: str = "sleep"
 
 
 class TimerFired(EventBase):
     type: Literal["TimerFired"] = "TimerFired"
-    timer_id: int = Field(ge=1)
+    timer_id: int = Field(ge=1, le=MAX_INT64)
 
 
 class TimerCancelled(EventBase):
     type: Literal["TimerCancelled"] = "TimerCancelled"
-    timer_id: int = Field(ge=1)
+    timer_id: int = Field(ge=1, le=MAX_INT64)
 
 
 # --- signals --------------------------------------------------------------------------------
@@ -210,7 +223,7 @@ class SignalReceived(EventBase):
 
 class SignalSent(EventBase):
     type: Literal["SignalSent"] = "SignalSent"
-    send_id: int = Field(ge=1)
+    send_id: int = Field(ge=1, le=MAX_INT64)
     target_workflow_id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     payload: Payload
@@ -223,7 +236,7 @@ class ChildWorkflowStarted(EventBase):
     """Child #``child_id`` was recorded under ``child_workflow_id``; it is started after."""
 
     type: Literal["ChildWorkflowStarted"] = "ChildWorkflowStarted"
-    child_id: int = Field(ge=1)
+    child_id: int = Field(ge=1, le=MAX_INT64)
     child_workflow_id: str = Field(min_length=1)
     child_run_id: str = Field(min_length=1)
     workflow_type: str = Field(min_length=1)
@@ -232,7 +245,7 @@ class ChildWorkflowStarted(EventBase):
 
 class ChildWorkflowCompleted(EventBase):
     type: Literal["ChildWorkflowCompleted"] = "ChildWorkflowCompleted"
-    child_id: int = Field(ge=1)
+    child_id: int = Field(ge=1, le=MAX_INT64)
     child_workflow_id: str
     result: Payload
 
@@ -241,7 +254,7 @@ class ChildWorkflowFailed(EventBase):
     """The child did not complete; ``status`` is failed, cancelled or timed_out."""
 
     type: Literal["ChildWorkflowFailed"] = "ChildWorkflowFailed"
-    child_id: int = Field(ge=1)
+    child_id: int = Field(ge=1, le=MAX_INT64)
     child_workflow_id: str
     error: ErrorInfo
     status: str = "failed"

@@ -10,7 +10,7 @@ from aion_ray import commands as cmd
 from aion_ray.context import ContinueAsNewRequested, WorkflowContext
 from aion_ray.errors import NonDeterminismError, PayloadError, error_info_from
 from aion_ray.failures import ErrorInfo
-from aion_ray.payload import decode, encode
+from aion_ray.payload import Payload, decode, encode
 
 if TYPE_CHECKING:
     from aion_ray.runtime import WorkflowRun
@@ -43,34 +43,36 @@ async def run_main(run: WorkflowRun) -> None:
 
 
 def _completion(run: WorkflowRun, result: Any) -> cmd.Command:
-    definition = run.definition
-    try:
-        payload = encode(
-            result,
-            codec=definition.codec,
-            annotation=definition.result_type,
-            max_bytes=run.max_payload_bytes,
-            what=f"result of workflow {definition.name}",
-        )
-    except PayloadError as exc:
-        return cmd.FailWorkflow(error_info_from(exc))
-    return cmd.CompleteWorkflow(payload)
+    what = f"result of workflow {run.definition.name}"
+    payload = _encoded(run, result, run.definition.result_type, what)
+    return cmd.CompleteWorkflow(payload) if isinstance(payload, Payload) else payload
 
 
 def _continue_as_new(run: WorkflowRun, arg: Any) -> cmd.Command:
     definition = run.definition
+    what = f"continue-as-new input of {definition.name}"
+    payload = _encoded(run, arg, definition.input_type, what)
+    if not isinstance(payload, Payload):
+        return payload
+    next_run = str(uuid.UUID(int=run.id_rng.getrandbits(128), version=4))
+    return cmd.ContinueAsNew(definition.name, payload, next_run)
+
+
+def _encoded(
+    run: WorkflowRun, value: Any, annotation: Any, what: str
+) -> Payload | cmd.FailWorkflow:
+    """``value`` encoded with the workflow's codec, or the failure that ends the run if it
+    cannot be (a result too large, or of the wrong type, fails the run; it is not lost)."""
     try:
-        payload = encode(
-            arg,
-            codec=definition.codec,
-            annotation=definition.input_type,
+        return encode(
+            value,
+            codec=run.definition.codec,
+            annotation=annotation,
             max_bytes=run.max_payload_bytes,
-            what=f"continue-as-new input of {definition.name}",
+            what=what,
         )
     except PayloadError as exc:
         return cmd.FailWorkflow(error_info_from(exc))
-    next_run = str(uuid.UUID(int=run.id_rng.getrandbits(128), version=4))
-    return cmd.ContinueAsNew(definition.name, payload, next_run)
 
 
 def _failure(message: str) -> cmd.Command:

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PydanticSchemaGenerationError,
+    TypeAdapter,
+    ValidationError,
+)
 
 from aion_ray.errors import PayloadError
 
@@ -43,11 +49,17 @@ def _adapter_for(annotation: Any) -> TypeAdapter[Any]:
 
 
 def type_adapter(annotation: Any) -> TypeAdapter[Any]:
-    """A cached TypeAdapter; unhashable annotations get a fresh one."""
+    """A cached TypeAdapter; PayloadError if the JSON codec cannot handle ``annotation``."""
     try:
-        return _adapter_for(annotation)
-    except TypeError:
-        return TypeAdapter(annotation)
+        try:
+            return _adapter_for(annotation)
+        except TypeError:  # unhashable annotations get a fresh one
+            return TypeAdapter(annotation)
+    except PydanticSchemaGenerationError as exc:
+        raise PayloadError(
+            f"the JSON codec cannot encode or decode {_type_name(annotation)}; make it a "
+            "pydantic model or dataclass, or use codec='pickle'"
+        ) from exc
 
 
 def encode(

@@ -40,6 +40,7 @@ class Outstanding:
     activities: tuple[ActivityTrail, ...] = ()
     timers: tuple[ev.TimerStarted, ...] = ()
     children: tuple[ev.ChildWorkflowStarted, ...] = ()
+    sends: tuple[ev.SignalSent, ...] = ()
 
     def recorded_up_to(self, seq: int) -> Outstanding:
         """Only the work whose scheduling event has a seq of at most ``seq``."""
@@ -47,6 +48,7 @@ class Outstanding:
             activities=tuple(a for a in self.activities if a.scheduled and a.scheduled.seq <= seq),
             timers=tuple(t for t in self.timers if t.seq <= seq),
             children=tuple(c for c in self.children if c.seq <= seq),
+            sends=tuple(s for s in self.sends if s.seq <= seq),
         )
 
 
@@ -59,6 +61,7 @@ class RunState:
     _timer_events: dict[int, ev.TimerStarted] = field(default_factory=dict)
     _children: dict[int, ev.ChildWorkflowStarted] = field(default_factory=dict)
     _child_commands: dict[int, StartChild] = field(default_factory=dict)
+    _sends: list[ev.SignalSent] = field(default_factory=list)
 
     def waiter(
         self, kind: str, item_id: int, loop: asyncio.AbstractEventLoop
@@ -140,6 +143,7 @@ class RunState:
             ),
             timers=tuple(self._timer_events.values()),
             children=tuple(self._children.values()),
+            sends=tuple(self._sends),
         )
 
     def pending_count(self, kinds: Sequence[str]) -> int:
@@ -174,6 +178,7 @@ _COMMAND_EVENTS: dict[type[ev.EventBase], Callable[[RunState, Any], None]] = {
     ev.TimerStarted: RunState._timer_started,
     ev.TimerCancelled: lambda state, event: state._forget_timer(event.timer_id),
     ev.ChildWorkflowStarted: RunState._child_started,
+    ev.SignalSent: lambda state, event: state._sends.append(event),
 }
 _OUTCOMES: dict[type[ev.EventBase], Callable[[RunState, Any, Any], None]] = {
     ev.ActivityStarted: RunState._activity_started,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from aion_ray.events import (
@@ -105,3 +106,14 @@ def run_segment(history: Sequence[Event], run_id: str) -> Sequence[Event]:
         if segment.run_id == run_id:
             return history[segment.start : segment.stop]
     return ()
+
+
+def run_deadline(run: Sequence[Event]) -> datetime | None:
+    """When the run's execution timeout expires: its timeout after its start, or after its
+    latest reopen (a reopened run gets its full timeout again)."""
+    started = run[0] if run else None
+    if not isinstance(started, WorkflowStarted) or started.execution_timeout is None:
+        return None
+    reopens = [e.recorded_at for e in run if isinstance(e, WorkflowReopened)]
+    since = reopens[-1] if reopens else started.recorded_at
+    return since + timedelta(seconds=started.execution_timeout)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ import duckdb
 
 from aion_ray.errors import AionError, StoreError
 from aion_ray.storage.group import Group, Staged
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -90,9 +93,12 @@ class GroupCommitter:
             with self._write_lock:
                 if self._closed:
                     return
-                if self._pending:
-                    self._commit_pending()
-                self._maybe_checkpoint()
+                try:
+                    if self._pending:
+                        self._commit_pending()
+                    self._maybe_checkpoint()
+                except Exception:  # never let the committer die: callers would hang forever
+                    logger.exception("group commit failed unexpectedly")
 
     def run_exclusive(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run ``work`` with the write connection while no group is being committed."""
@@ -117,9 +123,9 @@ class GroupCommitter:
             try:
                 accepted.append((request, request.stage(group)))
             except AionError as exc:
-                request.future.set_exception(exc)
+                _settle(request.future, error=exc)
             except Exception as exc:  # a bug or a corrupt row: fail this request only
-                request.future.set_exception(StoreError(f"request could not be checked: {exc!r}"))
+                _settle(request.future, error=StoreError(f"request could not be checked: {exc!r}"))
         if accepted:
             self._write(group, accepted)
 
@@ -130,14 +136,14 @@ class GroupCommitter:
             group.abandon()
             error = StoreError(f"commit failed, nothing was written: {exc}")
             for request, _ in accepted:
-                request.future.set_exception(error)
+                _settle(request.future, error=error)
             return
         group.publish()
         self.groups_committed += 1
         if group.rows:
             self.last_committed = group.commit_id
         for request, staged in accepted:
-            request.future.set_result(staged.result if staged else None)
+            _settle(request.future, result=staged.result if staged else None)
 
     def _maybe_checkpoint(self) -> None:
         wal = _size(self._wal_path)
@@ -152,8 +158,19 @@ class GroupCommitter:
     def _fail_pending(self) -> None:
         while self._pending:
             request = self._pending.popleft()
-            if not request.future.done():
-                request.future.set_exception(StoreError("the history store is closed"))
+            _settle(request.future, error=StoreError("the history store is closed"))
+
+
+def _settle(future: Future[Any], *, result: Any = None, error: BaseException | None = None) -> None:
+    """Resolve ``future`` unless its caller gave up on it (e.g. a cancelled append_async:
+    its append may still commit, as a retry of it would find)."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass  # cancelled meanwhile, from the caller's thread
 
 
 def _size(path: str) -> int:

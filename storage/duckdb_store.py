@@ -142,7 +142,7 @@ class DuckDBHistoryStore:
             return self._read_from_database(workflow_id, from_seq)
         history = self._read_from_database(workflow_id, 1)
         self._histories.fill(workflow_id, history)
-        return history[max(from_seq, 1) - 1 :]
+        return history
 
     def _read_from_database(self, workflow_id: str, from_seq: int) -> list[Event]:
         rows = self._cursor().execute(_READ_HISTORY, [workflow_id, from_seq]).fetchall()

@@ -107,8 +107,17 @@ class Group:
         return stored + [e for e in self.events.get(workflow_id, []) if e.seq >= from_seq]
 
     def write(self) -> None:
-        """Write everything staged in one transaction (nothing on error)."""
-        appenders, commit = self.appenders, self.commit_id
+        """Write everything staged in one transaction; on any error nothing is written and
+        nothing stays buffered for a later group."""
+        try:
+            self._buffer(self.appenders)
+            self.appenders.flush()
+        except Exception:
+            self.appenders.discard()
+            raise
+
+    def _buffer(self, appenders: Appenders) -> None:
+        commit = self.commit_id
         appenders.add("timers_clear", ((wid,) for wid in self.timers.cleared))
         appenders.add(
             "timers_remove", (key for key, timer in self.timers.changes.items() if timer is None)
@@ -135,11 +144,6 @@ class Group:
         appenders.add("leases_insert", (row for row in leases if row[0] not in self.stored_leases))
         appenders.add("leases_update", (row for row in leases if row[0] in self.stored_leases))
         appenders.add("lifecycle", (_lifecycle_row(entry) for entry in self.lifecycle))
-        try:
-            appenders.flush()
-        except Exception:
-            appenders.discard()
-            raise
 
     def _visibility_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         new: list[tuple[Any, ...]] = []

@@ -21,7 +21,6 @@ from aion_ray.events import (
     TERMINAL_EVENTS,
     Event,
     EventBase,
-    WorkflowCancelled,
     WorkflowContinuedAsNew,
     WorkflowFailed,
     WorkflowReopened,
@@ -32,7 +31,9 @@ from aion_ray.status import STATUS_OF_EVENT
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.visibility import WorkflowInfo, apply_event
 
-REOPENABLE_TERMINALS = (WorkflowFailed, WorkflowCancelled)
+REOPENABLE_TERMINALS = (WorkflowFailed,)
+"""Only a failed run reopens: a cancelled run already saw its cancellation and ran its cleanup,
+so replaying it would only cancel it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def _advance(workflow_id: str, state: HeadState, event: Event) -> HeadState:
         )
     if isinstance(event, WorkflowReopened):
         if not (state.terminal and issubclass(state.terminal, REOPENABLE_TERMINALS)):
-            raise InvalidEventError(workflow_id, "only a failed or cancelled run can be reopened")
+            raise InvalidEventError(workflow_id, "only a failed run can be reopened")
         return replace(state, terminal=None)
     if state.terminal is not None:
         raise _terminal_error(workflow_id, state, f"append {event.type} to")
@@ -169,8 +170,10 @@ def plan_append(
     new_info = info
     for event in append.events:
         new_info = apply_event(new_info, event)
+    scratch = TimerDelta()  # merged only if every event folds: a refusal changes nothing
     for event in append.events:
-        timers.fold(event, history)
+        scratch.fold(event, history)
+    timers.merge(scratch)
     return AppendPlan(new_state, new_info, new_info is not info)
 
 

@@ -10,13 +10,11 @@ import pyarrow as pa
 
 from aion_ray.errors import StoreError
 from aion_ray.events import Event
-from aion_ray.status import current_run, current_terminal
 from aion_ray.storage.codec import event_from_row
 from aion_ray.storage.db import first_row
 from aion_ray.storage.schema import DDL, SCHEMA_VERSION, TIMERS_ARROW, WORKFLOWS_ARROW
-from aion_ray.storage.timer_index import pending_timers
+from aion_ray.storage.timer_index import derived_from_history
 from aion_ray.storage.visibility_rows import workflow_row
-from aion_ray.visibility import project_info
 
 _SETTINGS = {
     # The writer thread checkpoints between group commits instead (see GroupCommitter).
@@ -61,11 +59,10 @@ def rebuild_visibility(con: duckdb.DuckDBPyConnection) -> int:
     infos: list[dict[str, Any]] = []
     timers: list[dict[str, Any]] = []
     for history in _histories(con.cursor()):
-        info = project_info(history)
+        info, pending = derived_from_history(history)
         if info is not None:
             infos.append(workflow_row(info))
-        if current_terminal(history) is None:
-            timers.extend(t.model_dump() for t in pending_timers(current_run(history)))
+        timers.extend(t.model_dump() for t in pending)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM workflows")

@@ -20,7 +20,6 @@ import pyarrow as pa
 from aion_ray.engine.recorder import Lease
 from aion_ray.errors import StoreError
 from aion_ray.events import Event
-from aion_ray.status import current_run, current_terminal
 from aion_ray.storage import export
 from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import event_data
@@ -33,9 +32,9 @@ from aion_ray.storage.inputs import (
     checked_time,
 )
 from aion_ray.storage.schema import EVENTS_ARROW, LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
-from aion_ray.storage.timer_index import TimerDelta, TimerKey, pending_timers
+from aion_ray.storage.timer_index import TimerDelta, TimerKey, derived_from_history
 from aion_ray.storage.visibility_rows import filter_page, workflow_row
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo, matches, project_info
+from aion_ray.visibility import WorkflowFilter, WorkflowInfo, matches
 
 
 class InMemoryHistoryStore:
@@ -160,14 +159,12 @@ class InMemoryHistoryStore:
     def rebuild_visibility(self) -> int:
         with self._lock:
             self._check_open()
-            infos = {wid: project_info(history) for wid, history in self._histories.items()}
-            self._infos = {wid: info for wid, info in infos.items() if info is not None}
-            self._timers = {
-                (wid, timer.timer_id): timer
-                for wid, history in self._histories.items()
-                if current_terminal(history) is None
-                for timer in pending_timers(current_run(history))
-            }
+            self._infos, self._timers = {}, {}
+            for workflow_id, history in self._histories.items():
+                info, timers = derived_from_history(history)
+                if info is not None:
+                    self._infos[workflow_id] = info
+                self._timers.update(((workflow_id, t.timer_id), t) for t in timers)
             return len(self._infos)
 
     def sql(self, query: str) -> pa.Table:

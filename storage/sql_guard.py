@@ -7,12 +7,15 @@ back, so even a function with a side effect could not leave a change behind.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pyarrow as pa
 
 from aion_ray.errors import SqlRefusedError
 
 _ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+_EXPLAIN = re.compile(r"\s*explain\s+(?:analy[sz]e\s+)?(.+)", re.IGNORECASE | re.DOTALL)
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, query: object) -> str:
@@ -29,7 +32,20 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: object) -> str:
     if kind not in _ALLOWED:
         name = str(kind).rsplit(".", 1)[-1]
         raise SqlRefusedError(query, f"{name} statements are not allowed; only queries are")
+    if kind == duckdb.StatementType.EXPLAIN:
+        _check_explained(con, query)
     return query
+
+
+def _check_explained(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    # EXPLAIN ANALYZE runs the statement it explains, so that statement must be a query too.
+    match = _EXPLAIN.match(query)
+    if match is None:
+        raise SqlRefusedError(query, "EXPLAIN must be followed by the query it explains")
+    explained = match.group(1)
+    kind = con.extract_statements(explained)[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise SqlRefusedError(query, "only a query can be explained")
 
 
 def run_read_only(con: duckdb.DuckDBPyConnection, query: object) -> pa.Table:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from aion_ray.events import (
     TERMINAL_EVENTS,
@@ -19,8 +18,9 @@ from aion_ray.events import (
     WorkflowReopened,
     WorkflowStarted,
 )
-from aion_ray.status import current_run
+from aion_ray.status import current_run, current_terminal, run_deadline
 from aion_ray.storage.base import DEADLINE_TIMER_ID, DueTimer
+from aion_ray.visibility import WorkflowInfo, project_info
 
 TimerKey = tuple[str, int]
 
@@ -31,6 +31,12 @@ class TimerDelta:
 
     cleared: set[str] = field(default_factory=set)
     changes: dict[TimerKey, DueTimer | None] = field(default_factory=dict)
+
+    def merge(self, other: TimerDelta) -> None:
+        """Apply ``other`` (a later delta) on top of this one."""
+        for workflow_id in other.cleared:
+            self.clear(workflow_id)
+        self.changes.update(other.changes)
 
     def clear(self, workflow_id: str) -> None:
         self.cleared.add(workflow_id)
@@ -43,7 +49,7 @@ class TimerDelta:
             return
         if isinstance(event, WorkflowStarted):
             self.clear(event.workflow_id)
-            self._add_all(_deadline(event))
+            self._add_all(_deadline([event]))
         elif isinstance(event, TimerStarted):
             self._put(DueTimer(**_row(event), timer_id=event.timer_id, fire_at=event.fire_at))
         elif isinstance(event, TimerFired | TimerCancelled):
@@ -71,23 +77,28 @@ def pending_timers(run: Sequence[Event]) -> list[DueTimer]:
     """The timers of one run that have neither fired nor been cancelled, plus its deadline."""
     pending: dict[int, DueTimer] = {}
     for event in run:
-        if isinstance(event, WorkflowStarted):
-            pending.update((t.timer_id, t) for t in _deadline(event))
-        elif isinstance(event, TimerStarted):
+        if isinstance(event, TimerStarted):
             pending[event.timer_id] = DueTimer(
                 **_row(event), timer_id=event.timer_id, fire_at=event.fire_at
             )
         elif isinstance(event, TimerFired | TimerCancelled):
             pending.pop(event.timer_id, None)
-    return list(pending.values())
+    return [*pending.values(), *_deadline(run)]
 
 
-def _deadline(event: WorkflowStarted) -> list[DueTimer]:
-    if event.execution_timeout is None:
+def _deadline(run: Sequence[Event]) -> list[DueTimer]:
+    fire_at = run_deadline(run)
+    if fire_at is None:
         return []
-    fire_at = event.recorded_at + timedelta(seconds=event.execution_timeout)
-    return [DueTimer(**_row(event), timer_id=DEADLINE_TIMER_ID, fire_at=fire_at)]
+    return [DueTimer(**_row(run[0]), timer_id=DEADLINE_TIMER_ID, fire_at=fire_at)]
 
 
 def _row(event: Event) -> dict[str, str]:
     return {"workflow_id": event.workflow_id, "run_id": event.run_id}
+
+
+def derived_from_history(history: Sequence[Event]) -> tuple[WorkflowInfo | None, list[DueTimer]]:
+    """What a store derives from one whole history: its visibility record and pending timers
+    (used to rebuild the derived tables from the events)."""
+    timers = pending_timers(current_run(history)) if current_terminal(history) is None else []
+    return project_info(history), timers

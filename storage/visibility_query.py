@@ -35,7 +35,8 @@ def _where(flt: WorkflowFilter) -> tuple[str, list[Any]]:
         params.append([status.value for status in flt.status])
     for key in flt.search_attributes:
         clauses.append("json_exists(search_attributes, ?)")
-        params.append(f'$."{key}"')
+        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+        params.append(f'$."{escaped}"')
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 

@@ -126,7 +126,7 @@ def one_of_each(workflow_id: str = "wf-all") -> list[ev.Event]:
     b.add(ev.WorkflowPaused, reason="hold", operator="ops")
     b.add(ev.WorkflowResumed, operator="ops")
     b.add(ev.WorkflowCancelRequested, reason="superseded")
-    b.add(ev.WorkflowCancelled, reason="superseded")
+    b.failed("cleanup failed")
     b.add(ev.WorkflowReopened, reopened_activities=(2,), reason="fixed")
     b.failed()
     b.add(ev.WorkflowReopened, reason="again")
@@ -134,6 +134,14 @@ def one_of_each(workflow_id: str = "wf-all") -> list[ev.Event]:
     b.run_id = "run-2"
     b.started(value=2, parent_run_id="run-1")
     b.add(ev.WorkflowTimedOut, timeout="execution timeout 3600s")
+    return b.events
+
+
+def cancelled_history(workflow_id: str = "wf-cancelled") -> list[Any]:
+    b = HistoryBuilder(workflow_id)
+    b.started()
+    b.add(ev.WorkflowCancelRequested, reason="superseded")
+    b.add(ev.WorkflowCancelled, reason="superseded")
     return b.events
 
 

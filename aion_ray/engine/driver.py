@@ -29,7 +29,7 @@ from aion_ray.failures import ErrorInfo
 from aion_ray.payload import Payload
 from aion_ray.run_state import Outstanding
 from aion_ray.runtime import WorkflowRun
-from aion_ray.status import current_run
+from aion_ray.status import current_run, run_deadline
 
 WakeKey = tuple[str, int]
 """What a wake is for: ("timer", timer_id), ("retry", activity_id) or ("deadline", 0)."""
@@ -65,7 +65,7 @@ class WorkflowDriver:
         self.workflow_id = recorder.workflow_id
         self.run: WorkflowRun | None = None
         self._segment: list[ev.Event] = list(current_run(history))
-        self._timers: set[int] = set()
+        self._armed: set[WakeKey] = set()  # wakes asked of the Effects, not yet due
         self._signal_requests = {
             e.request_id for e in self._segment if isinstance(e, ev.SignalReceived) and e.request_id
         }
@@ -152,7 +152,7 @@ class WorkflowDriver:
         if retry_now:
             self._start_attempt(activity_id)
         else:
-            self.effects.arm(self, ("retry", activity_id), retry_at)
+            self._arm(("retry", activity_id), retry_at)
 
     def child_finished(self, child_id: int, terminal: ev.Event) -> None:
         """A child workflow this run started has ended; record its outcome, then deliver."""
@@ -162,13 +162,30 @@ class WorkflowDriver:
         if outcome is not None:
             self._deliver([outcome])
 
+    def child_not_started(self, child_id: int, error: ErrorInfo) -> None:
+        """A child this run recorded could not be started (e.g. its id is taken)."""
+        if not self.is_open or self.run is None:
+            return
+        child = next((c for c in self.run.outstanding().children if c.child_id == child_id), None)
+        if child is not None:
+            self._deliver(
+                [
+                    draft(
+                        ev.ChildWorkflowFailed,
+                        child_id=child_id,
+                        child_workflow_id=child.child_workflow_id,
+                        error=error,
+                    )
+                ]
+            )
+
     def wake(self, key: WakeKey) -> None:
         """A wake armed through the Effects fell due."""
-        if not self.is_open:
-            return
+        if not self.is_open or key not in self._armed:
+            return  # stale: the run ended, or the timer was cancelled, since it was armed
+        self._armed.discard(key)
         kind, item = key
-        if kind == "timer" and item in self._timers:
-            self._timers.discard(item)
+        if kind == "timer":
             self._deliver([draft(ev.TimerFired, timer_id=item)])
         elif kind == "retry":
             self._start_attempt(item)
@@ -215,13 +232,12 @@ class WorkflowDriver:
                 case cmd.ScheduleActivity():
                     self.effects.start_activity(self, command, 1)
                 case cmd.RequestCancelActivity():
+                    self._disarm(("retry", command.activity_id))
                     self.effects.cancel_activity(self, command.activity_id)
                 case cmd.StartTimer():
-                    self._timers.add(command.timer_id)
-                    self.effects.arm(self, ("timer", command.timer_id), command.fire_at)
+                    self._arm(("timer", command.timer_id), command.fire_at)
                 case cmd.CancelTimer():
-                    self._timers.discard(command.timer_id)
-                    self.effects.disarm(self, ("timer", command.timer_id))
+                    self._disarm(("timer", command.timer_id))
                 case cmd.StartChild():
                     self.effects.start_child(self, command)
                 case cmd.SendSignal():
@@ -239,10 +255,8 @@ class WorkflowDriver:
         assert self.run is not None
         for trail in self.run.outstanding().activities:
             self.effects.cancel_activity(self, trail.scheduled.activity_id)  # type: ignore[union-attr]
-        for timer_id in self._timers:
-            self.effects.disarm(self, ("timer", timer_id))
-        self._timers.clear()
-        self.effects.disarm(self, ("deadline", 0))
+        for key in list(self._armed):
+            self._disarm(key)
         self.run = None
         self.effects.closed(self, terminal)
         if isinstance(terminal, ev.WorkflowContinuedAsNew):
@@ -275,15 +289,20 @@ class WorkflowDriver:
 
     def _rearm(self, outstanding: Outstanding) -> None:
         for timer in outstanding.timers:
-            self._timers.add(timer.timer_id)
-            self.effects.arm(self, ("timer", timer.timer_id), timer.fire_at)
+            self._arm(("timer", timer.timer_id), timer.fire_at)
         for child in outstanding.children:
             command = self.run.state.child_command(child.child_id) if self.run else None
             self.effects.start_child(self, _child_command(child, command))
+        for sent in outstanding.sends:
+            # Delivery may not have happened before the host stopped; the target recognises
+            # a repeat by the send's request id.
+            self.effects.send_signal(
+                self, cmd.SendSignal(sent.send_id, sent.target_workflow_id, sent.name, sent.payload)
+            )
         for trail in outstanding.activities:
             activity_id = trail.scheduled.activity_id  # type: ignore[union-attr]
             if trail.retry_at is not None:
-                self.effects.arm(self, ("retry", activity_id), trail.retry_at)
+                self._arm(("retry", activity_id), trail.retry_at)
             elif trail.attempt == 0:
                 self._start_attempt(activity_id)
             else:
@@ -291,10 +310,18 @@ class WorkflowDriver:
                 self.activity_finished(activity_id, trail.attempt, None, error, retry_now=True)
 
     def _arm_deadline(self) -> None:
-        started = self._segment[0]
-        if isinstance(started, ev.WorkflowStarted) and started.execution_timeout is not None:
-            at = started.recorded_at + timedelta(seconds=started.execution_timeout)
-            self.effects.arm(self, ("deadline", 0), at)
+        deadline = run_deadline(self._segment)
+        if deadline is not None:
+            self._arm(("deadline", 0), deadline)
+
+    def _arm(self, key: WakeKey, at: datetime) -> None:
+        self._armed.add(key)
+        self.effects.arm(self, key, at)
+
+    def _disarm(self, key: WakeKey) -> None:
+        if key in self._armed:
+            self._armed.discard(key)
+            self.effects.disarm(self, key)
 
     def _terminal_error(self, operation: str) -> WorkflowTerminalError:
         terminal = self.recorder.terminal

@@ -23,7 +23,7 @@ from aion_ray import events as ev
 from aion_ray.definitions import WorkflowDefinition
 from aion_ray.engine.driver import WakeKey, WorkflowDriver
 from aion_ray.engine.recorder import Recorder, draft
-from aion_ray.errors import InvalidInputError
+from aion_ray.failures import ErrorInfo
 from aion_ray.payload import DEFAULT_MAX_PAYLOAD_BYTES
 from aion_ray.status import current_run, current_terminal
 from aion_ray.storage.base import HistoryStore, LifecycleEntry
@@ -67,7 +67,7 @@ class InProcessHost:
         self._ready: collections.deque[Callable[[], None]] = collections.deque()
         self._wakes: list[_Wake] = []
         self._armed: dict[tuple[str, WakeKey], _Wake] = {}
-        self._cancelled: set[tuple[str, int]] = set()
+        self._cancelled: set[tuple[str, str, int]] = set()
         self._order = itertools.count()
         # Called after every unit of work (an activity, a timer, a message): a place to
         # inject faults, e.g. ``engine.crash()``, at any point of a test.
@@ -135,10 +135,11 @@ class InProcessHost:
     def start_activity(
         self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int
     ) -> None:
-        self._ready.append(lambda: self._run_activity(driver, command, attempt))
+        run_id = driver.recorder.run_id
+        self._ready.append(lambda: self._run_activity(driver, run_id, command, attempt))
 
     def cancel_activity(self, driver: WorkflowDriver, activity_id: int) -> None:
-        self._cancelled.add((driver.workflow_id, activity_id))
+        self._cancelled.add((driver.workflow_id, driver.recorder.run_id, activity_id))
 
     def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
         self.disarm(driver, key)
@@ -222,11 +223,11 @@ class InProcessHost:
         return self._drivers.get(driver.workflow_id) is driver
 
     def _run_activity(
-        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int
+        self, driver: WorkflowDriver, run_id: str, command: cmd.ScheduleActivity, attempt: int
     ) -> None:
         if (
             not self._current(driver)
-            or (driver.workflow_id, command.activity_id) in self._cancelled
+            or (driver.workflow_id, run_id, command.activity_id) in self._cancelled
         ):
             return
         self.activity_calls[command.activity_type] += 1
@@ -256,9 +257,17 @@ class InProcessHost:
                 if terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew):
                     self._notify_parent(parent.workflow_id, command.child_id, terminal)
                 return
+            message = f"workflow id {command.child_workflow_id!r} is already taken"
+            error = ErrorInfo(type="WorkflowAlreadyStartedError", message=message)
+            parent.child_not_started(command.child_id, error)
+            return
         definition = command.definition or self._definitions.get(command.workflow_type)
         if definition is None:
-            raise InvalidInputError(f"unknown child workflow type {command.workflow_type!r}")
+            message = f"unknown workflow type {command.workflow_type!r}"
+            parent.child_not_started(
+                command.child_id, ErrorInfo(type="InvalidInputError", message=message)
+            )
+            return
         self._definitions[definition.name] = definition
         parent_ref = ev.ParentRef(
             workflow_id=parent.workflow_id, run_id=parent.recorder.run_id, child_id=command.child_id

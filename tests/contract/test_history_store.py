@@ -22,7 +22,7 @@ from aion_ray.errors import (
 )
 from aion_ray.payload import encode
 from aion_ray.storage import HistoryStore
-from tests.builders import HistoryBuilder, completed_history, one_of_each
+from tests.builders import HistoryBuilder, cancelled_history, completed_history, one_of_each
 
 
 def append_all(store: HistoryStore, events: list[ev.Event]) -> int:
@@ -34,9 +34,9 @@ def test_round_trip_of_every_event_type(store: HistoryStore) -> None:
     history = [*one_of_each()]
     assert append_all(store, history) == len(history)
     assert store.read_history("wf-all") == history
-    done = completed_history()
-    append_all(store, done)
-    assert store.read_history("wf-done") == done
+    for other in (completed_history(), cancelled_history()):
+        append_all(store, other)
+        assert store.read_history(other[0].workflow_id) == other
 
 
 def test_range_reads(store: HistoryStore) -> None:
@@ -212,7 +212,7 @@ def test_continue_as_new_opens_only_the_named_next_run(store: HistoryStore) -> N
     assert (info.run_id, info.status) == ("run-2", "completed")
 
 
-def test_only_failed_or_cancelled_runs_reopen(store: HistoryStore) -> None:
+def test_only_failed_runs_reopen(store: HistoryStore) -> None:
     b = HistoryBuilder()
     b.started()
     b.failed()
@@ -228,7 +228,7 @@ def test_only_failed_or_cancelled_runs_reopen(store: HistoryStore) -> None:
     reopen = ev.WorkflowReopened(
         workflow_id="wf-2", run_id="run-1", seq=len(done) + 1, recorded_at=done[-1].recorded_at
     )
-    with pytest.raises(InvalidEventError, match="failed or cancelled"):
+    with pytest.raises(InvalidEventError, match="only a failed run"):
         store.append("wf-2", [reopen], expected_seq=len(done), lease=store.acquire_lease("wf-2"))
 
 

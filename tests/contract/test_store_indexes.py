@@ -116,9 +116,12 @@ def test_due_timers_boundary_and_lifecycle(store: HistoryStore) -> None:
     b.failed()
     store.append("wf-1", b.since(4), expected_seq=4, lease=lease)
     assert store.due_timers(deadline) == []
-    b.add(ev.WorkflowReopened)
+    reopened = b.add(ev.WorkflowReopened)
     store.append("wf-1", b.since(5), expected_seq=5, lease=lease)
-    assert [t.timer_id for t in store.due_timers(deadline)] == [2, 0]
+    # The pending timer is armed again; the run's timeout starts over from the reopen.
+    assert [t.timer_id for t in store.due_timers(deadline)] == [2]
+    new_deadline = reopened.recorded_at + timedelta(seconds=600)
+    assert [t.timer_id for t in store.due_timers(new_deadline)] == [2, 0]
 
 
 def test_lifecycle_log(store: HistoryStore) -> None:

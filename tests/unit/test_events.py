@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from aion_ray import events as ev
 from aion_ray.events import EVENT_TYPES, Event, event_from_json, event_to_json, with_seq
 from aion_ray.payload import encode
-from tests.builders import T0, completed_history, one_of_each
+from tests.builders import T0, cancelled_history, completed_history, one_of_each
 
-ALL_EVENTS: list[ev.Event] = [*one_of_each(), *completed_history()]
+ALL_EVENTS: list[ev.Event] = [*one_of_each(), *completed_history(), *cancelled_history()]
 
 
 def union_members() -> set[type[ev.EventBase]]:

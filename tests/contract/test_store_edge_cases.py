@@ -1,0 +1,77 @@
+"""Store edge cases found in review: each once corrupted data, hung callers or escaped the
+read-only rule."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from aion_ray import events as ev
+from aion_ray.errors import SqlRefusedError
+from aion_ray.storage import DuckDBHistoryStore, HistoryStore
+from aion_ray.visibility import WorkflowFilter
+from tests.builders import T0, HistoryBuilder
+
+
+def test_a_cancelled_async_append_does_not_stop_the_writer(tmp_path: Path) -> None:
+    store = DuckDBHistoryStore(tmp_path / "h.duckdb")
+    first, second = HistoryBuilder("wf-1"), HistoryBuilder("wf-2")
+    first.started()
+    second.started()
+
+    async def scenario() -> int:
+        lease = store.acquire_lease("wf-1")
+        abandoned = asyncio.ensure_future(
+            store.append_async("wf-1", first.events, expected_seq=0, lease=lease)
+        )
+        await asyncio.sleep(0)
+        abandoned.cancel()
+        other = store.acquire_lease("wf-2")
+        return await asyncio.wait_for(
+            store.append_async("wf-2", second.events, expected_seq=0, lease=other), timeout=10
+        )
+
+    assert asyncio.run(scenario()) == 1
+    assert store.read_history("wf-2") == second.events
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "explain analyze copy (select * from events) to 'leak.csv'",
+        "EXPLAIN ANALYZE SET threads = 4",
+        "explain checkpoint",
+    ],
+)
+def test_explain_runs_nothing_but_a_query(store: HistoryStore, query: str) -> None:
+    with pytest.raises(SqlRefusedError):
+        store.sql(query)
+    assert store.sql("select current_setting('threads') as t").num_rows == 1
+
+
+def test_explaining_a_query_is_allowed(store: HistoryStore) -> None:
+    assert store.sql("explain select count(*) from events").num_rows >= 1
+    assert store.sql("explain analyze select count(*) from events").num_rows >= 1
+
+
+def test_odd_search_attribute_keys_match_the_same_in_every_store(store: HistoryStore) -> None:
+    b = HistoryBuilder()
+    b.started(search_attributes={'team "a"': "ml", "path\\x": "y"})
+    store.append("wf-1", b.events, expected_seq=0, lease=store.acquire_lease("wf-1"))
+    assert len(store.list_workflows(WorkflowFilter(search_attributes={'team "a"': "ml"}))) == 1
+    assert store.count_workflows(WorkflowFilter(search_attributes={"path\\x": "y"})) == 1
+
+
+def test_values_a_bigint_cannot_hold_are_refused_before_the_store() -> None:
+    with pytest.raises(pydantic.ValidationError):
+        ev.TimerStarted(
+            workflow_id="wf", run_id="r", seq=2, recorded_at=T0, timer_id=2**63, fire_at=T0
+        )
+    with pytest.raises(pydantic.ValidationError):
+        ev.SearchAttributesUpdated(
+            workflow_id="wf", run_id="r", seq=2, recorded_at=T0, attributes={"x": float("inf")}
+        )
