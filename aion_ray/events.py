@@ -330,8 +330,3 @@ def event_to_json(event: Event) -> str:
 def event_from_json(text: str | bytes) -> Event:
     """Decode one event from JSON; raises pydantic's ValidationError if malformed."""
     return EVENT_ADAPTER.validate_json(text)
-
-
-def with_seq(event: Event, seq: int) -> Event:
-    """A copy of ``event`` renumbered to ``seq`` (the recorder assigns seqs at append time)."""
-    return event.model_copy(update={"seq": seq})

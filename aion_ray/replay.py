@@ -10,7 +10,7 @@ asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from aion_ray import events as ev
@@ -152,9 +152,6 @@ class HistoryCursor:
         key = self._key_of.pop(id(event), None)
         if key is not None and self._recorded.get(key) is event:
             raise self._violation(event, "nothing (it was waiting for something else)")
-
-    def unmatched(self) -> Sequence[ev.Event]:
-        return sorted(self._recorded.values(), key=lambda e: e.seq)
 
     def _check_same(self, event: ev.Event, command: Command) -> None:
         if not _same_request(event, command):

@@ -138,11 +138,6 @@ def _terminal_error(workflow_id: str, state: HeadState, operation: str) -> Workf
     return WorkflowTerminalError(workflow_id, state.run_id or "?", str(status), operation)
 
 
-def state_after(state: HeadState, events: Sequence[Event]) -> HeadState:
-    """Fold already-stored events into a state without checking them (used on load)."""
-    return _fold(events[0].workflow_id, state, events) if events else state
-
-
 @dataclass(frozen=True, slots=True)
 class AppendPlan:
     """What an accepted append changes: the new head state and visibility record."""

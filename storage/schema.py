@@ -84,7 +84,6 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS aion_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
 )
 
-PUBLIC_TABLES = ("events", "workflows", "lifecycle", "timers")
 SNAPSHOT_SCHEMAS = {
     "workflows": WORKFLOWS_ARROW,
     "lifecycle": LIFECYCLE_ARROW,

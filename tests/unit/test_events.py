@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from aion_ray import events as ev
-from aion_ray.events import EVENT_TYPES, Event, event_from_json, event_to_json, with_seq
+from aion_ray.events import EVENT_TYPES, Event, event_from_json, event_to_json
 from aion_ray.payload import encode
 from tests.builders import T0, cancelled_history, completed_history, one_of_each
 
@@ -86,14 +86,6 @@ def test_events_are_frozen() -> None:
     with pytest.raises(ValidationError):
         event.workflow_id = "other"  # type: ignore[misc]
     assert event.seq == 1
-
-
-def test_with_seq_returns_a_renumbered_copy() -> None:
-    event = ALL_EVENTS[3]
-    moved = with_seq(event, 77)
-    assert moved.seq == 77
-    assert event.seq == 4
-    assert moved.model_copy(update={"seq": 4}) == event
 
 
 def valid_signal() -> dict[str, Any]:
