@@ -88,17 +88,13 @@ class DuckDBHistoryStore:
     def append(
         self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
     ) -> int:
-        request = PendingAppend.of(workflow_id, events, expected_seq, lease)
-        data = [event_data(event) for event in request.events]
-        return int(self._writer.submit(Request(lambda g: g.stage_append(request, data))))
+        return int(self._writer.submit(_append_request(workflow_id, events, expected_seq, lease)))
 
     async def append_async(
         self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
     ) -> int:
         """``append`` for asyncio callers (the store actor): awaits the group commit."""
-        request = PendingAppend.of(workflow_id, events, expected_seq, lease)
-        data = [event_data(event) for event in request.events]
-        staged = Request(lambda g: g.stage_append(request, data))
+        staged = _append_request(workflow_id, events, expected_seq, lease)
         return int(await self._writer.submit_async(staged))
 
     def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
@@ -232,6 +228,16 @@ class DuckDBHistoryStore:
                 self._cursors.append(cursor)
             self._local.cursor = cursor
         return cursor
+
+
+def _append_request(
+    workflow_id: str, events: Sequence[Event], expected_seq: int, lease: Lease
+) -> Request:
+    """Check an append's shape and encode its ``data`` column in the caller's thread, so the
+    writer only stages and writes it."""
+    append = PendingAppend.of(workflow_id, events, expected_seq, lease)
+    data = [event_data(event) for event in append.events]
+    return Request(lambda group: group.stage_append(append, data))
 
 
 def _json(text: str) -> dict[str, Any]:
