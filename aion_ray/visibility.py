@@ -64,7 +64,7 @@ class WorkflowFilter(BaseModel):
 
 def apply_event(info: WorkflowInfo | None, event: Event) -> WorkflowInfo | None:
     """Fold one event into the visibility record of its workflow."""
-    if isinstance(event, WorkflowStarted):
+    if type(event) is WorkflowStarted:
         attributes = {
             **(info.search_attributes if info is not None else {}),
             **(event.search_attributes or {}),

@@ -1,8 +1,10 @@
-"""The writer's DuckDB appenders: every table write of a group commit, one flush per kind.
+"""The writer's bulk writes: every table write of a group commit, one statement per kind.
 
 DuckDB charges a fixed cost per statement that dwarfs the per-row cost, so a group writes
-each kind of change with one appender flush, whatever the number of rows, and a group that
-only adds events commits in one autocommitted statement.
+each kind of change with one statement, whatever the number of rows, and a group that only
+adds events commits in one autocommitted statement. Events, the bulk of every group, go in
+as one Arrow table (building columns costs about a fifth of converting the same rows through
+an appender); the small tables use DuckDB appenders.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+
+from aion_ray.storage.schema import EVENTS_ARROW
+
+EVENTS = "events"
 
 
 class Appenders:
@@ -24,7 +31,6 @@ class Appenders:
             "timers_remove": con.appender(
                 "timers", action="delete", key=["workflow_id", "timer_id"]
             ),
-            "events": con.appender("events"),
             "workflows_insert": con.appender("workflows"),
             "workflows_update": con.appender("workflows", action="update", key=["workflow_id"]),
             "timers_insert": con.appender("timers"),
@@ -33,6 +39,15 @@ class Appenders:
             "lifecycle": con.appender("lifecycle"),
         }
         self._pending: set[str] = set()
+        self._events: pa.Table | None = None
+
+    def add_events(self, columns: Sequence[list[Any]]) -> None:
+        """Buffer event rows given column by column, in the order of ``EVENTS_ARROW``."""
+        if columns[0]:
+            fields = zip(columns, EVENTS_ARROW, strict=True)
+            arrays = [pa.array(values, type=f.type) for values, f in fields]
+            self._events = pa.Table.from_arrays(arrays, schema=EVENTS_ARROW)
+            self._pending.add(EVENTS)
 
     def add(self, kind: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = list(rows)
@@ -42,24 +57,30 @@ class Appenders:
 
     def flush(self) -> None:
         """Write every buffered row atomically (one transaction), or nothing on error."""
-        kinds = [kind for kind in self._kinds if kind in self._pending]
+        kinds = [kind for kind in (*self._kinds, EVENTS) if kind in self._pending]
         self._pending.clear()
-        if not kinds:
-            return
         if len(kinds) == 1:
-            self._kinds[kinds[0]].flush()  # one statement: autocommit is atomic
+            self._write(kinds[0])  # one statement: autocommit is atomic
+        elif kinds:
+            self._con.begin()
+            try:
+                for kind in kinds:
+                    self._write(kind)
+                self._con.commit()
+            except Exception:
+                self._con.rollback()
+                raise
+
+    def _write(self, kind: str) -> None:
+        if kind != EVENTS:
+            self._kinds[kind].flush()
             return
-        self._con.begin()
-        try:
-            for kind in kinds:
-                self._kinds[kind].flush()
-            self._con.commit()
-        except Exception:
-            self._con.rollback()
-            raise
+        events, self._events = self._events, None
+        self._con.from_arrow(events).insert_into(EVENTS)
 
     def discard(self) -> None:
         """Drop whatever is buffered (after a failed flush)."""
         for appender in self._kinds.values():
             appender.clear()
+        self._events = None
         self._pending.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from aion_ray.events import ENVELOPE_FIELDS, EVENT_ADAPTER, Event
+from aion_ray.events import ENVELOPE_FIELDS, EVENT_ADAPTER, EVENT_TYPES, Event
 
 EventRow = tuple[str, str, int, str, datetime, str]
 _ENVELOPE = set(ENVELOPE_FIELDS)
@@ -18,7 +18,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def event_data(event: Event) -> str:
     """The ``data`` column: the event's own fields as JSON."""
-    return event.model_dump_json(exclude=_ENVELOPE, exclude_none=True)
+    # The model's serializer directly: model_dump_json adds ~1.5 us per event of call overhead.
+    serializer = type(event).__pydantic_serializer__
+    return serializer.to_json(event, exclude=_ENVELOPE, exclude_none=True).decode()
 
 
 def event_row(event: Event) -> EventRow:
@@ -42,7 +44,13 @@ def event_from_row(
         f'{{"type":{json.dumps(type_)},"workflow_id":{json.dumps(workflow_id)},'
         f'"run_id":{json.dumps(run_id)},"seq":{seq},"recorded_at":"{recorded_at.isoformat()}"'
     )
-    return EVENT_ADAPTER.validate_json(envelope + separator + body)
+    text = envelope + separator + body
+    cls = EVENT_TYPES.get(type_)
+    if cls is None:  # the union's error names the unknown tag
+        return EVENT_ADAPTER.validate_json(text)
+    # The row's own class validates ~25% faster than the discriminated union.
+    event: Event = cls.model_validate_json(text)  # type: ignore[assignment]
+    return event
 
 
 def datetime_from_epoch_us(micros: int) -> datetime:

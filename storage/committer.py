@@ -17,24 +17,29 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from aion_ray.errors import AionError, StoreError
 from aion_ray.storage.group import Group, Staged
+from aion_ray.storage.replies import Replies, Reply
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Request:
-    """A unit of write work; ``stage`` adds it to a group (returning what the caller gets)."""
+Stage = Callable[[Group], Staged | None]
+"""A unit of write work: adds itself to a group and returns what its caller gets."""
 
-    stage: Callable[[Group], Staged | None]
-    future: Future[Any] = field(default_factory=Future)
+
+@dataclass(slots=True)
+class Request:
+    """Write work waiting for the next group, and where its outcome goes."""
+
+    stage: Stage
+    reply: Reply
 
 
 class GroupCommitter:
@@ -64,8 +69,9 @@ class GroupCommitter:
         self._thread = threading.Thread(target=self._run, name="aion-group-commit", daemon=True)
         self._thread.start()
 
-    def submit(self, request: Request) -> Any:
-        """Commit ``request`` (with whatever else is pending); return or raise its outcome."""
+    def submit(self, stage: Stage) -> Any:
+        """Commit ``stage`` (with whatever else is pending); return or raise its outcome."""
+        request = Request(stage, Reply(future=Future()))
         self._pending.append(request)
         if self._write_lock.acquire(blocking=False):
             try:
@@ -73,18 +79,21 @@ class GroupCommitter:
                 self._commit_pending()
             finally:
                 self._write_lock.release()
-        if self._pending or not request.future.done():
+        future = request.reply.future
+        assert future is not None
+        if self._pending or not future.done():
             self._wake.set()
-        return request.future.result()
+        return future.result()
 
-    async def submit_async(self, request: Request) -> Any:
+    async def submit_async(self, stage: Stage) -> Any:
         """Like ``submit``, for an asyncio caller: the committer thread does the writing, so
         the event loop never blocks and many appends share each commit."""
         if self._closed:
             raise StoreError("the history store is closed")
-        self._pending.append(request)
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(Request(stage, Reply(loop=waiter.get_loop(), waiter=waiter)))
         self._wake.set()
-        return await asyncio.wrap_future(request.future)
+        return await waiter
 
     def _run(self) -> None:
         while not self._closed:
@@ -118,32 +127,37 @@ class GroupCommitter:
         while self._pending:
             batch.append(self._pending.popleft())
         group = self._make_group()
+        replies = Replies()
         accepted: list[tuple[Request, Staged | None]] = []
         for request in batch:
             try:
                 accepted.append((request, request.stage(group)))
             except AionError as exc:
-                _settle(request.future, error=exc)
+                replies.add(request.reply, error=exc)
             except Exception as exc:  # a bug or a corrupt row: fail this request only
-                _settle(request.future, error=StoreError(f"request could not be checked: {exc!r}"))
+                error = StoreError(f"request could not be checked: {exc!r}")
+                replies.add(request.reply, error=error)
         if accepted:
-            self._write(group, accepted)
+            self._write(group, accepted, replies)
+        replies.send()
 
-    def _write(self, group: Group, accepted: list[tuple[Request, Staged | None]]) -> None:
+    def _write(
+        self, group: Group, accepted: list[tuple[Request, Staged | None]], replies: Replies
+    ) -> None:
         try:
             group.write()
         except Exception as exc:
             group.abandon()
             error = StoreError(f"commit failed, nothing was written: {exc}")
             for request, _ in accepted:
-                _settle(request.future, error=error)
+                replies.add(request.reply, error=error)
             return
         group.publish()
         self.groups_committed += 1
-        if group.rows:
+        if group.has_events:
             self.last_committed = group.commit_id
         for request, staged in accepted:
-            _settle(request.future, result=staged.result if staged else None)
+            replies.add(request.reply, result=staged.result if staged else None)
 
     def _maybe_checkpoint(self) -> None:
         wal = _size(self._wal_path)
@@ -156,21 +170,11 @@ class GroupCommitter:
             raise StoreError("the history store is closed")
 
     def _fail_pending(self) -> None:
+        replies = Replies()
         while self._pending:
             request = self._pending.popleft()
-            _settle(request.future, error=StoreError("the history store is closed"))
-
-
-def _settle(future: Future[Any], *, result: Any = None, error: BaseException | None = None) -> None:
-    """Resolve ``future`` unless its caller gave up on it (e.g. a cancelled append_async:
-    its append may still commit, as a retry of it would find)."""
-    try:
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-    except InvalidStateError:
-        pass  # cancelled meanwhile, from the caller's thread
+            replies.add(request.reply, error=StoreError("the history store is closed"))
+        replies.send()
 
 
 def _size(path: str) -> int:

@@ -24,7 +24,7 @@ from aion_ray.storage import export
 from aion_ray.storage.appenders import Appenders
 from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import datetime_from_epoch_us, event_data, event_from_row
-from aion_ray.storage.committer import GroupCommitter, Request
+from aion_ray.storage.committer import GroupCommitter, Stage
 from aion_ray.storage.db import first_row
 from aion_ray.storage.group import Group
 from aion_ray.storage.guard import PendingAppend
@@ -94,18 +94,18 @@ class DuckDBHistoryStore:
         self, workflow_id: str, events: Sequence[Event], *, expected_seq: int, lease: Lease
     ) -> int:
         """``append`` for asyncio callers (the store actor): awaits the group commit."""
-        staged = _append_request(workflow_id, events, expected_seq, lease)
-        return int(await self._writer.submit_async(staged))
+        stage = _append_request(workflow_id, events, expected_seq, lease)
+        return int(await self._writer.submit_async(stage))
 
     def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
         workflow_id = checked_id(workflow_id)
-        lease: Lease = self._writer.submit(Request(lambda g: g.stage_lease(workflow_id, holder)))
+        lease: Lease = self._writer.submit(lambda g: g.stage_lease(workflow_id, holder))
         return lease
 
     def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
         checked = checked_entries(entries)
         if checked:
-            self._writer.submit(Request(lambda g: g.stage_lifecycle(checked)))
+            self._writer.submit(lambda g: g.stage_lifecycle(checked))
 
     def rebuild_visibility(self) -> int:
         def run(con: duckdb.DuckDBPyConnection) -> int:
@@ -232,12 +232,12 @@ class DuckDBHistoryStore:
 
 def _append_request(
     workflow_id: str, events: Sequence[Event], expected_seq: int, lease: Lease
-) -> Request:
+) -> Stage:
     """Check an append's shape and encode its ``data`` column in the caller's thread, so the
     writer only stages and writes it."""
     append = PendingAppend.of(workflow_id, events, expected_seq, lease)
     data = [event_data(event) for event in append.events]
-    return Request(lambda group: group.stage_append(append, data))
+    return lambda group: group.stage_append(append, data)
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -49,7 +49,7 @@ class Group:
     commit_id: int
     states: dict[str, CachedWorkflow] = field(default_factory=dict)
     events: dict[str, list[Event]] = field(default_factory=dict)
-    rows: list[tuple[Event, str]] = field(default_factory=list)
+    columns: tuple[list[Any], ...] = field(default_factory=lambda: ([], [], [], [], [], []))
     timers: TimerDelta = field(default_factory=TimerDelta)
     leases: dict[str, Lease] = field(default_factory=dict)
     lifecycle: list[LifecycleEntry] = field(default_factory=list)
@@ -84,10 +84,24 @@ class Group:
         )
         self.states[workflow_id] = CachedWorkflow(plan.state, plan.info)
         self.events.setdefault(workflow_id, []).extend(request.events)
-        self.rows.extend(zip(request.events, data, strict=True))
+        self._add_rows(request.events, data)
         if plan.info_changed:
             self.touched_infos.add(workflow_id)
         return Staged(plan.state.head)
+
+    def _add_rows(self, events: Sequence[Event], data: Sequence[str]) -> None:
+        workflow_ids, run_ids, seqs, types, times, datas = self.columns
+        for event in events:
+            workflow_ids.append(event.workflow_id)
+            run_ids.append(event.run_id)
+            seqs.append(event.seq)
+            types.append(event.type)
+            times.append(event.recorded_at)
+        datas.extend(data)
+
+    @property
+    def has_events(self) -> bool:
+        return bool(self.columns[0])
 
     def stage_lease(self, workflow_id: str, holder: str) -> Staged:
         entry = self.current(workflow_id)
@@ -117,18 +131,11 @@ class Group:
             raise
 
     def _buffer(self, appenders: Appenders) -> None:
-        commit = self.commit_id
         appenders.add("timers_clear", ((wid,) for wid in self.timers.cleared))
         appenders.add(
             "timers_remove", (key for key, timer in self.timers.changes.items() if timer is None)
         )
-        appenders.add(
-            "events",
-            (
-                (e.workflow_id, e.run_id, e.seq, e.type, e.recorded_at, d, commit)
-                for e, d in self.rows
-            ),
-        )
+        appenders.add_events([*self.columns, [self.commit_id] * len(self.columns[0])])
         new, changed = self._visibility_rows()
         appenders.add("workflows_insert", new)
         appenders.add("workflows_update", changed)

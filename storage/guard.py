@@ -18,6 +18,7 @@ from aion_ray.errors import (
     WorkflowTerminalError,
 )
 from aion_ray.events import (
+    EVENT_TYPES,
     TERMINAL_EVENTS,
     Event,
     EventBase,
@@ -30,6 +31,8 @@ from aion_ray.ids import validate_workflow_id
 from aion_ray.status import STATUS_OF_EVENT
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.visibility import WorkflowInfo, apply_event
+
+_EVENT_CLASSES = frozenset(EVENT_TYPES.values())
 
 REOPENABLE_TERMINALS = (WorkflowFailed,)
 """Only a failed run reopens: a cancelled run already saw its cancellation and ran its cleanup,
@@ -52,7 +55,7 @@ def check_shape(workflow_id: str, events: Sequence[Event], expected_seq: int) ->
     if expected_seq < 0:
         raise InvalidEventError(workflow_id, f"expected_seq must be >= 0, got {expected_seq}")
     for offset, event in enumerate(events):
-        if not isinstance(event, EventBase):
+        if type(event) not in _EVENT_CLASSES and not isinstance(event, EventBase):
             raise InvalidEventError(workflow_id, f"item {offset} is not an event: {event!r:.80}")
         if event.workflow_id != workflow_id:
             raise InvalidEventError(
@@ -91,6 +94,13 @@ def _fold(workflow_id: str, state: HeadState, events: Sequence[Event]) -> HeadSt
 
 
 def _advance(workflow_id: str, state: HeadState, event: Event) -> HeadState:
+    if (
+        type(event) not in _RUN_EDGES
+        and state.terminal is None
+        and state.run_id is not None
+        and event.run_id == state.run_id
+    ):
+        return state  # the common case, checked on exact types (isinstance is slow on models)
     if isinstance(event, WorkflowStarted):
         _check_new_run(workflow_id, state, event)
         return replace(state, run_id=event.run_id, terminal=None, next_run_id=None)
@@ -114,6 +124,10 @@ def _advance(workflow_id: str, state: HeadState, event: Event) -> HeadState:
         next_run = event.next_run_id if isinstance(event, WorkflowContinuedAsNew) else None
         return replace(state, terminal=type(event), next_run_id=next_run)
     return state
+
+
+_RUN_EDGES = frozenset({WorkflowStarted, WorkflowReopened, *TERMINAL_EVENTS})
+"""Events that open, end or reopen a run: every other event leaves the head state alone."""
 
 
 def _check_new_run(workflow_id: str, state: HeadState, event: WorkflowStarted) -> None:

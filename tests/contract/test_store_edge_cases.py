@@ -10,7 +10,7 @@ import pydantic
 import pytest
 
 from aion_ray import events as ev
-from aion_ray.errors import SqlRefusedError
+from aion_ray.errors import SequenceConflictError, SqlRefusedError
 from aion_ray.storage import DuckDBHistoryStore, HistoryStore
 from aion_ray.visibility import WorkflowFilter
 from tests.builders import T0, HistoryBuilder
@@ -75,3 +75,36 @@ def test_values_a_bigint_cannot_hold_are_refused_before_the_store() -> None:
         ev.SearchAttributesUpdated(
             workflow_id="wf", run_id="r", seq=2, recorded_at=T0, attributes={"x": float("inf")}
         )
+
+
+def test_one_stale_append_among_many_async_and_thread_callers_fails_alone(
+    store: HistoryStore,
+) -> None:
+    histories = [HistoryBuilder(f"mixed-{i}") for i in range(40)]
+    for b in histories:
+        b.started()
+        b.activity(1)
+    leases = {b.workflow_id: store.acquire_lease(b.workflow_id) for b in histories}
+    for b in histories:
+        store.append(b.workflow_id, b.events[:1], expected_seq=0, lease=leases[b.workflow_id])
+    stale = histories[7]
+
+    def append_rest(b: HistoryBuilder) -> int:
+        expected = 0 if b is stale else 1  # the stale one claims the history is still empty
+        rest = b.events if b is stale else b.since(1)
+        return store.append(b.workflow_id, rest, expected_seq=expected, lease=leases[b.workflow_id])
+
+    async def append_rest_async(b: HistoryBuilder) -> int:
+        lease = leases[b.workflow_id]
+        return await store.append_async(b.workflow_id, b.since(1), expected_seq=1, lease=lease)
+
+    async def everyone() -> list[object]:
+        threaded = [asyncio.to_thread(append_rest, b) for b in histories[:10]]
+        awaited = [append_rest_async(b) for b in histories[10:]]
+        return await asyncio.gather(*threaded, *awaited, return_exceptions=True)
+
+    outcomes = asyncio.run(everyone())
+    assert isinstance(outcomes[7], SequenceConflictError)
+    assert [o for i, o in enumerate(outcomes) if i != 7] == [4] * 39
+    assert store.read_history(stale.workflow_id) == stale.events[:1]
+    assert all(store.read_history(b.workflow_id) == b.events for b in histories if b is not stale)
