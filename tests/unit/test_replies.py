@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
+from contextvars import Context
 from typing import Any
 
 import pytest
@@ -36,9 +38,11 @@ class CountingLoop(asyncio.SelectorEventLoop):
 
     wakeups = 0
 
-    def call_soon_threadsafe(self, *args: Any, **kwargs: Any) -> Any:
+    def call_soon_threadsafe(  # type: ignore[override]  # counts, then delegates unchanged
+        self, callback: Callable[..., object], *args: Any, context: Context | None = None
+    ) -> asyncio.Handle:
         self.wakeups += 1
-        return super().call_soon_threadsafe(*args, **kwargs)
+        return super().call_soon_threadsafe(callback, *args, context=context)
 
 
 def test_asyncio_callers_are_woken_once_per_group_from_another_thread() -> None:
