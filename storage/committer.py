@@ -92,7 +92,8 @@ class GroupCommitter:
             raise StoreError("the history store is closed")
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(Request(stage, Reply(loop=waiter.get_loop(), waiter=waiter)))
-        self._wake.set()
+        if not self._wake.is_set():  # still set: the writer has yet to clear it and drain
+            self._wake.set()
         return await waiter
 
     def _run(self) -> None:

@@ -23,7 +23,7 @@ from aion_ray.events import Event
 from aion_ray.storage import export
 from aion_ray.storage.appenders import Appenders
 from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
-from aion_ray.storage.codec import datetime_from_epoch_us, event_data, event_from_row
+from aion_ray.storage.codec import EventColumns, datetime_from_epoch_us, event_from_row
 from aion_ray.storage.committer import GroupCommitter, Stage
 from aion_ray.storage.db import first_row
 from aion_ray.storage.group import Group
@@ -233,11 +233,11 @@ class DuckDBHistoryStore:
 def _append_request(
     workflow_id: str, events: Sequence[Event], expected_seq: int, lease: Lease
 ) -> Stage:
-    """Check an append's shape and encode its ``data`` column in the caller's thread, so the
-    writer only stages and writes it."""
+    """Check an append's shape and encode its rows in the caller's thread, so the writer
+    only stages and writes them."""
     append = PendingAppend.of(workflow_id, events, expected_seq, lease)
-    data = [event_data(event) for event in append.events]
-    return lambda group: group.stage_append(append, data)
+    rows = EventColumns.of(append.events)
+    return lambda group: group.stage_append(append, rows)
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from aion_ray.engine.recorder import Lease
 from aion_ray.events import Event
 from aion_ray.storage.appenders import Appenders
 from aion_ray.storage.base import LifecycleEntry
-from aion_ray.storage.codec import event_from_row
+from aion_ray.storage.codec import EventColumns, event_from_row
 from aion_ray.storage.guard import PendingAppend, plan_append
 from aion_ray.storage.history_cache import HistoryCache
 from aion_ray.storage.state_cache import CachedWorkflow, StateCache
@@ -49,7 +49,7 @@ class Group:
     commit_id: int
     states: dict[str, CachedWorkflow] = field(default_factory=dict)
     events: dict[str, list[Event]] = field(default_factory=dict)
-    columns: tuple[list[Any], ...] = field(default_factory=lambda: ([], [], [], [], [], []))
+    columns: EventColumns = field(default_factory=EventColumns)
     timers: TimerDelta = field(default_factory=TimerDelta)
     leases: dict[str, Lease] = field(default_factory=dict)
     lifecycle: list[LifecycleEntry] = field(default_factory=list)
@@ -67,8 +67,8 @@ class Group:
                 self.stored_leases.add(workflow_id)
         return entry
 
-    def stage_append(self, request: PendingAppend, data: Sequence[str]) -> Staged:
-        """Check and stage an append whose ``data`` column values are precomputed."""
+    def stage_append(self, request: PendingAppend, rows: EventColumns) -> Staged:
+        """Check and stage an append whose rows the caller encoded (``rows``)."""
         workflow_id, expected = request.workflow_id, request.expected_seq
         entry = self.current(workflow_id)
         if expected < entry.state.head and request.already_stored(
@@ -84,24 +84,14 @@ class Group:
         )
         self.states[workflow_id] = CachedWorkflow(plan.state, plan.info)
         self.events.setdefault(workflow_id, []).extend(request.events)
-        self._add_rows(request.events, data)
+        self.columns.extend(rows)
         if plan.info_changed:
             self.touched_infos.add(workflow_id)
         return Staged(plan.state.head)
 
-    def _add_rows(self, events: Sequence[Event], data: Sequence[str]) -> None:
-        workflow_ids, run_ids, seqs, types, times, datas = self.columns
-        for event in events:
-            workflow_ids.append(event.workflow_id)
-            run_ids.append(event.run_id)
-            seqs.append(event.seq)
-            types.append(event.type)
-            times.append(event.recorded_at)
-        datas.extend(data)
-
     @property
     def has_events(self) -> bool:
-        return bool(self.columns[0])
+        return len(self.columns) > 0
 
     def stage_lease(self, workflow_id: str, holder: str) -> Staged:
         entry = self.current(workflow_id)
@@ -135,7 +125,7 @@ class Group:
         appenders.add(
             "timers_remove", (key for key, timer in self.timers.changes.items() if timer is None)
         )
-        appenders.add_events([*self.columns, [self.commit_id] * len(self.columns[0])])
+        appenders.add_events(self.columns, self.commit_id)
         new, changed = self._visibility_rows()
         appenders.add("workflows_insert", new)
         appenders.add("workflows_update", changed)

@@ -20,6 +20,7 @@ from aion_ray.errors import (
 )
 from aion_ray.payload import encode
 from aion_ray.storage import DuckDBHistoryStore, LifecycleEntry
+from aion_ray.storage.appenders import ARROW_MIN_ROWS
 from aion_ray.storage.schema import SCHEMA_VERSION
 from tests.builders import T0, HistoryBuilder, completed_history, one_of_each
 
@@ -325,3 +326,29 @@ def test_state_cache_eviction_keeps_histories_and_conflicts_correct(file: StoreF
     store = file.reopen(state_cache_size=2)
     for b in builders:
         assert store.read_history(b.workflow_id) == b.events[:-1]
+
+
+def test_small_and_large_groups_store_the_same_rows(file: StoreFile) -> None:
+    """A lone small append goes through an appender, a large one as an Arrow table
+    (ARROW_MIN_ROWS): both must store identical rows, to the microsecond."""
+    store = file.reopen()
+    small = HistoryBuilder("wf-small", start=T0 + timedelta(microseconds=123_457))
+    large = HistoryBuilder("wf-large", start=T0 + timedelta(microseconds=123_457))
+    for b in (small, large):
+        b.started()
+        for activity_id in range(1, 30):
+            b.activity(activity_id)
+    assert len(large.events) > ARROW_MIN_ROWS
+    for event in small.events:
+        append_all(store, [event], expected_seq=event.seq - 1)
+    append_all(store, large.events)
+    store = file.reopen()
+    assert store.read_history("wf-small") == small.events
+    assert store.read_history("wf-large") == large.events
+    rows = store.sql(
+        "SELECT workflow_id, seq, type, recorded_at, data FROM events ORDER BY workflow_id, seq"
+    ).to_pylist()
+    by_id = {wid: [r for r in rows if r["workflow_id"] == wid] for wid in ("wf-small", "wf-large")}
+    strip = [{k: v for k, v in r.items() if k != "workflow_id"} for r in by_id["wf-small"]]
+    assert strip == [{k: v for k, v in r.items() if k != "workflow_id"} for r in by_id["wf-large"]]
+    assert by_id["wf-large"][0]["recorded_at"] == large.events[0].recorded_at
