@@ -2,6 +2,7 @@
 
 from aion_ray.engine.recorder import Lease
 from aion_ray.storage.base import DueTimer, ExportResult, HistoryStore, LifecycleEntry
+from aion_ray.storage.committer import WriterStats
 from aion_ray.storage.duckdb_store import DuckDBHistoryStore
 from aion_ray.storage.memory import InMemoryHistoryStore
 
@@ -13,4 +14,5 @@ __all__ = [
     "InMemoryHistoryStore",
     "Lease",
     "LifecycleEntry",
+    "WriterStats",
 ]

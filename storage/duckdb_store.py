@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from aion_ray.storage import export
 from aion_ray.storage.appenders import Appenders
 from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import EventColumns, datetime_from_epoch_us, event_from_row
-from aion_ray.storage.committer import GroupCommitter, Stage
+from aion_ray.storage.committer import GroupCommitter, Stage, WriterStats
 from aion_ray.storage.db import first_row
 from aion_ray.storage.group import Group
 from aion_ray.storage.guard import PendingAppend
@@ -113,6 +114,11 @@ class DuckDBHistoryStore:
             return rebuild_visibility(con)
 
         return int(self._writer.run_exclusive(run))
+
+    @property
+    def writer_stats(self) -> WriterStats:
+        """A snapshot of where the single writer's time went (see ``WriterStats``)."""
+        return replace(self._writer.stats)
 
     def _new_group(self) -> Group:
         # Only groups that write events take a commit id (see GroupCommitter._write), so the

@@ -352,3 +352,24 @@ def test_small_and_large_groups_store_the_same_rows(file: StoreFile) -> None:
     strip = [{k: v for k, v in r.items() if k != "workflow_id"} for r in by_id["wf-small"]]
     assert strip == [{k: v for k, v in r.items() if k != "workflow_id"} for r in by_id["wf-large"]]
     assert by_id["wf-large"][0]["recorded_at"] == large.events[0].recorded_at
+
+
+def test_writer_stats_account_for_every_request(file: StoreFile) -> None:
+    store = file.reopen()
+    history = completed_history()
+    lease = store.acquire_lease(history[0].workflow_id)
+    for event in history:
+        store.append(event.workflow_id, [event], expected_seq=event.seq - 1, lease=lease)
+    stale = signal(history[0].workflow_id, 5, "late")  # seq 5 is taken by another event
+    with pytest.raises(SequenceConflictError):
+        store.append(stale.workflow_id, [stale], expected_seq=4, lease=lease)
+    stats = store.writer_stats
+    assert stats.requests == 1 + len(history) + 1  # the lease, the appends, the refused one
+    assert stats.groups == stats.requests  # one at a time: each committed inline, alone
+    assert stats.writing_seconds > 0
+    assert stats.staging_seconds > 0
+    assert stats.replying_seconds >= 0
+    # the snapshot is a copy: later work does not change it
+    store.acquire_lease("wf-other")
+    assert stats.requests == 1 + len(history) + 1
+    assert store.writer_stats.requests == stats.requests + 1
