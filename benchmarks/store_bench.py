@@ -2,6 +2,7 @@
 
     python -m benchmarks.store_bench            # 10M-event file for reads, SQL and size
     python -m benchmarks.store_bench --quick    # 1M events, fewer repeats
+    python -m benchmarks.store_bench --only group --output /tmp/g.json   # one part
 
 All writes are durable (DuckDB's default fsync_mode, a file on local disk in a temp dir); every
 event is built before the clock starts. Prints a table and writes it as JSON to
@@ -436,6 +437,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--typical-workflows", type=int, default=2000, help="target 5b: workflows appended"
     )
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only these parts (repeatable), e.g. for a quick before/after comparison",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="JSON results file")
     args = parser.parse_args(argv)
     if args.quick:
@@ -445,18 +452,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+PARTS = ("group", "single", "bulk", "size")
+"""group: target 1; single: target 2; bulk: targets 3, 4 and 5a; size: target 5b."""
+
+
 def run(args: argparse.Namespace, directory: str) -> list[Result]:
+    parts = set(args.only or PARTS)
     results: list[Result] = []
-    for use_asyncio in (False, True):
-        for batch in (1, 5, 10):
-            results.append(
-                measure_group_commit(
-                    directory, batch, 100, args.events_per_thread, args.repeats, use_asyncio
+    if "group" in parts:
+        for use_asyncio in (False, True):
+            for batch in (1, 5, 10):
+                results.append(
+                    measure_group_commit(
+                        directory, batch, 100, args.events_per_thread, args.repeats, use_asyncio
+                    )
                 )
-            )
-    results += measure_single_workflow(directory, count=500, repeats=args.repeats)
-    results += measure_bulk_file(directory, args.events, reads=200, sql_runs=5)
-    results += measure_typical_size(directory, args.typical_workflows)
+    if "single" in parts:
+        results += measure_single_workflow(directory, count=500, repeats=args.repeats)
+    if "bulk" in parts:
+        results += measure_bulk_file(directory, args.events, reads=200, sql_runs=5)
+    if "size" in parts:
+        results += measure_typical_size(directory, args.typical_workflows)
     return results
 
 
