@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -75,9 +75,18 @@ class WorkflowContext:
 
     # --- activities ----------------------------------------------------------------------------
 
+    @overload
+    async def run(
+        self,
+        fn: Callable[..., Awaitable[T]] | ActivityDefinition[Any, Coroutine[Any, Any, T]],
+        *args: Any,
+        **options: Any,
+    ) -> T: ...
+    @overload
     async def run(
         self, fn: Callable[..., T] | ActivityDefinition[Any, T], *args: Any, **options: Any
-    ) -> T:
+    ) -> T: ...
+    async def run(self, fn: Any, *args: Any, **options: Any) -> Any:
         """Run an activity (a Ray task, or in the workflow actor with ``local=True``)."""
         self._check_usable("ctx.run")
         definition = fn if isinstance(fn, ActivityDefinition) else define_activity(fn)
@@ -113,8 +122,7 @@ class WorkflowContext:
         if isinstance(event, ev.ActivityFailed):
             raise ActivityError(definition.name, activity_id, event.attempt, event.error)
         assert isinstance(event, ev.ActivityCompleted)
-        value: T = decode(event.result, definition.result_type, what=f"result of {definition.name}")
-        return value
+        return decode(event.result, definition.result_type, what=f"result of {definition.name}")
 
     # --- time ----------------------------------------------------------------------------------
 

@@ -89,9 +89,8 @@ def test_results_and_arguments_decode_to_annotations() -> None:
 
 @aion.workflow
 async def plain_and_async(ctx: aion.WorkflowContext, n: int) -> list[int]:
-    # ctx.run's annotation does not yet unwrap an async activity's result type
     doubled = await ctx.run(plain_double, n)
-    tripled: int = await ctx.run(async_triple, n)  # type: ignore[arg-type]
+    tripled: int = await ctx.run(async_triple, n)  # an async activity's result, unwrapped
     return [doubled, tripled]
 
 
