@@ -88,16 +88,15 @@ class GroupCommitter:
 
     def submit(self, stage: Stage) -> Any:
         """Commit ``stage`` (with whatever else is pending); return or raise its outcome."""
-        request = Request(stage, Reply(future=Future()))
-        self._pending.append(request)
+        future: Future[Any] = Future()
+        self._pending.append(Request(stage, Reply(future=future)))
+        self._fail_if_closed_meanwhile()
         if self._write_lock.acquire(blocking=False):
             try:
                 self._check_open()
                 self._commit_pending()
             finally:
                 self._write_lock.release()
-        future = request.reply.future
-        assert future is not None
         if self._pending or not future.done():
             self._wake.set()
         return future.result()
@@ -109,6 +108,7 @@ class GroupCommitter:
             raise StoreError("the history store is closed")
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(Request(stage, Reply(loop=waiter.get_loop(), waiter=waiter)))
+        self._fail_if_closed_meanwhile()
         if not self._wake.is_set():  # still set: the writer has yet to clear it and drain
             self._wake.set()
         return await waiter
@@ -197,6 +197,12 @@ class GroupCommitter:
         if self._closed:
             self._fail_pending()
             raise StoreError("the history store is closed")
+
+    def _fail_if_closed_meanwhile(self) -> None:
+        # close() sets _closed before it fails what is pending: a request queued after that
+        # would wait forever for a writer that is gone, so its caller fails it here.
+        if self._closed:
+            self._fail_pending()
 
     def _fail_pending(self) -> None:
         replies = Replies()
