@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -78,7 +78,7 @@ class WorkflowContext:
     @overload
     async def run(
         self,
-        fn: Callable[..., Awaitable[T]] | ActivityDefinition[Any, Coroutine[Any, Any, T]],
+        fn: Callable[..., Coroutine[Any, Any, T]] | ActivityDefinition[Any, Coroutine[Any, Any, T]],
         *args: Any,
         **options: Any,
     ) -> T: ...

@@ -147,6 +147,32 @@ class GroupCommitter:
             batch.append(self._pending.popleft())
         group = self._make_group()
         replies = Replies()
+        try:
+            staged, writing = self._stage_and_write(group, batch, replies)
+        except BaseException as exc:
+            # A bug, MemoryError or an interrupt in an inline caller: the cached state may be
+            # half-updated and nobody may be left waiting forever. If it struck after COMMIT
+            # the appends are stored, and a retry of them is recognised as such.
+            group.abandon()
+            error = StoreError(f"the writer failed, the outcome is unknown: {exc!r}")
+            for request in batch:
+                if not request.reply.answered:
+                    replies.add(request.reply, error=error)
+            raise
+        finally:
+            replies.send()
+        stats = self.stats
+        stats.groups += 1
+        stats.requests += len(batch)
+        stats.staging_seconds += staged - started
+        stats.writing_seconds += writing
+        stats.replying_seconds += time.perf_counter() - staged - writing
+
+    def _stage_and_write(
+        self, group: Group, batch: list[Request], replies: Replies
+    ) -> tuple[float, float]:
+        """Stage every request, write the accepted ones; return when staging ended and the
+        seconds spent writing."""
         accepted: list[tuple[Request, Staged | None]] = []
         for request in batch:
             try:
@@ -157,14 +183,7 @@ class GroupCommitter:
                 error = StoreError(f"request could not be checked: {exc!r}")
                 replies.add(request.reply, error=error)
         staged = time.perf_counter()
-        writing = self._write(group, accepted, replies) if accepted else 0.0
-        replies.send()
-        stats = self.stats
-        stats.groups += 1
-        stats.requests += len(batch)
-        stats.staging_seconds += staged - started
-        stats.writing_seconds += writing
-        stats.replying_seconds += time.perf_counter() - staged - writing
+        return staged, self._write(group, accepted, replies) if accepted else 0.0
 
     def _write(
         self, group: Group, accepted: list[tuple[Request, Staged | None]], replies: Replies
@@ -180,10 +199,10 @@ class GroupCommitter:
                 replies.add(request.reply, error=error)
             return time.perf_counter() - started
         written = time.perf_counter() - started
-        group.publish()
         self.groups_committed += 1
         if group.has_events:
-            self.last_committed = group.commit_id
+            self.last_committed = group.commit_id  # before anything else can fail
+        group.publish()
         for request, staged in accepted:
             replies.add(request.reply, result=staged.result if staged else None)
         return written

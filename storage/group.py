@@ -157,6 +157,8 @@ class Group:
         """After a failed write: forget cached state that may have been half-observed."""
         for workflow_id in self.states:
             self.cache.drop(workflow_id)
+        for workflow_id in self.events:
+            self.histories.forget(workflow_id)
 
     def publish(self) -> None:
         for workflow_id, entry in self.states.items():

@@ -55,8 +55,10 @@ def check_shape(workflow_id: str, events: Sequence[Event], expected_seq: int) ->
     if expected_seq < 0:
         raise InvalidEventError(workflow_id, f"expected_seq must be >= 0, got {expected_seq}")
     for offset, event in enumerate(events):
-        if type(event) not in _EVENT_CLASSES and not isinstance(event, EventBase):
-            raise InvalidEventError(workflow_id, f"item {offset} is not an event: {event!r:.80}")
+        if type(event) not in _EVENT_CLASSES:  # exact types: the guard dispatches on them
+            raise InvalidEventError(
+                workflow_id, f"item {offset} is not an event of a known type: {event!r:.80}"
+            )
         if event.workflow_id != workflow_id:
             raise InvalidEventError(
                 workflow_id, f"event seq {event.seq} belongs to workflow {event.workflow_id!r}"

@@ -62,6 +62,12 @@ class HistoryCache:
             elif events[0].seq == 1:
                 self._put(workflow_id, list(events))
 
+    def forget(self, workflow_id: str) -> None:
+        """Drop one history (its cached copy may no longer match the database)."""
+        with self._lock:
+            if workflow_id in self._histories:
+                self._drop(workflow_id)
+
     def clear(self) -> None:
         with self._lock:
             self._histories.clear()

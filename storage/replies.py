@@ -24,6 +24,8 @@ class Reply:
     future: Future[Any] | None = None
     loop: asyncio.AbstractEventLoop | None = None
     waiter: asyncio.Future[Any] | None = None
+    answered: bool = False
+    """Whether an outcome was given (set by ``Replies.add``)."""
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Replies:
     )
 
     def add(self, reply: Reply, *, result: Any = None, error: BaseException | None = None) -> None:
+        reply.answered = True
         if reply.future is not None:
             _settle(reply.future, result, error)
         elif reply.loop is not None:

@@ -20,9 +20,16 @@ from aion_ray.errors import (
     StoreError,
     WorkflowTerminalError,
 )
+from aion_ray.failures import ErrorInfo
 from aion_ray.payload import encode
 from aion_ray.storage import HistoryStore
-from tests.builders import HistoryBuilder, cancelled_history, completed_history, one_of_each
+from tests.builders import (
+    T0,
+    HistoryBuilder,
+    cancelled_history,
+    completed_history,
+    one_of_each,
+)
 
 
 def append_all(store: HistoryStore, events: list[ev.Event]) -> int:
@@ -240,6 +247,19 @@ def test_a_history_begins_with_workflow_started(store: HistoryStore) -> None:
     assert store.read_history("wf-1") == []
 
 
+class _HomemadeFailure(ev.WorkflowFailed):
+    """Not an event type of the model: the guard dispatches on exact types."""
+
+
+def _envelope(first: ev.Event, seq: int) -> dict[str, object]:
+    return {"workflow_id": first.workflow_id, "run_id": first.run_id, "seq": seq, "recorded_at": T0}
+
+
+def _subclassed_failure(first: ev.Event) -> ev.Event:
+    error = ErrorInfo(type="RuntimeError", message="x")
+    return _HomemadeFailure(**_envelope(first, 2), error=error)
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -248,8 +268,10 @@ def test_a_history_begins_with_workflow_started(store: HistoryStore) -> None:
         (lambda events: events[1:], "contiguous"),
         (lambda events: [events[0], events[1].model_copy(update={"workflow_id": "x"})], "belongs"),
         (lambda events: [events[0], {"type": "TimerFired"}], "not an event"),
+        (lambda events: [events[0], _subclassed_failure(events[0])], "not an event"),
+        (lambda events: [events[0], ev.EventBase(**_envelope(events[0], 2))], "not an event"),
     ],
-    ids=["gap", "duplicate", "starts-late", "foreign-workflow", "not-an-event"],
+    ids=["gap", "duplicate", "starts-late", "foreign-workflow", "not-an-event", "subclass", "base"],
 )
 def test_malformed_batches_write_nothing(store: HistoryStore, mutate: object, message: str) -> None:
     b = HistoryBuilder()

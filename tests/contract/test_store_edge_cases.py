@@ -10,8 +10,9 @@ import pydantic
 import pytest
 
 from aion_ray import events as ev
-from aion_ray.errors import SequenceConflictError, SqlRefusedError
+from aion_ray.errors import FencedError, SequenceConflictError, SqlRefusedError, StoreError
 from aion_ray.storage import DuckDBHistoryStore, HistoryStore
+from aion_ray.storage.group import Group
 from aion_ray.visibility import WorkflowFilter
 from tests.builders import T0, HistoryBuilder
 
@@ -108,3 +109,42 @@ def test_one_stale_append_among_many_async_and_thread_callers_fails_alone(
     assert [o for i, o in enumerate(outcomes) if i != 7] == [4] * 39
     assert store.read_history(stale.workflow_id) == stale.events[:1]
     assert all(store.read_history(b.workflow_id) == b.events for b in histories if b is not stale)
+
+
+def test_a_writer_failure_after_commit_still_answers_every_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = DuckDBHistoryStore(tmp_path / "h.duckdb")
+    good, fenced = HistoryBuilder("wf-good"), HistoryBuilder("wf-fenced")
+    good.started()
+    fenced.started()
+    lease = store.acquire_lease("wf-good")
+    stale = store.acquire_lease("wf-fenced")
+    store.acquire_lease("wf-fenced")
+    publish, failures = Group.publish, [MemoryError("simulated failure after COMMIT")]
+
+    def publish_failing_once(group: Group) -> None:
+        if failures:
+            raise failures.pop()
+        publish(group)
+
+    monkeypatch.setattr(Group, "publish", publish_failing_once)
+
+    async def both() -> tuple[int | BaseException, int | BaseException]:
+        return await asyncio.wait_for(
+            asyncio.gather(
+                store.append_async("wf-good", good.events, expected_seq=0, lease=lease),
+                store.append_async("wf-fenced", fenced.events, expected_seq=0, lease=stale),
+                return_exceptions=True,
+            ),
+            timeout=10,
+        )
+
+    outcome, refused = asyncio.run(both())
+    assert isinstance(outcome, StoreError)
+    assert "outcome is unknown" in str(outcome)
+    assert isinstance(refused, FencedError)
+    # The append had committed: a retry is recognised, and no stale cache hides it.
+    assert store.append("wf-good", good.events, expected_seq=0, lease=lease) == 1
+    assert store.read_history("wf-good") == good.events
+    store.close()
