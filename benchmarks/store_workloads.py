@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -194,12 +194,30 @@ def append_concurrently(
     seconds = time.perf_counter() - start
     if errors:
         raise errors[0]
+    return _outcome(store, plans, seconds, groups_before)
+
+
+def _outcome(
+    store: DuckDBHistoryStore, plans: Sequence[list[Append]], seconds: float, groups_before: int
+) -> ThreadedRun:
     return ThreadedRun(
         seconds=seconds,
         appends=sum(len(plan) for plan in plans),
         events=sum(len(batch) for plan in plans for _, batch in plan),
         groups=store._writer.groups_committed - groups_before,
     )
+
+
+def _run_tasks(
+    store: DuckDBHistoryStore,
+    plans: Sequence[list[Append]],
+    tasks: Callable[[], Coroutine[Any, Any, object]],
+) -> ThreadedRun:
+    """Time ``tasks()`` (all the workflows' appends) on a fresh event loop."""
+    groups_before = store._writer.groups_committed
+    start = time.perf_counter()
+    asyncio.run(tasks())
+    return _outcome(store, plans, time.perf_counter() - start, groups_before)
 
 
 def append_concurrently_async(
@@ -217,16 +235,7 @@ def append_concurrently_async(
     async def all_plans() -> None:
         await asyncio.gather(*(work(plan) for plan in plans))
 
-    groups_before = store._writer.groups_committed
-    start = time.perf_counter()
-    asyncio.run(all_plans())
-    seconds = time.perf_counter() - start
-    return ThreadedRun(
-        seconds=seconds,
-        appends=sum(len(plan) for plan in plans),
-        events=sum(len(batch) for plan in plans for _, batch in plan),
-        groups=store._writer.groups_committed - groups_before,
-    )
+    return _run_tasks(store, plans, all_plans)
 
 
 def append_preencoded_async(
@@ -248,13 +257,4 @@ def append_preencoded_async(
     async def all_plans() -> None:
         await asyncio.gather(*(work(plan) for plan in stages))
 
-    groups_before = store._writer.groups_committed
-    start = time.perf_counter()
-    asyncio.run(all_plans())
-    seconds = time.perf_counter() - start
-    return ThreadedRun(
-        seconds=seconds,
-        appends=sum(len(plan) for plan in plans),
-        events=sum(len(batch) for plan in plans for _, batch in plan),
-        groups=store._writer.groups_committed - groups_before,
-    )
+    return _run_tasks(store, plans, all_plans)
