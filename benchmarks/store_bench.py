@@ -27,7 +27,7 @@ import duckdb
 
 from aion_ray.events import Event
 from aion_ray.storage import DuckDBHistoryStore, Lease, WriterStats
-from aion_ray.storage.codec import event_row
+from aion_ray.storage.codec import EventColumns
 from aion_ray.storage.duckdb_store import _READ_HISTORY
 from aion_ray.storage.maintenance import open_database
 from benchmarks.report import Result, format_table, percentile, write_json
@@ -230,7 +230,7 @@ def duckdb_commit_latencies(directory: str, count: int) -> list[float]:
     con, _ = open_database(str(Path(directory) / "bare.duckdb"))
     try:
         s = HistoryStream()
-        rows = [(*event_row(e), 1) for e in [s.started(), *activity_events(s, count - 1)]]
+        rows = EventColumns.of([s.started(), *activity_events(s, count - 1)]).rows(commit_id=1)
         appender = con.appender("events")
         latencies = []
         for row in rows:

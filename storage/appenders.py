@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from aion_ray.storage.codec import EventColumns, datetime_from_epoch_us
+from aion_ray.storage.codec import EventColumns
 from aion_ray.storage.schema import EVENTS_ARROW
 
 EVENTS_AS_ARROW = "events_arrow"
@@ -49,12 +49,10 @@ class Appenders:
 
     def add_events(self, rows: EventColumns, commit_id: int) -> None:
         """Buffer event rows, all of them from the commit ``commit_id``."""
-        commits = [commit_id] * len(rows)
         if len(rows) < ARROW_MIN_ROWS:
-            times = [datetime_from_epoch_us(us) for us in rows.recorded_at_us]
-            w, r, seq, kind, _, data = rows.lists()
-            self.add("events", zip(w, r, seq, kind, times, data, commits, strict=True))
+            self.add("events", rows.rows(commit_id))
             return
+        commits = [commit_id] * len(rows)
         fields = zip([*rows.lists(), commits], EVENTS_ARROW, strict=True)
         arrays = [pa.array(values, type=f.type) for values, f in fields]
         self._events = pa.Table.from_arrays(arrays, schema=EVENTS_ARROW)

@@ -14,7 +14,6 @@ from typing import Any
 
 from aion_ray.events import ENVELOPE_FIELDS, EVENT_ADAPTER, EVENT_TYPES, Event
 
-EventRow = tuple[str, str, int, str, datetime, str]
 _ENVELOPE = set(ENVELOPE_FIELDS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -55,22 +54,17 @@ class EventColumns:
         for mine, theirs in zip(self.lists(), other.lists(), strict=True):
             mine.extend(theirs)
 
+    def rows(self, commit_id: int) -> list[tuple[Any, ...]]:
+        """The rows as tuples in table order, for an appender (which needs datetimes)."""
+        times = [datetime_from_epoch_us(us) for us in self.recorded_at_us]
+        columns = (self.workflow_id, self.run_id, self.seq, self.type, times, self.data)
+        return [(*row, commit_id) for row in zip(*columns, strict=True)]
+
     def lists(self) -> tuple[list[Any], ...]:
         return (self.workflow_id, self.run_id, self.seq, self.type, self.recorded_at_us, self.data)
 
     def __len__(self) -> int:
         return len(self.seq)
-
-
-def event_row(event: Event) -> EventRow:
-    return (
-        event.workflow_id,
-        event.run_id,
-        event.seq,
-        event.type,
-        event.recorded_at,
-        event_data(event),
-    )
 
 
 def event_from_row(
