@@ -79,7 +79,7 @@ def apply_event(info: WorkflowInfo | None, event: Event) -> WorkflowInfo | None:
             search_attributes=attributes,
             parent_workflow_id=parent,
         )
-    if info is None or type(event) not in _VISIBLE:
+    if info is None or type(event) not in VISIBLE_EVENTS:
         return info
     update: dict[str, Any] = {}
     status = STATUS_OF_EVENT.get(type(event))
@@ -94,7 +94,8 @@ def apply_event(info: WorkflowInfo | None, event: Event) -> WorkflowInfo | None:
     return info.model_copy(update=update) if update else info
 
 
-_VISIBLE = frozenset({*STATUS_OF_EVENT, SearchAttributesUpdated})
+VISIBLE_EVENTS = frozenset({*STATUS_OF_EVENT, SearchAttributesUpdated})
+"""The event types that change a workflow's visibility record; ``apply_event`` ignores the rest."""
 
 
 def project_info(events: Iterable[Event]) -> WorkflowInfo | None:

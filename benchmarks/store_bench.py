@@ -28,7 +28,7 @@ import duckdb
 from aion_ray.events import Event
 from aion_ray.storage import DuckDBHistoryStore, Lease, WriterStats
 from aion_ray.storage.codec import EventColumns
-from aion_ray.storage.duckdb_store import _READ_HISTORY
+from aion_ray.storage.db import READ_HISTORY
 from aion_ray.storage.maintenance import open_database
 from benchmarks.report import Result, format_table, percentile, write_json
 from benchmarks.store_bulk import BulkLoad, bulk_load, workflow_ids
@@ -299,7 +299,7 @@ def query_latencies(store: DuckDBHistoryStore, ids: Sequence[str]) -> list[float
     latencies = []
     for workflow_id in ids:
         start = time.perf_counter()
-        cursor.execute(_READ_HISTORY, [workflow_id, 1]).fetchall()
+        cursor.execute(READ_HISTORY, [workflow_id, 1]).fetchall()
         latencies.append(time.perf_counter() - start)
     return latencies
 
@@ -319,7 +319,7 @@ def measure_reads(
     return [
         _latency("3. read_history (50 events)", first, 2.0, f"first read, {where}"),
         _latency("3. read_history, same ids again", again, None, "from the history cache"),
-        _latency("3. its SQL alone (no decoding)", query, None, "fetchall of _READ_HISTORY"),
+        _latency("3. its SQL alone (no decoding)", query, None, "fetchall of READ_HISTORY"),
     ]
 
 

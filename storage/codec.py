@@ -6,13 +6,14 @@ JSON without its envelope (fields that are None are left out; they decode to the
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aion_ray.events import ENVELOPE_FIELDS, EVENT_ADAPTER, EVENT_TYPES, Event
+from aion_ray.events import ENVELOPE_FIELDS, EVENT_LIST_ADAPTER, Event
 
 _ENVELOPE = set(ENVELOPE_FIELDS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -67,23 +68,32 @@ class EventColumns:
         return len(self.seq)
 
 
-def event_from_row(
-    workflow_id: str, run_id: str, seq: int, type_: str, recorded_at: datetime, data: str
-) -> Event:
-    """Rebuild an event from its row; raises pydantic's ValidationError if the row is corrupt."""
-    body = data[1:].lstrip()
-    separator = "" if body.startswith("}") else ","
-    envelope = (
-        f'{{"type":{json.dumps(type_)},"workflow_id":{json.dumps(workflow_id)},'
-        f'"run_id":{json.dumps(run_id)},"seq":{seq},"recorded_at":"{recorded_at.isoformat()}"'
-    )
-    text = envelope + separator + body
-    cls = EVENT_TYPES.get(type_)
-    if cls is None:  # the union's error names the unknown tag
-        return EVENT_ADAPTER.validate_json(text)
-    # The row's own class validates ~25% faster than the discriminated union.
-    event: Event = cls.model_validate_json(text)  # type: ignore[assignment]
-    return event
+StoredRow = tuple[int, str, str, int, str]
+"""An events row as the store reads it back: ``(seq, type, run_id, recorded_at_us, data)``."""
+
+
+def events_from_rows(workflow_id: str, rows: Iterable[StoredRow]) -> list[Event]:
+    """Rebuild ``workflow_id``'s events from its rows, in the order given.
+
+    One validation call for the whole batch costs about a third less than one per row.
+    Raises pydantic's ValidationError (naming the row's index) if a row is corrupt.
+    """
+    owner = _quoted(workflow_id)
+    items = []
+    for seq, type_, run_id, recorded_at_us, data in rows:
+        body = data[1:].lstrip()
+        at = datetime_from_epoch_us(recorded_at_us).isoformat()
+        items.append(
+            f'{{"type":{_quoted(type_)},"workflow_id":{owner},"run_id":{_quoted(run_id)},'
+            f'"seq":{seq},"recorded_at":"{at}"{"" if body.startswith("}") else ","}{body}'
+        )
+    return EVENT_LIST_ADAPTER.validate_json("[" + ",".join(items) + "]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    """``text`` as a JSON string; cached because a history repeats its type and run names."""
+    return json.dumps(text)
 
 
 def datetime_from_epoch_us(micros: int) -> datetime:

@@ -7,6 +7,9 @@ from typing import Any
 
 import duckdb
 
+from aion_ray.events import Event
+from aion_ray.storage.codec import events_from_rows
+
 
 def first_row(
     con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()
@@ -15,3 +18,18 @@ def first_row(
     DuckDB requires before the connection runs anything else."""
     rows = con.execute(query, list(params)).fetchall()
     return rows[0] if rows else None
+
+
+READ_HISTORY = (
+    "SELECT seq, type, run_id, epoch_us(recorded_at), data FROM events "
+    "WHERE workflow_id = ? AND seq >= ?"
+)
+
+
+def read_stored_events(
+    con: duckdb.DuckDBPyConnection, workflow_id: str, from_seq: int = 1
+) -> list[Event]:
+    """The events of ``workflow_id`` stored in the database from ``from_seq`` on, in order."""
+    rows = con.execute(READ_HISTORY, [workflow_id, from_seq]).fetchall()
+    rows.sort(key=lambda row: row[0])  # cheaper here than an ORDER BY in the index scan
+    return events_from_rows(workflow_id, rows)

@@ -24,9 +24,9 @@ from aion_ray.events import Event
 from aion_ray.storage import export
 from aion_ray.storage.appenders import Appenders
 from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
-from aion_ray.storage.codec import EventColumns, datetime_from_epoch_us, event_from_row
+from aion_ray.storage.codec import EventColumns, datetime_from_epoch_us
 from aion_ray.storage.committer import GroupCommitter, Stage, WriterStats
-from aion_ray.storage.db import first_row
+from aion_ray.storage.db import first_row, read_stored_events
 from aion_ray.storage.group import Group
 from aion_ray.storage.guard import PendingAppend
 from aion_ray.storage.history_cache import HistoryCache
@@ -45,10 +45,6 @@ from aion_ray.storage.visibility_query import count_workflows, list_workflows
 from aion_ray.storage.visibility_rows import info_from_row
 from aion_ray.visibility import WorkflowFilter, WorkflowInfo
 
-_READ_HISTORY = (
-    "SELECT seq, type, run_id, epoch_us(recorded_at), data FROM events "
-    "WHERE workflow_id = ? AND seq >= ?"
-)
 _DUE_TIMERS = (
     "SELECT workflow_id, run_id, timer_id, epoch_us(fire_at) FROM timers "
     "WHERE fire_at <= ? ORDER BY fire_at, workflow_id, timer_id LIMIT ?"
@@ -147,12 +143,7 @@ class DuckDBHistoryStore:
         return history
 
     def _read_from_database(self, workflow_id: str, from_seq: int) -> list[Event]:
-        rows = self._cursor().execute(_READ_HISTORY, [workflow_id, from_seq]).fetchall()
-        rows.sort(key=lambda row: row[0])
-        return [
-            event_from_row(workflow_id, run_id, seq, type_, datetime_from_epoch_us(at), data)
-            for seq, type_, run_id, at, data in rows
-        ]
+        return read_stored_events(self._cursor(), workflow_id, from_seq)
 
     def due_timers(self, as_of: datetime, *, limit: int = 1000) -> list[DueTimer]:
         as_of, limit = checked_time(as_of, limit)

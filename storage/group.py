@@ -18,17 +18,13 @@ from aion_ray.engine.recorder import Lease
 from aion_ray.events import Event
 from aion_ray.storage.appenders import Appenders
 from aion_ray.storage.base import LifecycleEntry
-from aion_ray.storage.codec import EventColumns, event_from_row
+from aion_ray.storage.codec import EventColumns
+from aion_ray.storage.db import read_stored_events
 from aion_ray.storage.guard import PendingAppend, plan_append
 from aion_ray.storage.history_cache import HistoryCache
 from aion_ray.storage.state_cache import CachedWorkflow, StateCache
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.storage.visibility_rows import workflow_row
-
-_READ_RANGE = (
-    "SELECT workflow_id, run_id, seq, type, recorded_at, data FROM events "
-    "WHERE workflow_id = ? AND seq >= ? ORDER BY seq"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +102,7 @@ class Group:
         return Staged(None)
 
     def _stored_from(self, workflow_id: str, from_seq: int) -> list[Event]:
-        rows = self.con.execute(_READ_RANGE, [workflow_id, from_seq]).fetchall()
-        stored = [event_from_row(*row) for row in rows]
+        stored = read_stored_events(self.con, workflow_id, from_seq)
         return stored + [e for e in self.events.get(workflow_id, []) if e.seq >= from_seq]
 
     def write(self) -> None:

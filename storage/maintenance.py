@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +12,7 @@ import pyarrow as pa
 
 from aion_ray.errors import StoreError
 from aion_ray.events import Event
-from aion_ray.storage.codec import event_from_row
+from aion_ray.storage.codec import events_from_rows
 from aion_ray.storage.db import first_row
 from aion_ray.storage.schema import DDL, SCHEMA_VERSION, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.timer_index import derived_from_history
@@ -82,18 +84,16 @@ def rebuild_visibility(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _histories(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[Event]]:
+    """Every stored history, one workflow at a time."""
     cursor.execute(
-        "SELECT workflow_id, run_id, seq, type, recorded_at, data FROM events "
+        "SELECT workflow_id, seq, type, run_id, epoch_us(recorded_at), data FROM events "
         "ORDER BY workflow_id, seq"
     )
-    history: list[Event] = []
-    while rows := cursor.fetchmany(10_000):
-        for row in rows:
-            event = event_from_row(*row)
-            if history and history[0].workflow_id != event.workflow_id:
-                yield history
-                history = []
-            history.append(event)
-    if history:
-        yield history
+    for workflow_id, rows in itertools.groupby(_fetched(cursor), key=operator.itemgetter(0)):
+        yield events_from_rows(workflow_id, [row[1:] for row in rows])
     cursor.close()
+
+
+def _fetched(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    while batch := cursor.fetchmany(10_000):
+        yield from batch

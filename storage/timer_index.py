@@ -45,7 +45,7 @@ class TimerDelta:
 
     def fold(self, event: Event, history: Callable[[], Sequence[Event]]) -> None:
         """Apply one event; ``history`` returns the history up to and including it."""
-        if type(event) not in _TIMER_RELEVANT:
+        if type(event) not in TIMER_EVENTS:
             return
         if isinstance(event, WorkflowStarted):
             self.clear(event.workflow_id)
@@ -68,9 +68,10 @@ class TimerDelta:
             self._put(timer)
 
 
-_TIMER_RELEVANT = frozenset(
+TIMER_EVENTS = frozenset(
     {WorkflowStarted, TimerStarted, TimerFired, TimerCancelled, WorkflowReopened, *TERMINAL_EVENTS}
 )
+"""The event types that change a workflow's pending timers; ``TimerDelta.fold`` ignores the rest."""
 
 
 def pending_timers(run: Sequence[Event]) -> list[DueTimer]:
