@@ -39,7 +39,6 @@ from benchmarks.store_workloads import (
     activity_events,
     append_concurrently,
     append_concurrently_async,
-    append_preencoded_async,
     chunks,
     interleave,
     typical_workflow,
@@ -48,10 +47,8 @@ from benchmarks.store_workloads import (
 DRIVERS = {
     "append": append_concurrently,
     "append_async": append_concurrently_async,
-    "pre-encoded": append_preencoded_async,
 }
-"""How the workflows call the store: a thread each, an asyncio task each, or asyncio tasks
-whose rows were encoded before the clock started (the store process's share alone)."""
+"""How the workflows call the store: a thread each, or an asyncio task each."""
 
 RESULTS_PATH = Path(__file__).resolve().parents[1] / "bench-results" / "store.json"
 MS = 1000.0
@@ -170,7 +167,7 @@ def measure_group_commit(
         unit="events/s",
         p50=statistics.median(rates),
         p90=None,
-        target=None if mode == "pre-encoded" else 50_000,
+        target=50_000,
         higher_is_better=True,
         note=f"median of {repeats} runs ({min(rates):,.0f}-{max(rates):,.0f}); "
         f"{group:.0f} events/group ({group / batch:.1f} appends); writer busy {busy:.0%}, "
@@ -474,11 +471,6 @@ def run(args: argparse.Namespace, directory: str) -> list[Result]:
                         directory, batch, 100, args.events_per_thread, args.repeats, mode
                     )
                 )
-        results.append(
-            measure_group_commit(
-                directory, 10, 100, args.events_per_thread, args.repeats, "pre-encoded"
-            )
-        )
     if "single" in parts:
         results += measure_single_workflow(directory, count=500, repeats=args.repeats)
     if "bulk" in parts:

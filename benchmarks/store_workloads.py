@@ -19,8 +19,6 @@ from aion_ray import events as ev
 from aion_ray.ids import new_run_id, new_workflow_id
 from aion_ray.payload import Payload, encode
 from aion_ray.storage import DuckDBHistoryStore, Lease
-from aion_ray.storage.committer import Stage
-from aion_ray.storage.duckdb_store import _append_request
 
 T0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 WORKFLOW_TYPE = "train_pipeline"
@@ -234,27 +232,5 @@ def append_concurrently_async(
 
     async def all_plans() -> None:
         await asyncio.gather(*(work(plan) for plan in plans))
-
-    return _run_tasks(store, plans, all_plans)
-
-
-def append_preencoded_async(
-    store: DuckDBHistoryStore, plans: Sequence[list[Append]], leases: dict[str, Lease]
-) -> ThreadedRun:
-    """Like ``append_concurrently_async``, but every append's rows are encoded before the
-    clock starts, as workflow actors will encode them in their own processes: what is left
-    is the store process's share of the work. A diagnostic, not a target measurement (a real
-    store actor also pays for receiving the requests)."""
-    stages = [
-        [_append_request(wid, batch, batch[0].seq - 1, leases[wid]) for wid, batch in plan]
-        for plan in plans
-    ]
-
-    async def work(plan: list[Stage]) -> None:
-        for stage in plan:
-            await store._writer.submit_async(stage)
-
-    async def all_plans() -> None:
-        await asyncio.gather(*(work(plan) for plan in stages))
 
     return _run_tasks(store, plans, all_plans)

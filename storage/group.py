@@ -63,8 +63,8 @@ class Group:
                 self.stored_leases.add(workflow_id)
         return entry
 
-    def stage_append(self, request: PendingAppend, rows: EventColumns) -> Staged:
-        """Check and stage an append whose rows the caller encoded (``rows``)."""
+    def stage_append(self, request: PendingAppend) -> Staged:
+        """Check an append against the group's state; if accepted, encode and stage its rows."""
         workflow_id, expected = request.workflow_id, request.expected_seq
         entry = self.current(workflow_id)
         if expected < entry.state.head and request.already_stored(
@@ -80,7 +80,7 @@ class Group:
         )
         self.states[workflow_id] = CachedWorkflow(plan.state, plan.info)
         self.events.setdefault(workflow_id, []).extend(request.events)
-        self.columns.extend(rows)
+        self.columns.extend(EventColumns.of(request.events))
         if plan.info_changed:
             self.touched_infos.add(workflow_id)
         return Staged(plan.state.head)

@@ -41,10 +41,12 @@ def test_a_batch_with_one_folded_event_among_ordinary_ones_is_folded() -> None:
     started, rest = history[0], history[1:]
     timer_at = next(i for i, e in enumerate(rest) if isinstance(e, ev.TimerStarted))
     batch = rest[timer_at - 2 : timer_at + 1]  # ordinary events, then the TimerStarted
+    timer = rest[timer_at]
+    assert isinstance(timer, ev.TimerStarted)
     lease = Lease(workflow_id=started.workflow_id, epoch=1, holder="test")
     append = PendingAppend.of(started.workflow_id, batch, batch[0].seq - 1, lease)
     state = HeadState(head=batch[0].seq - 1, epoch=1, run_id=started.run_id)
     timers = TimerDelta()
     plan = plan_append(append, state, apply_event(None, started), timers, lambda: history)
     assert plan.state.head == batch[-1].seq
-    assert list(timers.changes) == [(started.workflow_id, batch[-1].timer_id)]
+    assert list(timers.changes) == [(started.workflow_id, timer.timer_id)]
