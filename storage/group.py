@@ -80,7 +80,7 @@ class Group:
         )
         self.states[workflow_id] = CachedWorkflow(plan.state, plan.info)
         self.events.setdefault(workflow_id, []).extend(request.events)
-        self.columns.extend(EventColumns.of(request.events))
+        self.columns.add(request.events)
         if plan.info_changed:
             self.touched_infos.add(workflow_id)
         return Staged(plan.state.head)
