@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench bench-store bench-runtime clean
+.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-compare clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench-store: $(STAMP)
 
 bench-runtime: $(STAMP)
 	$(BIN)/python -m benchmarks.runtime_bench
+
+REF ?= HEAD
+bench-compare: $(STAMP)  # same-sitting A/B of group-commit throughput: make bench-compare REF=main
+	$(BIN)/python -m benchmarks.compare $(REF)
 
 clean:
 	rm -rf $(VENV) .mypy_tree .mypy_cache .pytest_cache .ruff_cache build *.egg-info .aion
