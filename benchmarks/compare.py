@@ -7,7 +7,8 @@ The development VM's speed drifts by 2x within an hour, so numbers from differen
 not compare. This runs both versions in alternation, each run in a fresh process, and prints
 each version's median: the ratio of the medians is what a change did. Each version is copied
 into a temporary directory laid out as the installed package (``aion_ray`` with ``storage``
-and ``actors`` inside, plus ``benchmarks``), and put first on ``PYTHONPATH``.
+and ``actors`` inside) and put first on ``PYTHONPATH``; both run this working tree's
+``benchmarks``, so a change to the benchmark itself cannot pass for a change in speed.
 """
 
 from __future__ import annotations
@@ -24,20 +25,44 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_RUN = """
-import sys, tempfile
-from benchmarks.store_bench import group_commit_run
-with tempfile.TemporaryDirectory() as directory:
-    run = group_commit_run(directory, 100, int(sys.argv[2]), int(sys.argv[3]), sys.argv[1])
-print("events/s", round(run.events_per_second), round(run.events_per_group))
+import sys
+from benchmarks.compare import throughput_run
+print("events/s", round(throughput_run(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))))
 """
 
 
+def throughput_run(mode: str, batch: int, events: int) -> float:
+    """Events/s of 100 workflows appending ``events`` events each, ``batch`` per append, with
+    whichever aion_ray comes first on ``sys.path``. Uses only the store's public API, which
+    every version compared has."""
+    from aion_ray.storage import DuckDBHistoryStore
+    from benchmarks.store_workloads import (
+        append_concurrently,
+        append_concurrently_async,
+        started_workflows,
+    )
+
+    with tempfile.TemporaryDirectory(prefix="aion-compare-run-") as directory:
+        store = DuckDBHistoryStore(Path(directory) / "group.duckdb")
+        try:
+            plans, leases = started_workflows(store, 100, batch, events)
+            driver = append_concurrently_async if mode == "append_async" else append_concurrently
+            run = driver(store, plans, leases)
+        finally:
+            store.close()
+    return run.events / run.seconds
+
+
 def package_copy(source: Path, target: Path) -> Path:
-    """Lay ``source`` (a checkout) out in ``target`` as the installed package is laid out."""
-    shutil.copytree(source / "aion_ray", target / "aion_ray")
-    shutil.copytree(source / "storage", target / "aion_ray" / "storage")
-    shutil.copytree(source / "actors", target / "aion_ray" / "actors")
-    shutil.copytree(source / "benchmarks", target / "benchmarks")
+    """Lay ``source`` (a checkout) out in ``target`` as the installed package is laid out,
+    with the working tree's benchmark code: only the product code differs between versions."""
+    layout = {"aion_ray": "aion_ray", "storage": "aion_ray/storage", "actors": "aion_ray/actors"}
+    missing = [folder for folder in layout if not (source / folder).is_dir()]
+    if missing:
+        raise SystemExit(f"{source} lacks {', '.join(missing)}: not this project's layout")
+    for folder, destination in layout.items():
+        shutil.copytree(source / folder, target / destination)
+    shutil.copytree(ROOT / "benchmarks", target / "benchmarks")
     return target
 
 

@@ -33,14 +33,13 @@ from aion_ray.storage.maintenance import open_database
 from benchmarks.report import Result, format_table, percentile, write_json
 from benchmarks.store_bulk import BulkLoad, bulk_load, workflow_ids
 from benchmarks.store_workloads import (
-    Append,
     HistoryStream,
     acquire_leases,
     activity_events,
     append_concurrently,
     append_concurrently_async,
-    chunks,
     interleave,
+    started_workflows,
     typical_workflow,
 )
 
@@ -118,13 +117,7 @@ def group_commit_run(
     store = fresh_store(directory, f"group-{batch}")
     appender = DRIVERS[mode]
     try:
-        streams = [HistoryStream() for _ in range(threads)]
-        setup: list[list[Append]] = [[(s.workflow_id, [s.started()])] for s in streams]
-        plans = [
-            [(s.workflow_id, b) for b in chunks(activity_events(s, events), batch)] for s in streams
-        ]
-        leases = acquire_leases(store, setup)
-        append_concurrently(store, setup, leases)
+        plans, leases = started_workflows(store, threads, batch, events)
         before = store.writer_stats
         run = appender(store, plans, leases)
         after = store.writer_stats

@@ -146,6 +146,21 @@ def interleave(workflows: Sequence[list[Append]]) -> list[Append]:
     return merged
 
 
+def started_workflows(
+    store: DuckDBHistoryStore, workflows: int, batch: int, events: int
+) -> tuple[list[list[Append]], dict[str, Lease]]:
+    """Start ``workflows`` workflows in ``store``; return each one's plan of ``events``
+    activity events in appends of ``batch``, and their leases."""
+    streams = [HistoryStream() for _ in range(workflows)]
+    setup = [[(s.workflow_id, [s.started()])] for s in streams]
+    plans = [
+        [(s.workflow_id, b) for b in chunks(activity_events(s, events), batch)] for s in streams
+    ]
+    leases = acquire_leases(store, setup)
+    append_concurrently(store, setup, leases)
+    return plans, leases
+
+
 def acquire_leases(store: DuckDBHistoryStore, plans: Sequence[list[Append]]) -> dict[str, Lease]:
     ids = {workflow_id for plan in plans for workflow_id, _ in plan}
     return {workflow_id: store.acquire_lease(workflow_id, holder="bench") for workflow_id in ids}

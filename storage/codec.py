@@ -42,18 +42,18 @@ class EventColumns:
     @classmethod
     def of(cls, events: Sequence[Event]) -> EventColumns:
         """Encode ``events`` (the ``data`` JSON is the costly part)."""
-        columns = cls()
-        columns.add(events)
-        return columns
+        return cls(
+            [e.workflow_id for e in events],
+            [e.run_id for e in events],
+            [e.seq for e in events],
+            [e.type for e in events],
+            [(e.recorded_at - _EPOCH) // _MICROSECOND for e in events],
+            [event_data(e) for e in events],
+        )
 
-    def add(self, events: Sequence[Event]) -> None:
-        """Encode ``events`` onto the end of these columns."""
-        self.workflow_id.extend([e.workflow_id for e in events])
-        self.run_id.extend([e.run_id for e in events])
-        self.seq.extend([e.seq for e in events])
-        self.type.extend([e.type for e in events])
-        self.recorded_at_us.extend([(e.recorded_at - _EPOCH) // _MICROSECOND for e in events])
-        self.data.extend([event_data(e) for e in events])
+    def extend(self, other: EventColumns) -> None:
+        for mine, theirs in zip(self.lists(), other.lists(), strict=True):
+            mine.extend(theirs)
 
     def rows(self, commit_id: int) -> list[tuple[Any, ...]]:
         """The rows as tuples in table order, for an appender (which needs datetimes)."""

@@ -64,13 +64,16 @@ class Group:
         return entry
 
     def stage_append(self, request: PendingAppend) -> Staged:
-        """Check an append against the group's state; if accepted, encode and stage its rows."""
+        """Check an append against the group's state and stage its encoded rows if accepted."""
         workflow_id, expected = request.workflow_id, request.expected_seq
         entry = self.current(workflow_id)
         if expected < entry.state.head and request.already_stored(
             self._stored_from(workflow_id, expected + 1)
         ):
             return Staged(expected + len(request.events))
+        # Encoded before anything of the group changes: an event that cannot be encoded then
+        # fails its own append only, instead of leaving the group's columns uneven.
+        rows = EventColumns.of(request.events)
         plan = plan_append(
             request,
             entry.state,
@@ -80,7 +83,7 @@ class Group:
         )
         self.states[workflow_id] = CachedWorkflow(plan.state, plan.info)
         self.events.setdefault(workflow_id, []).extend(request.events)
-        self.columns.add(request.events)
+        self.columns.extend(rows)
         if plan.info_changed:
             self.touched_infos.add(workflow_id)
         return Staged(plan.state.head)

@@ -95,7 +95,13 @@ def _fold(workflow_id: str, state: HeadState, events: Sequence[Event]) -> HeadSt
     if not events:
         return state
     # Built directly: dataclasses.replace costs more than the rest of a typical append's check.
-    return HeadState(events[-1].seq, state.epoch, state.run_id, state.terminal, state.next_run_id)
+    return HeadState(
+        head=events[-1].seq,
+        epoch=state.epoch,
+        run_id=state.run_id,
+        terminal=state.terminal,
+        next_run_id=state.next_run_id,
+    )
 
 
 def _advance(workflow_id: str, state: HeadState, event: Event) -> HeadState:

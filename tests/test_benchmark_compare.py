@@ -9,9 +9,7 @@ import pytest
 from benchmarks import compare
 
 
-def test_a_ref_and_the_working_tree_run_side_by_side(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_ref_and_the_working_tree_run_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
     compare.main(["HEAD", "--rounds", "1", "--events", "20", "--batch", "10"])
     out = capsys.readouterr().out
     assert "working tree / HEAD:" in out
@@ -36,3 +34,9 @@ def test_nonsense_arguments_are_refused(argv: list[str]) -> None:
 def test_an_unknown_ref_is_refused_with_gits_message(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="cannot read 'no-such-ref-anywhere' from git"):
         compare.checkout("no-such-ref-anywhere", tmp_path / "ref")
+
+
+def test_a_tree_without_the_package_layout_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "ref" / "aion_ray").mkdir(parents=True)
+    with pytest.raises(SystemExit, match="lacks storage, actors"):
+        compare.package_copy(tmp_path / "ref", tmp_path / "pkg")

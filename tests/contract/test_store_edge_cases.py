@@ -148,3 +148,45 @@ def test_a_writer_failure_after_commit_still_answers_every_caller(
     assert store.append("wf-good", good.events, expected_seq=0, lease=lease) == 1
     assert store.read_history("wf-good") == good.events
     store.close()
+
+
+def test_an_event_that_cannot_be_encoded_fails_only_its_own_append(tmp_path: Path) -> None:
+    """The writer encodes while it stages a group: a failure there must not reach the other
+    appends of the group (found in review: it once left the group's columns uneven)."""
+    store = DuckDBHistoryStore(tmp_path / "h.duckdb")
+    good, bad = HistoryBuilder("wf-good"), HistoryBuilder("wf-bad")
+    for b in (good, bad):
+        b.started()
+        store.append(
+            b.workflow_id, b.events, expected_seq=0, lease=store.acquire_lease(b.workflow_id)
+        )
+    good.activity(1)
+    # model_construct skips validation: a naive recorded_at passes the guard, fails encoding.
+    naive = ev.ActivityStarted.model_construct(
+        workflow_id="wf-bad", run_id="run-1", seq=2, recorded_at=T0.replace(tzinfo=None),
+        activity_id=1, attempt=1,
+    )  # fmt: skip
+    leases = {b.workflow_id: store.acquire_lease(b.workflow_id) for b in (good, bad)}
+
+    async def both_in_one_group() -> list[int | BaseException]:
+        with store._writer._write_lock:  # the writer waits, so both requests form one group
+            queued = [
+                asyncio.ensure_future(
+                    store.append_async("wf-bad", [naive], expected_seq=1, lease=leases["wf-bad"])
+                ),
+                asyncio.ensure_future(
+                    store.append_async(
+                        "wf-good", good.since(1), expected_seq=1, lease=leases["wf-good"]
+                    )
+                ),
+            ]
+            await asyncio.sleep(0.05)
+        return await asyncio.wait_for(asyncio.gather(*queued, return_exceptions=True), 10)
+
+    refused, stored = asyncio.run(both_in_one_group())
+    assert isinstance(refused, StoreError)
+    assert "could not be checked" in str(refused)
+    assert stored == len(good.events)
+    assert store.read_history("wf-good") == good.events
+    assert store.read_history("wf-bad") == bad.events
+    store.close()

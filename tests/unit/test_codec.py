@@ -5,6 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
+from aion_ray import events as ev
 from aion_ray.storage.codec import EventColumns, StoredRow, events_from_rows
 from tests.builders import HistoryBuilder, one_of_each
 
@@ -34,6 +35,11 @@ def test_empty_and_spaced_data_objects_decode() -> None:
     seq, type_, run_id, at, data = rows[0]
     spaced: StoredRow = (seq, type_, run_id, at, "{  " + data[1:])
     assert events_from_rows(b.workflow_id, [spaced]) == [started]
+    resumed = b.add(ev.WorkflowResumed)  # every field at its default
+    resumed_at = EventColumns.of([resumed]).recorded_at_us[0]
+    for empty in ("{}", "{ }", "{\n}"):
+        row: StoredRow = (resumed.seq, "WorkflowResumed", b.run_id, resumed_at, empty)
+        assert events_from_rows(b.workflow_id, [row]) == [resumed]
 
 
 def test_a_corrupt_row_raises_a_validation_error_naming_its_position() -> None:
