@@ -99,18 +99,25 @@ async def sends_go_later(ctx: aion.WorkflowContext, target: str) -> None:
     await ctx.sleep(10)  # still running when its host dies
 
 
-def test_a_signal_recorded_but_not_delivered_is_sent_again_after_a_crash() -> None:
-    engine = TestEngine()
-    target = engine.start(waits_for_go, id="wf-target")
+def crash_the_sender_once_it_has_sent(engine: TestEngine, *, lose_the_delivery: bool) -> None:
+    """Crash wf-sender right after its SignalSent is recorded; with ``lose_the_delivery`` the
+    host dies with the delivery still in memory, else the first delivery stays queued."""
 
-    def lose_the_delivery() -> None:
+    def crash() -> None:
         sender = engine.store.read_history("wf-sender")
         if any(isinstance(e, ev.SignalSent) for e in sender) and engine.step_hook:
             engine.step_hook = None
-            engine._ready.clear()  # the host dies with the delivery still in memory
+            if lose_the_delivery:
+                engine._ready.clear()
             engine.crash("wf-sender")
 
-    engine.step_hook = lose_the_delivery
+    engine.step_hook = crash
+
+
+def test_a_signal_recorded_but_not_delivered_is_sent_again_after_a_crash() -> None:
+    engine = TestEngine()
+    target = engine.start(waits_for_go, id="wf-target")
+    crash_the_sender_once_it_has_sent(engine, lose_the_delivery=True)
     sender = engine.start(sends_go_later, "wf-target", id="wf-sender")
     sender.result()
     assert target.result() == "hello"
@@ -121,14 +128,7 @@ def test_a_signal_recorded_but_not_delivered_is_sent_again_after_a_crash() -> No
 def test_a_repeated_delivery_is_recorded_once() -> None:
     engine = TestEngine()
     target = engine.start(waits_for_go, id="wf-target")
-
-    def crash_after_the_send() -> None:
-        sender = engine.store.read_history("wf-sender")
-        if any(isinstance(e, ev.SignalSent) for e in sender) and engine.step_hook:
-            engine.step_hook = None
-            engine.crash("wf-sender")  # the first delivery is still queued: two arrive
-
-    engine.step_hook = crash_after_the_send
+    crash_the_sender_once_it_has_sent(engine, lose_the_delivery=False)  # two deliveries arrive
     engine.start(sends_go_later, "wf-target", id="wf-sender").result()
     assert target.result() == "hello"
     assert len([e for e in target.history() if isinstance(e, ev.SignalReceived)]) == 1
