@@ -36,18 +36,13 @@ def throughput_run(mode: str, batch: int, events: int) -> float:
     whichever aion_ray comes first on ``sys.path``. Uses only the store's public API, which
     every version compared has."""
     from aion_ray.storage import DuckDBHistoryStore
-    from benchmarks.store_workloads import (
-        append_concurrently,
-        append_concurrently_async,
-        started_workflows,
-    )
+    from benchmarks.store_workloads import DRIVERS, started_workflows
 
     with tempfile.TemporaryDirectory(prefix="aion-compare-run-") as directory:
         store = DuckDBHistoryStore(Path(directory) / "group.duckdb")
         try:
             plans, leases = started_workflows(store, 100, batch, events)
-            driver = append_concurrently_async if mode == "append_async" else append_concurrently
-            run = driver(store, plans, leases)
+            run = DRIVERS[mode](store, plans, leases)
         finally:
             store.close()
     return run.events / run.seconds

@@ -33,21 +33,15 @@ from aion_ray.storage.maintenance import open_database
 from benchmarks.report import Result, format_table, percentile, write_json
 from benchmarks.store_bulk import BulkLoad, bulk_load, workflow_ids
 from benchmarks.store_workloads import (
+    DRIVERS,
     HistoryStream,
     acquire_leases,
     activity_events,
     append_concurrently,
-    append_concurrently_async,
     interleave,
     started_workflows,
     typical_workflow,
 )
-
-DRIVERS = {
-    "append": append_concurrently,
-    "append_async": append_concurrently_async,
-}
-"""How the workflows call the store: a thread each, or an asyncio task each."""
 
 RESULTS_PATH = Path(__file__).resolve().parents[1] / "bench-results" / "store.json"
 MS = 1000.0

@@ -249,3 +249,10 @@ def append_concurrently_async(
         await asyncio.gather(*(work(plan) for plan in plans))
 
     return _run_tasks(store, plans, all_plans)
+
+
+DRIVERS = {
+    "append": append_concurrently,
+    "append_async": append_concurrently_async,
+}
+"""How the workflows call the store: a thread each, or an asyncio task each."""

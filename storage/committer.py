@@ -51,7 +51,7 @@ class WriterStats:
     groups: int = 0
     requests: int = 0
     staging_seconds: float = 0.0
-    """Checking requests against the guard and gathering their rows."""
+    """Checking requests against the guard and encoding their rows."""
     writing_seconds: float = 0.0
     """Buffering rows and running the DuckDB statements up to COMMIT."""
     replying_seconds: float = 0.0
