@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m aion_ray.demo
+	$(BIN)/python -m examples.ml_pipeline
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

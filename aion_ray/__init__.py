@@ -10,9 +10,7 @@ async def nightly(ctx: aion.WorkflowContext, cfg: Config) -> Metrics:
     return await ctx.run(train, cfg)
 """
 
-from aion_ray.children import ChildHandle
-from aion_ray.context import WorkflowContext, WorkflowRunInfo
-from aion_ray.definitions import (
+from aion_ray.authoring.definitions import (
     ActivityDefinition,
     ActivityOptions,
     RetryPolicy,
@@ -38,8 +36,10 @@ from aion_ray.errors import (
     WorkflowTimedOutError,
     WorkflowUsageError,
 )
-from aion_ray.status import WorkflowStatus
-from aion_ray.visibility import WorkflowInfo
+from aion_ray.model.history import WorkflowStatus
+from aion_ray.model.visibility import WorkflowInfo
+from aion_ray.runtime.children import ChildHandle
+from aion_ray.runtime.context import WorkflowContext, WorkflowRunInfo
 
 __all__ = [
     "ActivityDefinition",

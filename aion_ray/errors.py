@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aion_ray.failures import ErrorInfo
+from aion_ray.model.error_info import ErrorInfo
 
 NON_DETERMINISM_PREFIX = "non-determinism violation"
 

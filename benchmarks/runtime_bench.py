@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import aion_ray as aion
-from aion_ray import commands as cmd
-from aion_ray import events as ev
-from aion_ray.payload import encode
-from aion_ray.runtime import WorkflowRun
+from aion_ray.model import events as ev
+from aion_ray.model.payload import encode
+from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.run import WorkflowRun
 from aion_ray.testing import TestEngine
 from benchmarks.report import Result, format_table, write_json
 

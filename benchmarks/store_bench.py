@@ -25,11 +25,11 @@ from typing import Any
 
 import duckdb
 
-from aion_ray.events import Event
+from aion_ray.model.events import Event
 from aion_ray.storage import DuckDBHistoryStore, Lease, WriterStats
 from aion_ray.storage.codec import EventColumns
-from aion_ray.storage.db import READ_HISTORY
-from aion_ray.storage.maintenance import open_database
+from aion_ray.storage.duckdb.db import READ_HISTORY
+from aion_ray.storage.duckdb.maintenance import open_database
 from benchmarks.report import Result, format_table, percentile, write_json
 from benchmarks.store_bulk import BulkLoad, bulk_load, workflow_ids
 from benchmarks.store_workloads import (

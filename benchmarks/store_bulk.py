@@ -19,8 +19,8 @@ from typing import Any
 
 import duckdb
 
-from aion_ray import events as ev
-from aion_ray.payload import encode
+from aion_ray.model import events as ev
+from aion_ray.model.payload import encode
 from aion_ray.storage import DuckDBHistoryStore
 from aion_ray.storage.codec import event_data
 from benchmarks.store_workloads import (

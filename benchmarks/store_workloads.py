@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.ids import new_run_id, new_workflow_id
-from aion_ray.payload import Payload, encode
+from aion_ray.model import events as ev
+from aion_ray.model.ids import new_run_id, new_workflow_id
+from aion_ray.model.payload import Payload, encode
 from aion_ray.storage import DuckDBHistoryStore, Lease
 
 T0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aion_ray.events import ENVELOPE_FIELDS, EVENT_LIST_ADAPTER, Event
+from aion_ray.model.events import ENVELOPE_FIELDS, EVENT_LIST_ADAPTER, Event
 
 _ENVELOPE = set(ENVELOPE_FIELDS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from aion_ray.engine.recorder import Lease
 from aion_ray.errors import (
     FencedError,
     InvalidEventError,
     SequenceConflictError,
     WorkflowTerminalError,
 )
-from aion_ray.events import (
+from aion_ray.model.events import (
     EVENT_TYPES,
     TERMINAL_EVENTS,
     Event,
@@ -27,10 +26,11 @@ from aion_ray.events import (
     WorkflowReopened,
     WorkflowStarted,
 )
-from aion_ray.ids import validate_workflow_id
-from aion_ray.status import STATUS_OF_EVENT
+from aion_ray.model.history import STATUS_OF_EVENT
+from aion_ray.model.ids import validate_workflow_id
+from aion_ray.model.lease import Lease
+from aion_ray.model.visibility import VISIBLE_EVENTS, WorkflowInfo, apply_event
 from aion_ray.storage.timer_index import TIMER_EVENTS, TimerDelta
-from aion_ray.visibility import VISIBLE_EVENTS, WorkflowInfo, apply_event
 
 _EVENT_CLASSES = frozenset(EVENT_TYPES.values())
 

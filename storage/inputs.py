@@ -9,9 +9,9 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from aion_ray.errors import InvalidInputError
-from aion_ray.ids import validate_workflow_id
-from aion_ray.storage.base import LifecycleEntry
-from aion_ray.visibility import WorkflowFilter
+from aion_ray.model.ids import validate_workflow_id
+from aion_ray.model.visibility import WorkflowFilter
+from aion_ray.storage.contract import LifecycleEntry
 
 
 def checked_id(workflow_id: object) -> str:

@@ -17,12 +17,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from aion_ray.engine.recorder import Lease
 from aion_ray.errors import StoreError
-from aion_ray.events import Event
+from aion_ray.model.events import Event
+from aion_ray.model.lease import Lease
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo, matches
 from aion_ray.storage import export
-from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import event_data
+from aion_ray.storage.contract import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.guard import HeadState, PendingAppend, plan_append
 from aion_ray.storage.inputs import (
     checked_entries,
@@ -34,7 +35,6 @@ from aion_ray.storage.inputs import (
 from aion_ray.storage.schema import EVENTS_ARROW, LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.timer_index import TimerDelta, TimerKey, derived_from_history
 from aion_ray.storage.visibility_rows import filter_page, workflow_row
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo, matches
 
 
 class InMemoryHistoryStore:

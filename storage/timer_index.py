@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from aion_ray.events import (
+from aion_ray.model.events import (
     TERMINAL_EVENTS,
     Event,
     TimerCancelled,
@@ -18,9 +18,9 @@ from aion_ray.events import (
     WorkflowReopened,
     WorkflowStarted,
 )
-from aion_ray.status import current_run, current_terminal, run_deadline
-from aion_ray.storage.base import DEADLINE_TIMER_ID, DueTimer
-from aion_ray.visibility import WorkflowInfo, project_info
+from aion_ray.model.history import current_run, current_terminal, run_deadline
+from aion_ray.model.visibility import WorkflowInfo, project_info
+from aion_ray.storage.contract import DEADLINE_TIMER_ID, DueTimer
 
 TimerKey = tuple[str, int]
 

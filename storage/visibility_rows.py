@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from aion_ray.status import WorkflowStatus
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo
+from aion_ray.model.history import WorkflowStatus
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 
 
 def workflow_row(info: WorkflowInfo) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import encode
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import encode
 
 T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ def test_a_ref_and_the_working_tree_run_side_by_side(capsys: pytest.CaptureFixtu
 
 def test_a_copy_is_laid_out_as_the_installed_package(tmp_path: Path) -> None:
     tree = compare.package_copy(compare.checkout("HEAD", tmp_path / "ref"), tmp_path / "pkg")
-    assert (tree / "aion_ray" / "storage" / "duckdb_store.py").is_file()
+    assert (tree / "aion_ray" / "storage" / "duckdb" / "store.py").is_file()
     assert (tree / "aion_ray" / "actors").is_dir()
     assert (tree / "benchmarks" / "store_bench.py").is_file()
 

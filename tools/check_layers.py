@@ -1,12 +1,15 @@
-"""Enforce the layering rule: dependencies point one way.
+"""Enforce the layering rule: each layer imports only the layers below it.
 
-    aion_ray core  <-  aion_ray.storage  <-  aion_ray.actors  <-  client, CLI, demo
+    model (+ errors)  <-  authoring  <-  runtime  <-  engine  <-  testing
+          ^                                                        |
+          +------------------  storage  <--------------------------+
+    actors, the package root and examples may use everything.
 
-- the core (aion_ray/, except the edge modules below) imports neither ray, duckdb nor
-  pyarrow, and nothing from aion_ray.storage or aion_ray.actors;
-- storage/ may use duckdb and pyarrow, never ray or aion_ray.actors;
-- actors/ may use everything.
-Edge modules of the core package that may reach further are listed in EDGE_MODULES.
+- model: events, payloads, ids, clock, lease, run segments, visibility; ``aion_ray/errors.py``
+  belongs to it (every layer raises its errors);
+- storage (``storage/``, installed as ``aion_ray.storage``) sees only the model: the engine
+  reaches a store through the protocols it declares, never through the store's modules;
+- ray lives only in ``actors/``; duckdb and pyarrow only in ``storage/`` and ``actors/``.
 Exits non-zero and names each offending import.
 """
 
@@ -17,18 +20,42 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EDGE_MODULES = {
-    # The test kit ships the in-memory reference store to users.
-    "aion_ray/testing/__init__.py": {"aion_ray.storage"},
-    "aion_ray/testing/host.py": {"aion_ray.storage"},
-    # The store demo runs the real store until the Ray engine replaces it.
-    "aion_ray/demo.py": {"aion_ray.storage"},
+ALLOWED = {
+    "model": {"model"},
+    "authoring": {"model"},
+    "runtime": {"model", "authoring"},
+    "engine": {"model", "authoring", "runtime"},
+    "testing": {"model", "authoring", "runtime", "engine", "storage"},
+    "storage": {"model"},
 }
-RULES = {
-    "aion_ray": {"ray", "duckdb", "pyarrow", "aion_ray.storage", "aion_ray.actors"},
-    "storage": {"ray", "aion_ray.actors"},
-    "actors": set(),
-}
+THIRD_PARTY = {"ray": {"actors"}, "duckdb": {"storage", "actors"}, "pyarrow": {"storage", "actors"}}
+EVERYTHING = {"actors", "package", "examples"}
+
+
+def layer_of_file(relative: str) -> str | None:
+    """The layer a source file belongs to (None: not checked)."""
+    parts = relative.split("/")
+    if parts[0] in ("storage", "actors", "examples"):
+        return parts[0]
+    if parts[0] != "aion_ray":
+        return None
+    if parts[1] == "errors.py":
+        return "model"
+    if parts[1] == "__init__.py":
+        return "package"
+    return parts[1] if parts[1] in ALLOWED else "unplaced"
+
+
+def layer_of_module(module: str) -> str | None:
+    """The layer an imported module belongs to (None: outside the project)."""
+    parts = module.split(".")
+    if parts[0] != "aion_ray":
+        return None
+    if len(parts) == 1:
+        return "package"
+    if parts[1] == "errors":
+        return "model"
+    return parts[1]
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -42,23 +69,37 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+def problem(layer: str, module: str) -> bool:
+    top = module.split(".")[0]
+    if top in THIRD_PARTY:
+        return layer not in THIRD_PARTY[top]
+    target = layer_of_module(module)
+    if target is None or layer in EVERYTHING or target == layer:
+        return False
+    return layer == "unplaced" or target not in ALLOWED[layer]
+
+
 def violations(root: Path = ROOT) -> list[str]:
     problems = []
-    for layer, banned in RULES.items():
-        for path in sorted((root / layer).rglob("*.py")):
+    for folder in ("aion_ray", "storage", "actors", "examples"):
+        for path in sorted((root / folder).rglob("*.py")):
             relative = path.relative_to(root).as_posix()
-            allowed = EDGE_MODULES.get(relative, set())
+            layer = layer_of_file(relative)
+            if layer is None:
+                continue
+            if layer == "unplaced":
+                problems.append(f"{relative}: not in a layer ({', '.join(sorted(ALLOWED))})")
+                continue
             for line, module in imported_modules(path):
-                for prefix in banned - allowed:
-                    if module == prefix or module.startswith(prefix + "."):
-                        problems.append(f"{relative}:{line}: {layer} must not import {module}")
+                if problem(layer, module):
+                    problems.append(f"{relative}:{line}: {layer} must not import {module}")
     return problems
 
 
 def main() -> int:
     problems = violations()
-    for problem in problems:
-        print(problem)
+    for line in problems:
+        print(line)
     return 1 if problems else 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TREE = ROOT / ".mypy_tree"
 LAYOUT = {"aion_ray": "aion_ray", "aion_ray/storage": "storage", "aion_ray/actors": "actors"}
-EXTRA = ("tests", "benchmarks", "tools")
+EXTRA = ("tests", "benchmarks", "tools", "examples")
 
 
 def build_tree() -> None:

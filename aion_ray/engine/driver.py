@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from aion_ray import commands as cmd
-from aion_ray import events as ev
-from aion_ray.definitions import RetryPolicy, WorkflowDefinition
+from aion_ray.authoring.definitions import RetryPolicy, WorkflowDefinition
 from aion_ray.engine.outcomes import (
     NEVER_RETRIED,
     child_outcome,
@@ -25,11 +23,13 @@ from aion_ray.engine.outcomes import (
 )
 from aion_ray.engine.recorder import EventDraft, Recorder, draft
 from aion_ray.errors import QueryError, WorkflowTerminalError
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import Payload
-from aion_ray.run_state import Outstanding
-from aion_ray.runtime import WorkflowRun
-from aion_ray.status import current_run, run_deadline
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.history import current_run, run_deadline
+from aion_ray.model.payload import Payload
+from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.run import WorkflowRun
+from aion_ray.runtime.state import Outstanding
 
 WakeKey = tuple[str, int]
 """What a wake is for: ("timer", timer_id), ("retry", activity_id) or ("deadline", 0)."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aion_ray import events as ev
 from aion_ray.engine.recorder import EventDraft, draft
 from aion_ray.errors import WorkflowCancelledError, WorkflowFailedError, WorkflowTimedOutError
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import decode
-from aion_ray.run_state import INTERRUPTED, Outstanding
-from aion_ray.status import STATUS_OF_EVENT
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.history import STATUS_OF_EVENT
+from aion_ray.model.payload import decode
+from aion_ray.runtime.state import INTERRUPTED, Outstanding
 
 
 def child_outcome(outstanding: Outstanding, child_id: int, terminal: ev.Event) -> EventDraft | None:

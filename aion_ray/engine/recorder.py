@@ -12,26 +12,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from aion_ray import events as ev
-from aion_ray.clock import Clock
-from aion_ray.commands import Envelope
 from aion_ray.errors import FencedError, SequenceConflictError, StoreError, WorkflowTerminalError
-from aion_ray.status import STATUS_OF_EVENT
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock
+from aion_ray.model.history import STATUS_OF_EVENT
+from aion_ray.model.lease import Lease
+from aion_ray.runtime.commands import Envelope
 
 EventDraft = Callable[[Envelope], ev.Event]
 _RETRIES = (0.05, 0.2, 1.0)
-
-
-class Lease(BaseModel):
-    """The right to append to one workflow's history; a newer epoch fences older holders."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    workflow_id: str
-    epoch: int = Field(ge=1)
-    holder: str = ""
 
 
 class HistoryWriter(Protocol):

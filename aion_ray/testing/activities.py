@@ -7,11 +7,11 @@ import concurrent.futures
 import inspect
 from typing import Any
 
-from aion_ray import commands as cmd
-from aion_ray.clock import monotonic
 from aion_ray.errors import PayloadError, error_info_from
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import Payload, decode_arguments, encode
+from aion_ray.model.clock import monotonic
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import Payload, decode_arguments, encode
+from aion_ray.runtime import commands as cmd
 
 
 def execute_activity(

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.definitions import WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import InvalidInputError, WorkflowNotFoundError
-from aion_ray.ids import new_run_id, new_workflow_id, validate_workflow_id
-from aion_ray.payload import encode
-from aion_ray.status import WorkflowStatus
+from aion_ray.model import events as ev
+from aion_ray.model.history import WorkflowStatus
+from aion_ray.model.ids import new_run_id, new_workflow_id, validate_workflow_id
+from aion_ray.model.payload import encode
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.testing.handle import TestWorkflowHandle
 from aion_ray.testing.host import InProcessHost
 from aion_ray.testing.starts import existing_start, start_event
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo
 
 
 class TestEngine(InProcessHost):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aion_ray import events as ev
-from aion_ray.definitions import WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.outcomes import result_from_terminal, terminal_status
 from aion_ray.errors import QueryError, WorkflowNotFoundError, WorkflowTerminalError
-from aion_ray.payload import encode
-from aion_ray.status import current_terminal
-from aion_ray.visibility import WorkflowInfo
+from aion_ray.model import events as ev
+from aion_ray.model.history import current_terminal
+from aion_ray.model.payload import encode
+from aion_ray.model.visibility import WorkflowInfo
 
 if TYPE_CHECKING:
     from aion_ray.testing.engine import TestEngine

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aion_ray import commands as cmd
-from aion_ray import events as ev
-from aion_ray.definitions import WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.driver import WakeKey, WorkflowDriver
 from aion_ray.engine.recorder import Recorder, draft
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import DEFAULT_MAX_PAYLOAD_BYTES
-from aion_ray.status import current_run, current_terminal
-from aion_ray.storage.base import HistoryStore, LifecycleEntry
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.history import current_run, current_terminal
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
+from aion_ray.runtime import commands as cmd
+from aion_ray.storage.contract import HistoryStore, LifecycleEntry
 from aion_ray.storage.memory import InMemoryHistoryStore
 from aion_ray.testing.activities import execute_activity
 from aion_ray.testing.clock import FakeClock

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.definitions import WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import InvalidInputError
-from aion_ray.runtime import WorkflowRun
-from aion_ray.status import run_segments
+from aion_ray.model import events as ev
+from aion_ray.model.history import run_segments
+from aion_ray.runtime.run import WorkflowRun
 
 
 @dataclass(frozen=True)

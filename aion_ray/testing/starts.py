@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.definitions import WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.recorder import EventDraft, draft
 from aion_ray.errors import WorkflowAlreadyStartedError
-from aion_ray.payload import Payload
+from aion_ray.model import events as ev
+from aion_ray.model.payload import Payload
 
 
 def start_event(

@@ -10,7 +10,6 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from aion_ray import events as ev
 from aion_ray.errors import (
     FencedError,
     InvalidEventError,
@@ -18,9 +17,10 @@ from aion_ray.errors import (
     StoreError,
     WorkflowTerminalError,
 )
-from aion_ray.payload import encode
+from aion_ray.model import events as ev
+from aion_ray.model.payload import encode
 from aion_ray.storage import DuckDBHistoryStore, LifecycleEntry
-from aion_ray.storage.appenders import ARROW_MIN_ROWS
+from aion_ray.storage.duckdb.appenders import ARROW_MIN_ROWS
 from aion_ray.storage.schema import SCHEMA_VERSION
 from tests.builders import T0, HistoryBuilder, completed_history, one_of_each
 

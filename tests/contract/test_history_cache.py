@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aion_ray import events as ev
-from aion_ray.payload import encode
+from aion_ray.model import events as ev
+from aion_ray.model.payload import encode
 from aion_ray.storage import DuckDBHistoryStore
-from aion_ray.storage.history_cache import HistoryCache
+from aion_ray.storage.duckdb.history_cache import HistoryCache
 from tests.builders import HistoryBuilder
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from aion_ray import events as ev
 from aion_ray.errors import (
     FencedError,
     InvalidEventError,
@@ -20,8 +19,9 @@ from aion_ray.errors import (
     StoreError,
     WorkflowTerminalError,
 )
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import encode
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import encode
 from aion_ray.storage import HistoryStore
 from tests.builders import (
     T0,

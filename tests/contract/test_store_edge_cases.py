@@ -9,11 +9,11 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from aion_ray import events as ev
 from aion_ray.errors import FencedError, SequenceConflictError, SqlRefusedError, StoreError
+from aion_ray.model import events as ev
+from aion_ray.model.visibility import WorkflowFilter
 from aion_ray.storage import DuckDBHistoryStore, HistoryStore
-from aion_ray.storage.group import Group
-from aion_ray.visibility import WorkflowFilter
+from aion_ray.storage.duckdb.group import Group
 from tests.builders import T0, HistoryBuilder
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from aion_ray import events as ev
 from aion_ray.errors import SqlRefusedError
-from aion_ray.payload import encode
-from aion_ray.status import WorkflowStatus
+from aion_ray.model import events as ev
+from aion_ray.model.history import WorkflowStatus
+from aion_ray.model.payload import encode
+from aion_ray.model.visibility import WorkflowFilter
 from aion_ray.storage import HistoryStore, LifecycleEntry
-from aion_ray.visibility import WorkflowFilter
 from tests.builders import T0, HistoryBuilder, completed_history, one_of_each
 
 

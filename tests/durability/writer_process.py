@@ -12,8 +12,8 @@ import sys
 import threading
 from datetime import UTC, datetime
 
-from aion_ray import events as ev
-from aion_ray.payload import encode
+from aion_ray.model import events as ev
+from aion_ray.model.payload import encode
 from aion_ray.storage import DuckDBHistoryStore
 
 WORKFLOWS_PER_THREAD = 3

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import aion_ray as aion
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.testing import load_history, replay
 from tests.histories import workflows as wf
 

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine
 from tests.property.programs import EXECUTED, arrivals, cancel_times, interpreter, programs
 

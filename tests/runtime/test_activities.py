@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 import aion_ray as aion
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aion_ray as aion
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine
 
 

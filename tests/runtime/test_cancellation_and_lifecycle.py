@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import aion_ray as aion
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine
 
 HOUR = 3600.0

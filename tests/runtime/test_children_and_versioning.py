@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 import aion_ray as aion
-from aion_ray import events as ev
+from aion_ray.model import events as ev
+from aion_ray.model.visibility import WorkflowFilter
 from aion_ray.testing import TestEngine, replay
-from aion_ray.visibility import WorkflowFilter
 
 HOUR = 3600.0
 

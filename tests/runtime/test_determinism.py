@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 import aion_ray as aion
-from aion_ray import events as ev
 from aion_ray.errors import NON_DETERMINISM_PREFIX
+from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine, replay
 
 HOUR = 3600.0

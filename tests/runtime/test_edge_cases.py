@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import aion_ray as aion
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine
 
 
@@ -155,7 +155,7 @@ class Opaque:
 
 
 def test_a_type_the_json_codec_cannot_handle_is_a_payload_error() -> None:
-    from aion_ray.payload import Payload, decode
+    from aion_ray.model.payload import Payload, decode
 
     with pytest.raises(aion.PayloadError, match="codec='pickle'"):
         decode(Payload(value={}), Opaque)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import aion_ray as aion
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.testing import FakeClock, TestEngine, replay
 from aion_ray.testing.clock import DEFAULT_START
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 from aion_ray.storage.codec import EventColumns, StoredRow, events_from_rows
 from tests.builders import HistoryBuilder, one_of_each
 

@@ -30,7 +30,7 @@ from aion_ray.errors import (
     WorkflowTimedOutError,
     error_info_from,
 )
-from aion_ray.failures import ErrorInfo
+from aion_ray.model.error_info import ErrorInfo
 
 ROOT_CAUSE = ErrorInfo(type="OSError", message="disk full", traceback="tb-root")
 CAUSE = ErrorInfo(type="RuntimeError", message="step 3 broke", traceback="tb", cause=ROOT_CAUSE)

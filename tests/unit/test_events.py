@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from aion_ray import events as ev
-from aion_ray.events import EVENT_TYPES, Event, event_from_json, event_to_json
-from aion_ray.payload import encode
+from aion_ray.model import events as ev
+from aion_ray.model.events import EVENT_TYPES, Event, event_from_json, event_to_json
+from aion_ray.model.payload import encode
 from tests.builders import T0, cancelled_history, completed_history, one_of_each
 
 ALL_EVENTS: list[ev.Event] = [*one_of_each(), *completed_history(), *cancelled_history()]

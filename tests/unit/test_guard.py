@@ -3,11 +3,11 @@ which is only right while those events really change neither."""
 
 from __future__ import annotations
 
-from aion_ray import events as ev
-from aion_ray.engine.recorder import Lease
+from aion_ray.model import events as ev
+from aion_ray.model.lease import Lease
+from aion_ray.model.visibility import VISIBLE_EVENTS, apply_event
 from aion_ray.storage.guard import HeadState, PendingAppend, plan_append
 from aion_ray.storage.timer_index import TIMER_EVENTS, TimerDelta
-from aion_ray.visibility import VISIBLE_EVENTS, apply_event
 from tests.builders import one_of_each
 
 ORDINARY = {

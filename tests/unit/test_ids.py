@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aion_ray.errors import InvalidInputError
-from aion_ray.ids import (
+from aion_ray.model.ids import (
     MAX_WORKFLOW_ID_LENGTH,
     new_run_id,
     new_workflow_id,

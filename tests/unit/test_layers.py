@@ -1,4 +1,4 @@
-"""The layering lint: the core stays free of Ray and DuckDB, storage free of Ray."""
+"""The layering lint: each layer imports only the layers below it, Ray and DuckDB stay out."""
 
 from __future__ import annotations
 
@@ -18,14 +18,22 @@ def test_the_repository_respects_its_layers() -> None:
 
 
 def test_forbidden_imports_are_named(tmp_path: Path) -> None:
-    write(tmp_path, "aion_ray/runtime.py", "import ray\nfrom duckdb import connect\n")
-    write(tmp_path, "aion_ray/ok.py", "import json\nfrom aion_ray.events import Event\n")
-    write(tmp_path, "aion_ray/leak.py", "from aion_ray.storage.memory import X\n")
+    write(tmp_path, "aion_ray/runtime/run.py", "import ray\nfrom duckdb import connect\n")
+    write(tmp_path, "aion_ray/runtime/ok.py", "import json\nfrom aion_ray.model.events import E\n")
+    write(tmp_path, "aion_ray/engine/leak.py", "from aion_ray.storage.memory import X\n")
+    write(tmp_path, "aion_ray/model/up.py", "from aion_ray.runtime.run import WorkflowRun\n")
+    write(tmp_path, "aion_ray/errors.py", "from aion_ray.engine import driver\n")
+    write(tmp_path, "aion_ray/stray.py", "import json\n")
     write(tmp_path, "storage/store.py", "import duckdb\nimport ray.util\n")
-    write(tmp_path, "actors/actor.py", "import ray\nimport duckdb\n")
+    write(tmp_path, "storage/engine_use.py", "from aion_ray.engine.recorder import Recorder\n")
+    write(tmp_path, "actors/actor.py", "import ray, duckdb\nfrom aion_ray.storage import S\n")
     assert violations(tmp_path) == [
-        "aion_ray/leak.py:1: aion_ray must not import aion_ray.storage.memory",
-        "aion_ray/runtime.py:1: aion_ray must not import ray",
-        "aion_ray/runtime.py:2: aion_ray must not import duckdb",
+        "aion_ray/engine/leak.py:1: engine must not import aion_ray.storage.memory",
+        "aion_ray/errors.py:1: model must not import aion_ray.engine",
+        "aion_ray/model/up.py:1: model must not import aion_ray.runtime.run",
+        "aion_ray/runtime/run.py:1: runtime must not import ray",
+        "aion_ray/runtime/run.py:2: runtime must not import duckdb",
+        "aion_ray/stray.py: not in a layer (authoring, engine, model, runtime, storage, testing)",
+        "storage/engine_use.py:1: storage must not import aion_ray.engine.recorder",
         "storage/store.py:2: storage must not import ray.util",
     ]

@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from aion_ray.errors import AionError, InvalidInputError, PayloadError
-from aion_ray.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload, decode, encode
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload, decode, encode
 
 
 class Config(BaseModel):

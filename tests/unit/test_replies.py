@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from aion_ray.storage.replies import Replies, Reply
+from aion_ray.storage.duckdb.replies import Replies, Reply
 
 
 def test_a_thread_caller_gets_its_result_or_error_at_once() -> None:

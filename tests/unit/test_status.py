@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from aion_ray import events as ev
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import encode
-from aion_ray.status import (
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.history import (
     RunSegment,
     WorkflowStatus,
     current_run,
@@ -18,6 +17,7 @@ from aion_ray.status import (
     run_segments,
     status_of,
 )
+from aion_ray.model.payload import encode
 from tests.builders import HistoryBuilder, completed_history, one_of_each
 
 TERMINALS: list[tuple[type[Any], dict[str, Any], WorkflowStatus]] = [

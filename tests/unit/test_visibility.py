@@ -8,11 +8,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from aion_ray import events as ev
-from aion_ray.events import ParentRef
-from aion_ray.payload import encode
-from aion_ray.status import WorkflowStatus
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo, apply_event, matches, project_info
+from aion_ray.model import events as ev
+from aion_ray.model.events import ParentRef
+from aion_ray.model.history import WorkflowStatus
+from aion_ray.model.payload import encode
+from aion_ray.model.visibility import (
+    WorkflowFilter,
+    WorkflowInfo,
+    apply_event,
+    matches,
+    project_info,
+)
 from tests.builders import T0, HistoryBuilder, completed_history, one_of_each
 
 SECOND = timedelta(seconds=1)

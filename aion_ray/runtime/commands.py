@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.definitions import ActivityDefinition, ActivityOptions, WorkflowDefinition
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import Payload
+from aion_ray.authoring.definitions import ActivityDefinition, ActivityOptions, WorkflowDefinition
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import Payload
 
 Key = tuple[Any, ...]
 CLOSE_KEY: Key = ("close",)

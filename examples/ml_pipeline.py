@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 
 import aion_ray as aion
+from aion_ray.model.timeline import format_timeline
 from aion_ray.storage import DuckDBHistoryStore
 from aion_ray.testing import TestEngine
-from aion_ray.timeline import format_timeline
 
 _FLAKY_FAILURES: dict[str, int] = {}
 

@@ -1,7 +1,7 @@
 """list_workflows / count_workflows over the ``workflows`` table.
 
 Type, status and time conditions run in SQL; search-attribute conditions are narrowed in SQL
-(the key must exist) and decided by ``aion_ray.visibility.matches``, so both stores share one
+(the key must exist) and decided by ``aion_ray.model.visibility.matches``, so both stores share one
 definition of a match.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import duckdb
 
-from aion_ray.storage.db import first_row
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo, matches
+from aion_ray.storage.duckdb.db import first_row
 from aion_ray.storage.visibility_rows import filter_page, info_from_row
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo, matches
 
 
 def _where(flt: WorkflowFilter) -> tuple[str, list[Any]]:

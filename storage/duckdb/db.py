@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from aion_ray.events import Event
+from aion_ray.model.events import Event
 from aion_ray.storage.codec import events_from_rows
 
 

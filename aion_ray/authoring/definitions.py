@@ -18,8 +18,8 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from pydantic import BaseModel, ConfigDict, Field
 
 from aion_ray.errors import InvalidInputError
-from aion_ray.events import MAX_DURATION_SECONDS
-from aion_ray.payload import CodecName
+from aion_ray.model.events import MAX_DURATION_SECONDS
+from aion_ray.model.payload import CodecName
 
 P = ParamSpec("P")
 R = TypeVar("R")

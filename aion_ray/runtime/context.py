@@ -1,6 +1,6 @@
 """WorkflowContext: everything workflow code may do, deterministic and replay-safe.
 
-Each durable call is a command matched against history first (see ``aion_ray.runtime``); the
+Each durable call is a command matched against history first (see ``aion_ray.runtime.run``); the
 rest (``now``, ``random``, ``uuid4``, ``info``) derive from recorded facts only.
 """
 
@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
-from aion_ray import commands as cmd
-from aion_ray import events as ev
-from aion_ray.children import ChildHandle
-from aion_ray.definitions import ActivityDefinition, WorkflowDefinition, define_activity
+from aion_ray.authoring.definitions import ActivityDefinition, WorkflowDefinition, define_activity
 from aion_ray.errors import ActivityError, InvalidInputError, WorkflowUsageError
-from aion_ray.ids import validate_workflow_id
-from aion_ray.payload import decode, encode
+from aion_ray.model import events as ev
+from aion_ray.model.ids import validate_workflow_id
+from aion_ray.model.payload import decode, encode
+from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.children import ChildHandle
 
 if TYPE_CHECKING:
-    from aion_ray.runtime import WorkflowRun
+    from aion_ray.runtime.run import WorkflowRun
 
 T = TypeVar("T")
 _ATTRIBUTES: TypeAdapter[dict[str, ev.SearchAttributeValue]] = TypeAdapter(

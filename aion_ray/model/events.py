@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import Payload
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import Payload
 
 MAX_INT64 = 2**63 - 1
 """Ids, seqs and attempts are stored as BIGINT: larger values are refused up front."""

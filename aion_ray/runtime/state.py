@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.commands import ScheduleActivity, StartChild
-from aion_ray.loop import DurableTimerHandle
+from aion_ray.model import events as ev
+from aion_ray.runtime.commands import ScheduleActivity, StartChild
+from aion_ray.runtime.loop import DurableTimerHandle
 
 INTERRUPTED = "ActivityInterruptedError"
 """The error type recorded for an attempt whose host stopped before its result was recorded."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 
-from aion_ray.payload import Payload
+from aion_ray.model.payload import Payload
 
 
 class SignalMailbox:

@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import NewType
 
-from aion_ray.clock import Clock, SystemClock, epoch_millis
 from aion_ray.errors import InvalidInputError
+from aion_ray.model.clock import Clock, SystemClock, epoch_millis
 
 WorkflowId = NewType("WorkflowId", str)
 RunId = NewType("RunId", str)

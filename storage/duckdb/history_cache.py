@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from aion_ray.events import Event
+from aion_ray.model.events import Event
 
 
 class HistoryCache:

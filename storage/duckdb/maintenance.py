@@ -11,9 +11,9 @@ import duckdb
 import pyarrow as pa
 
 from aion_ray.errors import StoreError
-from aion_ray.events import Event
+from aion_ray.model.events import Event
 from aion_ray.storage.codec import events_from_rows
-from aion_ray.storage.db import first_row
+from aion_ray.storage.duckdb.db import first_row
 from aion_ray.storage.schema import DDL, SCHEMA_VERSION, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.timer_index import derived_from_history
 from aion_ray.storage.visibility_rows import workflow_row

@@ -20,19 +20,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aion_ray import commands as cmd
-from aion_ray import events as ev
-from aion_ray.definitions import WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import InvalidInputError, NonDeterminismError, QueryError, WorkflowUsageError
-from aion_ray.failures import ErrorInfo
-from aion_ray.loop import DurableTimerHandle, WorkflowEventLoop
-from aion_ray.payload import DEFAULT_MAX_PAYLOAD_BYTES
-from aion_ray.replay import HistoryCursor
-from aion_ray.run_state import Outstanding, RunState, effective_history
-from aion_ray.signals import SignalMailbox
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
+from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.cursor import HistoryCursor
+from aion_ray.runtime.loop import DurableTimerHandle, WorkflowEventLoop
+from aion_ray.runtime.mailbox import SignalMailbox
+from aion_ray.runtime.state import Outstanding, RunState, effective_history
 
 if TYPE_CHECKING:
-    from aion_ray.context import WorkflowContext
+    from aion_ray.runtime.context import WorkflowContext
 
 
 class WorkflowRun:
@@ -206,7 +206,7 @@ class WorkflowRun:
             self._replay_remaining += len(events)
 
     def _start_main(self) -> None:
-        from aion_ray.main import run_main  # noqa: PLC0415 - main imports the context, which imports us
+        from aion_ray.runtime.main_task import run_main  # noqa: PLC0415 - main imports the context, which imports us
 
         self._main = self.loop.create_task(
             run_main(self), name=f"workflow {self.started.workflow_id}"

@@ -19,9 +19,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aion_ray.engine.recorder import Lease
-from aion_ray.events import Event, UtcDatetime
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo
+from aion_ray.model.events import Event, UtcDatetime
+from aion_ray.model.lease import Lease
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 
 DEADLINE_TIMER_ID = 0
 """Timer id of a run's execution deadline in the timer index (workflow timers start at 1)."""

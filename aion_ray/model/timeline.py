@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aion_ray import events as ev
+from aion_ray.model import events as ev
 
 
 def _detail(event: ev.Event) -> str:

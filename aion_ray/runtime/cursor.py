@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aion_ray import events as ev
-from aion_ray.commands import (
+from aion_ray.errors import NonDeterminismError
+from aion_ray.model import events as ev
+from aion_ray.runtime.commands import (
     CLOSE_KEY,
     CancelWorkflow,
     Command,
@@ -27,7 +28,6 @@ from aion_ray.commands import (
     StartChild,
     StartTimer,
 )
-from aion_ray.errors import NonDeterminismError
 
 _CLOSE_EVENTS: dict[type[ev.EventBase], type[Command]] = {
     ev.WorkflowCompleted: CompleteWorkflow,

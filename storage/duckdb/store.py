@@ -18,18 +18,22 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from aion_ray.engine.recorder import Lease
 from aion_ray.errors import StoreError
-from aion_ray.events import Event
+from aion_ray.model.events import Event
+from aion_ray.model.lease import Lease
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.storage import export
-from aion_ray.storage.appenders import Appenders
-from aion_ray.storage.base import DueTimer, ExportResult, LifecycleEntry
 from aion_ray.storage.codec import datetime_from_epoch_us
-from aion_ray.storage.committer import GroupCommitter, Stage, WriterStats
-from aion_ray.storage.db import first_row, read_stored_events
-from aion_ray.storage.group import Group, Staged
+from aion_ray.storage.contract import DueTimer, ExportResult, LifecycleEntry
+from aion_ray.storage.duckdb.appenders import Appenders
+from aion_ray.storage.duckdb.committer import GroupCommitter, Stage, WriterStats
+from aion_ray.storage.duckdb.db import first_row, read_stored_events
+from aion_ray.storage.duckdb.group import Group, Staged
+from aion_ray.storage.duckdb.history_cache import HistoryCache
+from aion_ray.storage.duckdb.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
+from aion_ray.storage.duckdb.state_cache import StateCache
+from aion_ray.storage.duckdb.visibility_query import count_workflows, list_workflows
 from aion_ray.storage.guard import PendingAppend
-from aion_ray.storage.history_cache import HistoryCache
 from aion_ray.storage.inputs import (
     checked_entries,
     checked_filter,
@@ -37,13 +41,9 @@ from aion_ray.storage.inputs import (
     checked_seq,
     checked_time,
 )
-from aion_ray.storage.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
 from aion_ray.storage.schema import SNAPSHOT_SCHEMAS
 from aion_ray.storage.sql_guard import run_read_only
-from aion_ray.storage.state_cache import StateCache
-from aion_ray.storage.visibility_query import count_workflows, list_workflows
 from aion_ray.storage.visibility_rows import info_from_row
-from aion_ray.visibility import WorkflowFilter, WorkflowInfo
 
 _DUE_TIMERS = (
     "SELECT workflow_id, run_id, timer_id, epoch_us(fire_at) FROM timers "

@@ -14,15 +14,15 @@ from typing import Any
 
 import duckdb
 
-from aion_ray.engine.recorder import Lease
-from aion_ray.events import Event
-from aion_ray.storage.appenders import Appenders
-from aion_ray.storage.base import LifecycleEntry
+from aion_ray.model.events import Event
+from aion_ray.model.lease import Lease
 from aion_ray.storage.codec import EventColumns
-from aion_ray.storage.db import read_stored_events
+from aion_ray.storage.contract import LifecycleEntry
+from aion_ray.storage.duckdb.appenders import Appenders
+from aion_ray.storage.duckdb.db import read_stored_events
+from aion_ray.storage.duckdb.history_cache import HistoryCache
+from aion_ray.storage.duckdb.state_cache import CachedWorkflow, StateCache
 from aion_ray.storage.guard import PendingAppend, plan_append
-from aion_ray.storage.history_cache import HistoryCache
-from aion_ray.storage.state_cache import CachedWorkflow, StateCache
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.storage.visibility_rows import workflow_row
 

@@ -25,8 +25,8 @@ from typing import Any
 import duckdb
 
 from aion_ray.errors import AionError, StoreError
-from aion_ray.storage.group import Group, Staged
-from aion_ray.storage.replies import Replies, Reply
+from aion_ray.storage.duckdb.group import Group, Staged
+from aion_ray.storage.duckdb.replies import Replies, Reply
 
 logger = logging.getLogger(__name__)
 

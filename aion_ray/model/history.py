@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from aion_ray.events import (
+from aion_ray.model.events import (
     TERMINAL_EVENTS,
     Event,
     EventBase,

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import duckdb
 
-from aion_ray.events import EVENT_TYPES, TERMINAL_EVENTS
-from aion_ray.storage.db import first_row
+from aion_ray.model.events import EVENT_TYPES, TERMINAL_EVENTS
+from aion_ray.model.visibility import WorkflowInfo
+from aion_ray.storage.duckdb.db import first_row
 from aion_ray.storage.guard import HeadState
 from aion_ray.storage.visibility_rows import info_from_row
-from aion_ray.visibility import WorkflowInfo
 
 _LAST_EVENT = (
     "SELECT seq, type, run_id, data FROM events WHERE workflow_id = ? ORDER BY seq DESC LIMIT 1"

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aion_ray.events import (
+from aion_ray.model.events import (
     TERMINAL_EVENTS,
     Event,
     SearchAttributesUpdated,
@@ -20,7 +20,7 @@ from aion_ray.events import (
     WorkflowReopened,
     WorkflowStarted,
 )
-from aion_ray.status import STATUS_OF_EVENT, WorkflowStatus
+from aion_ray.model.history import STATUS_OF_EVENT, WorkflowStatus
 
 
 class WorkflowInfo(BaseModel):

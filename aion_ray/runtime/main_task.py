@@ -6,14 +6,14 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from aion_ray import commands as cmd
-from aion_ray.context import ContinueAsNewRequested, WorkflowContext
 from aion_ray.errors import NonDeterminismError, PayloadError, error_info_from
-from aion_ray.failures import ErrorInfo
-from aion_ray.payload import Payload, decode, encode
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import Payload, decode, encode
+from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.context import ContinueAsNewRequested, WorkflowContext
 
 if TYPE_CHECKING:
-    from aion_ray.runtime import WorkflowRun
+    from aion_ray.runtime.run import WorkflowRun
 
 
 async def run_main(run: WorkflowRun) -> None:

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Generator
 from typing import Any, Generic, TypeVar
 
-from aion_ray import events as ev
-from aion_ray.definitions import WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import WorkflowCancelledError, WorkflowFailedError, WorkflowTimedOutError
-from aion_ray.payload import decode
+from aion_ray.model import events as ev
+from aion_ray.model.payload import decode
 
 T = TypeVar("T")
 

@@ -1,0 +1,1 @@
+"""The authoring API's definitions: @workflow, @activity and their options."""

@@ -1,0 +1,1 @@
+"""The data model: events, payloads, ids, clock, lease, run segments and status, visibility."""

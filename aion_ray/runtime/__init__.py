@@ -1,0 +1,1 @@
+"""The deterministic runtime: one run of a workflow, events in, commands out."""

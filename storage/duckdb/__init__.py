@@ -1,0 +1,1 @@
+"""The DuckDB store's internals: group commit, caches, schema upkeep and queries."""
