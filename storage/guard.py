@@ -22,21 +22,16 @@ from aion_ray.model.events import (
     Event,
     EventBase,
     WorkflowContinuedAsNew,
-    WorkflowFailed,
     WorkflowReopened,
     WorkflowStarted,
 )
-from aion_ray.model.history import STATUS_OF_EVENT
+from aion_ray.model.history import STATUS_OF_EVENT, may_follow_terminal
 from aion_ray.model.ids import validate_workflow_id
 from aion_ray.model.lease import Lease
 from aion_ray.model.visibility import VISIBLE_EVENTS, WorkflowInfo, apply_event
-from aion_ray.storage.timer_index import TIMER_EVENTS, TimerDelta
+from aion_ray.storage.timer_index import TIMER_EVENTS, TimerDelta, changes_timers
 
 _EVENT_CLASSES = frozenset(EVENT_TYPES.values())
-
-REOPENABLE_TERMINALS = (WorkflowFailed,)
-"""Only a failed run reopens: a cancelled run already saw its cancellation and ran its cleanup,
-so replaying it would only cancel it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +72,14 @@ def check_lease(workflow_id: str, lease: Lease, state: HeadState) -> None:
         raise InvalidEventError(workflow_id, f"lease {lease!r:.80} is not for this workflow")
     if lease.epoch != state.epoch:
         raise FencedError(workflow_id, lease.epoch, state.epoch)
+
+
+def acquired_state(workflow_id: str, expected_seq: int, state: HeadState) -> HeadState:
+    """The state an acquiring append (a start or a resume) writes under: the head must be
+    ``expected_seq`` (a start at 0 fails if the id exists), and the epoch moves one up."""
+    if expected_seq != state.head:
+        raise SequenceConflictError(workflow_id, expected_seq, state.head)
+    return replace(state, epoch=state.epoch + 1)
 
 
 def check_append(
@@ -126,7 +129,7 @@ def _advance(workflow_id: str, state: HeadState, event: Event) -> HeadState:
             f"but the current run is {state.run_id}",
         )
     if isinstance(event, WorkflowReopened):
-        if not (state.terminal and issubclass(state.terminal, REOPENABLE_TERMINALS)):
+        if not (state.terminal and may_follow_terminal(state.terminal, event)):
             raise InvalidEventError(workflow_id, "only a failed run can be reopened")
         return replace(state, terminal=None)
     if state.terminal is not None:
@@ -148,7 +151,7 @@ def _check_new_run(workflow_id: str, state: HeadState, event: WorkflowStarted) -
         raise InvalidEventError(
             workflow_id, f"run {state.run_id} is still open; it must end before a new run starts"
         )
-    if state.terminal is not WorkflowContinuedAsNew:
+    if not may_follow_terminal(state.terminal, event):
         raise _terminal_error(workflow_id, state, "start a new run of")
     if event.run_id != state.next_run_id or event.parent_run_id != state.run_id:
         raise InvalidEventError(
@@ -163,8 +166,13 @@ def _terminal_error(workflow_id: str, state: HeadState, operation: str) -> Workf
     return WorkflowTerminalError(workflow_id, state.run_id or "?", str(status), operation)
 
 
-_FOLDED_EVENTS = VISIBLE_EVENTS | TIMER_EVENTS
-"""Event types that change the visibility record or the timer index."""
+def _needs_fold(events: Sequence[Event]) -> bool:
+    """Whether any of ``events`` changes the visibility record or the timer index."""
+    for event in events:
+        kind = type(event)
+        if kind in VISIBLE_EVENTS or (kind in TIMER_EVENTS and changes_timers(event)):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +199,7 @@ def plan_append(
     new_state = check_append(
         append.workflow_id, append.events, append.expected_seq, append.lease, state
     )
-    if _FOLDED_EVENTS.isdisjoint(map(type, append.events)):
+    if not _needs_fold(append.events):
         return AppendPlan(new_state, info, info_changed=False)  # most appends: nothing to fold
     new_info = info
     for event in append.events:

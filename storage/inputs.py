@@ -4,6 +4,7 @@ what is wrong, before anything is read or written."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 from aion_ray.errors import InvalidInputError
 from aion_ray.model.ids import validate_workflow_id
 from aion_ray.model.visibility import WorkflowFilter
-from aion_ray.storage.contract import LifecycleEntry
+from aion_ray.storage.contract import AppendRequest, LifecycleEntry
 
 
 def checked_id(workflow_id: object) -> str:
@@ -47,3 +48,26 @@ def checked_entries(entries: Sequence[object]) -> list[LifecycleEntry]:
         raise InvalidInputError(f"invalid lifecycle entry: {exc.errors()[0]['msg']}") from exc
     except TypeError as exc:
         raise InvalidInputError(f"lifecycle entries must be a sequence: {exc}") from exc
+
+
+def checked_requests(requests: object) -> list[AppendRequest]:
+    """A batch of AppendRequests, each with exactly one of a lease or an ``acquire`` holder
+    name; anything else is refused for the whole batch before anything is written."""
+    if isinstance(requests, str | bytes) or not isinstance(requests, Sequence):
+        raise InvalidInputError(
+            f"append_batch needs a sequence of AppendRequest, got {requests!r:.80}"
+        )
+    checked = []
+    for index, request in enumerate(requests):
+        if not isinstance(request, AppendRequest):
+            raise InvalidInputError(f"request {index} is not an AppendRequest: {request!r:.80}")
+        if (request.lease is None) == (request.acquire is None):
+            raise InvalidInputError(
+                f"request {index} for {request.workflow_id!r} needs either a lease or an "
+                "acquire holder name, not both or neither"
+            )
+        if request.acquire is not None and not isinstance(request.acquire, str):
+            raise InvalidInputError(f"request {index}: acquire must be a holder name (str)")
+        lifecycle = checked_entries(request.lifecycle)
+        checked.append(replace(request, lifecycle=tuple(lifecycle)))
+    return checked

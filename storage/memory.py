@@ -17,18 +17,25 @@ from typing import Any
 
 import pyarrow as pa
 
-from aion_ray.errors import StoreError
+from aion_ray.errors import AionError, StoreError
 from aion_ray.model.events import Event
 from aion_ray.model.lease import Lease
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo, matches
 from aion_ray.storage import export
 from aion_ray.storage.codec import event_data
-from aion_ray.storage.contract import DueTimer, ExportResult, LifecycleEntry
-from aion_ray.storage.guard import HeadState, PendingAppend, plan_append
+from aion_ray.storage.contract import (
+    AppendRequest,
+    AppendResult,
+    DueTimer,
+    ExportResult,
+    LifecycleEntry,
+)
+from aion_ray.storage.guard import HeadState, PendingAppend, acquired_state, plan_append
 from aion_ray.storage.inputs import (
     checked_entries,
     checked_filter,
     checked_id,
+    checked_requests,
     checked_seq,
     checked_time,
 )
@@ -58,19 +65,56 @@ class InMemoryHistoryStore:
         request = PendingAppend.of(workflow_id, events, expected_seq, lease)
         with self._lock:
             self._check_open()
-            history = self._histories.get(workflow_id, [])
-            if request.already_stored(history[expected_seq:]):
-                return expected_seq + len(request.events)
-            timers = TimerDelta()
-            plan = plan_append(
-                request,
-                self._states.get(workflow_id, HeadState()),
-                self._infos.get(workflow_id),
-                timers,
-                lambda: [*history, *request.events],
+            return self._append(request, self._states.get(workflow_id, HeadState()))
+
+    def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
+        checked = checked_requests(requests)
+        with self._lock:
+            self._check_open()
+            return [self._append_request(request) for request in checked]
+
+    async def append_batch_async(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
+        """``append_batch`` for asyncio callers (in memory there is nothing to wait for)."""
+        return self.append_batch(requests)
+
+    def _append_request(self, request: AppendRequest) -> AppendResult:
+        """One request of a batch, all or nothing; its error is returned, not raised."""
+        workflow_id = request.workflow_id
+        try:
+            state = self._states.get(checked_id(workflow_id), HeadState())
+            if request.acquire is not None:
+                state = acquired_state(workflow_id, request.expected_seq, state)
+                lease = Lease(workflow_id=workflow_id, epoch=state.epoch, holder=request.acquire)
+            else:
+                assert request.lease is not None  # checked_requests: one of the two
+                lease = request.lease
+            pending = PendingAppend.of(workflow_id, request.events, request.expected_seq, lease)
+            head = self._append(pending, state)
+        except AionError as exc:
+            return AppendResult(error=exc)
+        if request.acquire is not None:  # an acquiring request takes its lease even if empty
+            self._states[workflow_id] = replace(
+                self._states.get(workflow_id, state), epoch=lease.epoch
             )
-            self._commit(request, plan.state, plan.info, timers)
-            return plan.state.head
+        self._lifecycle.extend(request.lifecycle)
+        return AppendResult(head=head, lease=lease)
+
+    def _append(self, request: PendingAppend, state: HeadState) -> int:
+        """Check ``request`` against ``state`` and commit it (the lock is held)."""
+        workflow_id, expected_seq = request.workflow_id, request.expected_seq
+        history = self._histories.get(workflow_id, [])
+        if request.already_stored(history[expected_seq:]):
+            return expected_seq + len(request.events)
+        timers = TimerDelta()
+        plan = plan_append(
+            request,
+            state,
+            self._infos.get(workflow_id),
+            timers,
+            lambda: [*history, *request.events],
+        )
+        self._commit(request, plan.state, plan.info, timers)
+        return plan.state.head
 
     def _commit(
         self,

@@ -1,7 +1,9 @@
 """The durable timer index, derived from events: which timers are pending, and when.
 
 A ``TimerDelta`` collects the net effect of a batch of events on the index, so a store can
-apply it in the same transaction as the events. Timer id 0 is a run's execution deadline.
+apply it in the same transaction as the events. Timer id 0 is a run's execution deadline and
+``-activity_id`` an activity's retry time: a suspended workflow waiting out a retry backoff is
+woken like one waiting for a timer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import dataclass, field
 
 from aion_ray.model.events import (
     TERMINAL_EVENTS,
+    ActivityCancelled,
+    ActivityFailed,
+    ActivityStarted,
     Event,
     TimerCancelled,
     TimerFired,
@@ -45,7 +50,7 @@ class TimerDelta:
 
     def fold(self, event: Event, history: Callable[[], Sequence[Event]]) -> None:
         """Apply one event; ``history`` returns the history up to and including it."""
-        if type(event) not in TIMER_EVENTS:
+        if not changes_timers(event):
             return
         if isinstance(event, WorkflowStarted):
             self.clear(event.workflow_id)
@@ -54,6 +59,8 @@ class TimerDelta:
             self._put(DueTimer(**_row(event), timer_id=event.timer_id, fire_at=event.fire_at))
         elif isinstance(event, TimerFired | TimerCancelled):
             self.changes[(event.workflow_id, event.timer_id)] = None
+        elif isinstance(event, ActivityFailed | ActivityStarted | ActivityCancelled):
+            self.changes[(event.workflow_id, -event.activity_id)] = _retry(event)
         elif isinstance(event, TERMINAL_EVENTS):
             self.clear(event.workflow_id)
         elif isinstance(event, WorkflowReopened):
@@ -69,13 +76,45 @@ class TimerDelta:
 
 
 TIMER_EVENTS = frozenset(
-    {WorkflowStarted, TimerStarted, TimerFired, TimerCancelled, WorkflowReopened, *TERMINAL_EVENTS}
+    {
+        WorkflowStarted,
+        TimerStarted,
+        TimerFired,
+        TimerCancelled,
+        WorkflowReopened,
+        ActivityFailed,
+        ActivityStarted,
+        ActivityCancelled,
+        *TERMINAL_EVENTS,
+    }
 )
-"""The event types that change a workflow's pending timers; ``TimerDelta.fold`` ignores the rest."""
+"""The event types that may change a workflow's pending timers; ``TimerDelta.fold`` ignores
+the rest (see ``changes_timers`` for the exact test)."""
+
+
+def changes_timers(event: Event) -> bool:
+    """Whether ``event`` changes the timer index. A first attempt's ActivityStarted (the most
+    common event of all) never does: no retry time can be pending before it; nor does a
+    terminal ActivityFailed, whose attempt's start already removed any retry time."""
+    kind = type(event)
+    if kind is ActivityStarted:
+        return event.attempt > 1  # type: ignore[union-attr] # narrowed by type()
+    if kind is ActivityFailed:
+        return not event.terminal  # type: ignore[union-attr] # narrowed by type()
+    return kind in TIMER_EVENTS
+
+
+def _retry(event: ActivityFailed | ActivityStarted | ActivityCancelled) -> DueTimer | None:
+    """The retry-time row an activity event leaves: a retryable failure sets one, a new
+    attempt or a cancellation removes it."""
+    if isinstance(event, ActivityFailed) and not event.terminal and event.retry_at is not None:
+        return DueTimer(**_row(event), timer_id=-event.activity_id, fire_at=event.retry_at)
+    return None
 
 
 def pending_timers(run: Sequence[Event]) -> list[DueTimer]:
-    """The timers of one run that have neither fired nor been cancelled, plus its deadline."""
+    """The timers of one run that have neither fired nor been cancelled, the retry times of
+    activities waiting out a backoff, and the run's deadline."""
     pending: dict[int, DueTimer] = {}
     for event in run:
         if isinstance(event, TimerStarted):
@@ -84,6 +123,12 @@ def pending_timers(run: Sequence[Event]) -> list[DueTimer]:
             )
         elif isinstance(event, TimerFired | TimerCancelled):
             pending.pop(event.timer_id, None)
+        elif isinstance(event, ActivityFailed | ActivityStarted | ActivityCancelled):
+            retry = _retry(event)
+            if retry is None:
+                pending.pop(-event.activity_id, None)
+            else:
+                pending[retry.timer_id] = retry
     return [*pending.values(), *_deadline(run)]
 
 

@@ -56,6 +56,21 @@ STATUS_OF_EVENT: dict[type[EventBase], WorkflowStatus] = {
 
 _RESET_POINTS = (WorkflowStarted, WorkflowReopened)
 
+REOPENABLE_TERMINALS = (WorkflowFailed,)
+"""Only a failed run reopens: a cancelled run already saw its cancellation and ran its cleanup,
+so replaying it would only cancel it again; a completed run has nothing left to do."""
+
+
+def may_follow_terminal(terminal: type[EventBase], event: Event) -> bool:
+    """Whether ``event`` may be appended after a run that ended with ``terminal``: only the
+    next run's ``WorkflowStarted`` after continue-as-new, or a ``WorkflowReopened`` of a
+    failed run. The recorder and every store's append guard apply this one rule."""
+    if type(event) is WorkflowStarted:
+        return terminal is WorkflowContinuedAsNew
+    if type(event) is WorkflowReopened:
+        return issubclass(terminal, REOPENABLE_TERMINALS)
+    return False
+
 
 def status_of(history: Sequence[Event]) -> WorkflowStatus | None:
     """The workflow's status, or None for an empty history (no such workflow)."""

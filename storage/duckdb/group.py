@@ -14,15 +14,17 @@ from typing import Any
 
 import duckdb
 
+from aion_ray.errors import AionError, StoreError
 from aion_ray.model.events import Event
 from aion_ray.model.lease import Lease
 from aion_ray.storage.codec import EventColumns
-from aion_ray.storage.contract import LifecycleEntry
+from aion_ray.storage.contract import AppendRequest, AppendResult, LifecycleEntry
 from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.db import read_stored_events
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.state_cache import CachedWorkflow, StateCache
-from aion_ray.storage.guard import PendingAppend, plan_append
+from aion_ray.storage.guard import PendingAppend, acquired_state, plan_append
+from aion_ray.storage.inputs import checked_id
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.storage.visibility_rows import workflow_row
 
@@ -87,6 +89,45 @@ class Group:
         if plan.info_changed:
             self.touched_infos.add(workflow_id)
         return Staged(plan.state.head)
+
+    def stage_batch(self, requests: Sequence[AppendRequest]) -> Staged:
+        """Stage many workflows' requests; each is checked on its own and a refused one
+        changes nothing of the group. The caller gets one AppendResult per request."""
+        return Staged([self._stage_request(request) for request in requests])
+
+    def _stage_request(self, request: AppendRequest) -> AppendResult:
+        workflow_id = request.workflow_id
+        saved = self.states.get(workflow_id), self.leases.get(workflow_id)
+        try:
+            lease = request.lease
+            if request.acquire is not None:
+                entry = self.current(checked_id(workflow_id))
+                acquired_state(workflow_id, request.expected_seq, entry.state)
+                lease = self.stage_lease(workflow_id, request.acquire).result
+            assert lease is not None  # checked_requests: a lease or an acquire holder
+            pending = PendingAppend.of(workflow_id, request.events, request.expected_seq, lease)
+            head = self.stage_append(pending).result
+        except Exception as exc:  # a refusal, or a bug or corrupt row: this request fails alone
+            self._restore(workflow_id, *saved)
+            error = (
+                exc
+                if isinstance(exc, AionError)
+                else StoreError(f"request could not be checked: {exc!r}")
+            )
+            return AppendResult(error=error)
+        self.lifecycle.extend(request.lifecycle)
+        return AppendResult(head=head, lease=lease)
+
+    def _restore(self, workflow_id: str, state: CachedWorkflow | None, lease: Lease | None) -> None:
+        """Undo a refused request's staged lease (its append staged nothing)."""
+        if state is None:
+            self.states.pop(workflow_id, None)
+        else:
+            self.states[workflow_id] = state
+        if lease is None:
+            self.leases.pop(workflow_id, None)
+        else:
+            self.leases[workflow_id] = lease
 
     @property
     def has_events(self) -> bool:

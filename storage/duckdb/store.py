@@ -24,7 +24,13 @@ from aion_ray.model.lease import Lease
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.storage import export
 from aion_ray.storage.codec import datetime_from_epoch_us
-from aion_ray.storage.contract import DueTimer, ExportResult, LifecycleEntry
+from aion_ray.storage.contract import (
+    AppendRequest,
+    AppendResult,
+    DueTimer,
+    ExportResult,
+    LifecycleEntry,
+)
 from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.committer import GroupCommitter, Stage, WriterStats
 from aion_ray.storage.duckdb.db import first_row, read_stored_events
@@ -38,6 +44,7 @@ from aion_ray.storage.inputs import (
     checked_entries,
     checked_filter,
     checked_id,
+    checked_requests,
     checked_seq,
     checked_time,
 )
@@ -93,6 +100,19 @@ class DuckDBHistoryStore:
         """``append`` for asyncio callers (the store actor): awaits the group commit."""
         stage = _append_request(workflow_id, events, expected_seq, lease)
         return int(await self._writer.submit_async(stage))
+
+    def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
+        checked = checked_requests(requests)
+        results: list[AppendResult] = self._writer.submit(lambda g: g.stage_batch(checked))
+        return results
+
+    async def append_batch_async(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
+        """``append_batch`` for asyncio callers: the group commit runs on the writer thread."""
+        checked = checked_requests(requests)
+        results: list[AppendResult] = await self._writer.submit_async(
+            lambda g: g.stage_batch(checked)
+        )
+        return results
 
     def acquire_lease(self, workflow_id: str, *, holder: str = "") -> Lease:
         workflow_id = checked_id(workflow_id)
