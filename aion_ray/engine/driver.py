@@ -1,52 +1,37 @@
-"""WorkflowDriver: hosts one workflow, turning its commands into recorded, executed effects.
+"""WorkflowDriver: one workflow's arrivals in, activations out. It does no I/O.
 
-The driver owns a workflow's Recorder and its current WorkflowRun. For every command the run
-returns it first records the command's event (record before dispatch), then asks its Effects
-to carry it out; every outcome (activity result, timer, signal, child result, cancel request)
-is recorded first and only then fed to the run (record before deliver). Retries follow the
-activity's RetryPolicy with the attempt trail in history. The Effects are the host's: the
-in-process test engine runs activities inline, the Ray host submits Ray tasks.
+The driver owns a workflow's Recorder and its current WorkflowRun. An arrival (a start, a
+signal, an activity's outcome, a timer, a child's outcome, a cancel) is stamped as an event
+and applied to the run at once; the commands the run returns are stamped in turn, and their
+effects collected. All of it waits in the driver's ``ActivationBuffer`` until the host's pump
+takes it as one activation, appends its events in one write, and only then performs its
+effects: record before dispatch, record before deliver, one durable write per activation.
+The run may have seen events that are not durable yet; if the append fails, the host throws
+the driver away and rebuilds it from the stored history, so nothing it saw is lost or kept.
+Retries follow the activity's RetryPolicy with the attempt trail in history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aion_ray.authoring.definitions import RetryPolicy, WorkflowDefinition
-from aion_ray.engine.outcomes import (
-    NEVER_RETRIED,
-    child_outcome,
-    interrupted,
-    terminal_status,
-)
+from aion_ray.engine import effects as fx
+from aion_ray.engine.activation import Activation, ActivationBuffer
+from aion_ray.engine.outcomes import NEVER_RETRIED, child_outcome, interrupted, terminal_status
 from aion_ray.engine.recorder import EventDraft, Recorder, draft
 from aion_ray.errors import QueryError, WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import current_run, run_deadline
+from aion_ray.model.lease import Lease
 from aion_ray.model.payload import Payload
+from aion_ray.model.store import WakeKey
 from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.run import WorkflowRun
 from aion_ray.runtime.state import Outstanding
-
-WakeKey = tuple[str, int]
-"""What a wake is for: ("timer", timer_id), ("retry", activity_id) or ("deadline", 0)."""
-
-
-class Effects(Protocol):
-    """What a host does for its drivers. Calls must not re-enter the driver synchronously."""
-
-    def start_activity(
-        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int
-    ) -> None: ...
-    def cancel_activity(self, driver: WorkflowDriver, activity_id: int) -> None: ...
-    def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None: ...
-    def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None: ...
-    def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None: ...
-    def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal) -> None: ...
-    def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None: ...
 
 
 class WorkflowDriver:
@@ -57,20 +42,30 @@ class WorkflowDriver:
         definition: WorkflowDefinition[Any],
         recorder: Recorder,
         history: Sequence[ev.Event],
-        effects: Effects,
+        *,
+        lease: Lease | None = None,
+        on_work: Callable[[WorkflowDriver], None] = lambda driver: None,
     ) -> None:
         self.definition = definition
         self.recorder = recorder
-        self.effects = effects
         self.workflow_id = recorder.workflow_id
+        self.lease = lease
+        """The lease its appends are made under; None until its first activation took one."""
         self.run: WorkflowRun | None = None
+        self.pending = ActivationBuffer(head=recorder.head)
+        self._on_work = on_work  # told when the buffer gets work: the host's pump then runs
         self._segment: list[ev.Event] = list(current_run(history))
-        self._armed: set[WakeKey] = set()  # wakes asked of the Effects, not yet due
+        self._armed: set[WakeKey] = set()  # wakes asked of the host, not yet due
         self._signal_requests = {
             e.request_id for e in self._segment if isinstance(e, ev.SignalReceived) and e.request_id
         }
 
     # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, started: EventDraft, run_id: str) -> None:
+        """Begin a new workflow's first run with its WorkflowStarted event."""
+        self._segment = self._record([started], run_id=run_id)
+        self.resume()
 
     def resume(self) -> None:
         """(Re)build the current run from history, then re-arm whatever it has in flight."""
@@ -78,6 +73,7 @@ class WorkflowDriver:
             return
         recorded_before = self.recorder.head
         self.run = WorkflowRun(self.definition, self._segment)
+        self._on_work(self)  # a resumed driver's first activation takes its lease
         self._activate(())
         if self.run is not None and self.run.is_open:
             self._rearm(self.run.outstanding().recorded_up_to(recorded_before))
@@ -92,6 +88,16 @@ class WorkflowDriver:
     @property
     def is_open(self) -> bool:
         return self.recorder.is_open and self.run is not None and self.run.is_open
+
+    @property
+    def started(self) -> ev.WorkflowStarted | None:
+        """The current run's WorkflowStarted event."""
+        first = self._segment[0] if self._segment else None
+        return first if isinstance(first, ev.WorkflowStarted) else None
+
+    def take_activation(self) -> Activation:
+        """The buffered events and effects as one activation, to append and then perform."""
+        return self.pending.take(self.workflow_id)
 
     # --- arrivals from the outside -------------------------------------------------------------
 
@@ -132,6 +138,8 @@ class WorkflowDriver:
         trail = self.run.state.trail(activity_id) if self.is_open and self.run else None
         if trail is None or trail.done or trail.attempt != attempt:
             return  # a late report for a cancelled, superseded or finished attempt
+        if (activity_id, attempt) in self.pending.local_running:
+            self.pending.local_finished(activity_id, attempt, self.recorder.clock.now())
         ids = {"activity_id": activity_id, "attempt": attempt}
         if error is None:
             self._deliver([draft(ev.ActivityCompleted, **ids, result=result)])
@@ -168,19 +176,16 @@ class WorkflowDriver:
             return
         child = next((c for c in self.run.outstanding().children if c.child_id == child_id), None)
         if child is not None:
-            self._deliver(
-                [
-                    draft(
-                        ev.ChildWorkflowFailed,
-                        child_id=child_id,
-                        child_workflow_id=child.child_workflow_id,
-                        error=error,
-                    )
-                ]
+            failed = draft(
+                ev.ChildWorkflowFailed,
+                child_id=child_id,
+                child_workflow_id=child.child_workflow_id,
+                error=error,
             )
+            self._deliver([failed])
 
     def wake(self, key: WakeKey) -> None:
-        """A wake armed through the Effects fell due."""
+        """A wake armed through an ``Arm`` effect fell due."""
         if not self.is_open or key not in self._armed:
             return  # stale: the run ended, or the timer was cancelled, since it was armed
         self._armed.discard(key)
@@ -202,12 +207,23 @@ class WorkflowDriver:
         self._activate(recorded)
 
     def _record(self, drafts: list[EventDraft], run_id: str | None = None) -> list[ev.Event]:
-        recorded = self.recorder.record(drafts, run_id=run_id)
+        recorded = self.recorder.stamp(drafts, run_id=run_id)
         self._segment.extend(recorded)
+        self._buffer_events(recorded)
         for event in recorded:
             if isinstance(event, ev.SignalReceived) and event.request_id:
                 self._signal_requests.add(event.request_id)
         return recorded
+
+    def _buffer_events(self, events: list[ev.Event]) -> None:
+        if self.pending.is_empty:
+            self._on_work(self)
+        self.pending.events.extend(events)
+
+    def _effect(self, effect: fx.Effect) -> None:
+        if self.pending.is_empty:
+            self._on_work(self)
+        self.pending.effects.append(effect)
 
     def _activate(self, new_events: Sequence[ev.Event]) -> None:
         assert self.run is not None
@@ -226,26 +242,30 @@ class WorkflowDriver:
             commands = self.run.advance(recorded)
 
     def _carry_out(self, commands: Sequence[cmd.Command], recorded: Sequence[ev.Event]) -> bool:
-        """Perform the recorded commands; True if one of them closed the run."""
+        """Ask for the recorded commands' effects; True if one of them closed the run."""
         for command in commands:
             match command:
                 case cmd.ScheduleActivity():
-                    self.effects.start_activity(self, command, 1)
+                    self._effect(fx.StartActivity(command, 1, self.recorder.run_id))
                 case cmd.RequestCancelActivity():
                     self._disarm(("retry", command.activity_id))
-                    self.effects.cancel_activity(self, command.activity_id)
+                    self._effect(fx.CancelActivity(command.activity_id, self.recorder.run_id))
                 case cmd.StartTimer():
                     self._arm(("timer", command.timer_id), command.fire_at)
                 case cmd.CancelTimer():
                     self._disarm(("timer", command.timer_id))
                 case cmd.StartChild():
-                    self.effects.start_child(self, command)
+                    self._effect(fx.StartChild(command))
                 case cmd.SendSignal():
-                    self.effects.send_signal(self, command)
+                    self._send(command)
         terminal = next((e for e in recorded if isinstance(e, ev.TERMINAL_EVENTS)), None)
         if terminal is not None:
             self._after_close(terminal)
         return terminal is not None
+
+    def _send(self, command: cmd.SendSignal) -> None:
+        request = f"{self.workflow_id}:{self.recorder.run_id}:send-{command.send_id}"
+        self._effect(fx.SendSignal(command, request))
 
     def _record_close(self, drafts: list[EventDraft]) -> None:
         recorded = self._record(drafts)
@@ -254,11 +274,13 @@ class WorkflowDriver:
     def _after_close(self, terminal: ev.Event) -> None:
         assert self.run is not None
         for trail in self.run.outstanding().activities:
-            self.effects.cancel_activity(self, trail.scheduled.activity_id)  # type: ignore[union-attr]
+            activity_id = trail.scheduled.activity_id  # type: ignore[union-attr]
+            self._effect(fx.CancelActivity(activity_id, self.recorder.run_id))
         for key in list(self._armed):
             self._disarm(key)
+        self.pending.local_running.clear()
         self.run = None
-        self.effects.closed(self, terminal)
+        self._effect(fx.Closed(terminal))
         if isinstance(terminal, ev.WorkflowContinuedAsNew):
             self._start_next_run(terminal)
 
@@ -274,8 +296,8 @@ class WorkflowDriver:
             code_fingerprint=self.definition.fingerprint,
             execution_timeout=previous.execution_timeout,
         )
-        self._segment = self._record([started], run_id=ended.next_run_id)
-        self.resume()
+        self._segment = []
+        self.start(started, ended.next_run_id)
 
     def _start_attempt(self, activity_id: int) -> None:
         assert self.run is not None
@@ -285,19 +307,19 @@ class WorkflowDriver:
         attempt = trail.attempt + 1
         self._deliver([draft(ev.ActivityStarted, activity_id=activity_id, attempt=attempt)])
         if self.is_open:
-            self.effects.start_activity(self, trail.command, attempt)
+            self._effect(fx.StartActivity(trail.command, attempt, self.recorder.run_id))
 
     def _rearm(self, outstanding: Outstanding) -> None:
         for timer in outstanding.timers:
             self._arm(("timer", timer.timer_id), timer.fire_at)
         for child in outstanding.children:
             command = self.run.state.child_command(child.child_id) if self.run else None
-            self.effects.start_child(self, _child_command(child, command))
+            self._effect(fx.StartChild(_child_command(child, command)))
         for sent in outstanding.sends:
             # Delivery may not have happened before the host stopped; the target recognises
             # a repeat by the send's request id.
-            self.effects.send_signal(
-                self, cmd.SendSignal(sent.send_id, sent.target_workflow_id, sent.name, sent.payload)
+            self._send(
+                cmd.SendSignal(sent.send_id, sent.target_workflow_id, sent.name, sent.payload)
             )
         for trail in outstanding.activities:
             activity_id = trail.scheduled.activity_id  # type: ignore[union-attr]
@@ -316,12 +338,12 @@ class WorkflowDriver:
 
     def _arm(self, key: WakeKey, at: datetime) -> None:
         self._armed.add(key)
-        self.effects.arm(self, key, at)
+        self._effect(fx.Arm(key, at))
 
     def _disarm(self, key: WakeKey) -> None:
         if key in self._armed:
             self._armed.discard(key)
-            self.effects.disarm(self, key)
+            self._effect(fx.Disarm(key))
 
     def _terminal_error(self, operation: str) -> WorkflowTerminalError:
         terminal = self.recorder.terminal

@@ -11,15 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.errors import InvalidInputError, WorkflowNotFoundError
+from aion_ray.engine.starts import existing_start, start_event
+from aion_ray.errors import InvalidInputError, SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_run_id, new_workflow_id, validate_workflow_id
-from aion_ray.model.payload import encode
+from aion_ray.model.payload import Payload, encode
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.testing.handle import TestWorkflowHandle
 from aion_ray.testing.host import InProcessHost
-from aion_ray.testing.starts import existing_start, start_event
 
 
 class TestEngine(InProcessHost):
@@ -38,19 +38,36 @@ class TestEngine(InProcessHost):
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
     ) -> TestWorkflowHandle[Any]:
         """Start ``workflow`` (idempotent by id: the same start returns the same workflow)."""
-        definition = self._register(workflow)
+        definition = self.core.register(workflow)
         workflow_id = (
             validate_workflow_id(id) if id is not None else new_workflow_id(self.clock, self._bytes)
         )
         payload = self._encode_input(definition, arg)
-        history = self.store.read_history(workflow_id)
-        if history:
-            existing_start(history, definition, payload)
+        hosted = self.core.drivers.get(workflow_id)
+        if hosted is not None:
+            existing_start(self.store.read_history(workflow_id), definition, payload)
         else:
-            started = start_event(definition, payload, search_attributes)
-            self._launch(workflow_id, definition, started, new_run_id(self.clock, self._bytes))
+            self._start_new(workflow_id, definition, payload, search_attributes)
         self.run_until_idle()
         return TestWorkflowHandle(self, workflow_id, definition)
+
+    def _start_new(
+        self,
+        workflow_id: str,
+        definition: WorkflowDefinition[Any],
+        payload: Payload,
+        search_attributes: dict[str, ev.SearchAttributeValue] | None,
+    ) -> None:
+        """Append the start at seq 0 with the lease in one write; read only if it is refused."""
+        started = start_event(definition, payload, search_attributes)
+        run_id = new_run_id(self.clock, self._bytes)
+        driver = self.core.launch(workflow_id, definition, started, run_id)
+        failure = next((f for f in self.commit(force=[driver]) if f.driver is driver), None)
+        if failure is None:
+            return
+        if not isinstance(failure.error, SequenceConflictError):
+            raise failure.error
+        existing_start(self.store.read_history(workflow_id), definition, payload)
 
     def get(self, workflow_id: str) -> TestWorkflowHandle[Any]:
         """A handle for an existing workflow; WorkflowNotFoundError if there is none."""
@@ -58,7 +75,9 @@ class TestEngine(InProcessHost):
         if not history:
             raise WorkflowNotFoundError(workflow_id)
         started = next(e for e in history if isinstance(e, ev.WorkflowStarted))
-        return TestWorkflowHandle(self, workflow_id, self._definitions.get(started.workflow_type))
+        return TestWorkflowHandle(
+            self, workflow_id, self.core.definitions.get(started.workflow_type)
+        )
 
     def list(
         self,
@@ -85,14 +104,6 @@ class TestEngine(InProcessHost):
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _register(self, workflow: WorkflowDefinition[Any]) -> WorkflowDefinition[Any]:
-        if not isinstance(workflow, WorkflowDefinition):
-            raise InvalidInputError(
-                f"start needs a function decorated with @aion.workflow, got {workflow!r}"
-            )
-        self._definitions[workflow.name] = workflow
-        return workflow
-
     def _encode_input(self, definition: WorkflowDefinition[Any], arg: Any) -> Any:
         if not definition.takes_input and arg is not None:
             raise InvalidInputError(f"workflow {definition.name} takes no input, got {arg!r}")
@@ -105,6 +116,6 @@ class TestEngine(InProcessHost):
         )
 
     def _with_residency(self, info: WorkflowInfo) -> WorkflowInfo:
-        driver = self._drivers.get(info.workflow_id)
+        driver = self.core.drivers.get(info.workflow_id)
         resident = driver is not None and driver.is_open
         return info.model_copy(update={"residency": "resident" if resident else "suspended"})

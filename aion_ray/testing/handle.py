@@ -47,6 +47,7 @@ class TestWorkflowHandle(Generic[T]):
         """Record the signal durably, then deliver it."""
         driver = self._driver()
         driver.signal(name, encode(payload, what=f"signal {name!r}"))
+        self._engine.commit(force=[driver])
         self._engine.run_until_idle()
 
     def query(self, name: str, *args: Any) -> Any:
@@ -61,6 +62,8 @@ class TestWorkflowHandle(Generic[T]):
         """Request cancellation; False if the workflow had already ended."""
         driver = self._engine.driver(self.workflow_id)
         requested = driver.cancel(reason) if driver is not None else False
+        if driver is not None:
+            self._engine.commit(force=[driver])
         self._engine.run_until_idle()
         return requested
 

@@ -1,34 +1,34 @@
-"""InProcessHost: the host side of the TestEngine, everything the drivers ask of it.
+"""InProcessHost: the host side of the TestEngine: the engine's HostCore, driven in-process.
 
 Activities run inline, one at a time, when the host gets to them; timers, retries and
 deadlines are wakes on a heap keyed by fake time; children and signals are routed between the
-host's own drivers. Whenever nothing is ready, ``run_until`` jumps the fake clock to the next
-wake, so a 30-day sleep takes milliseconds.
+host's own drivers. After every unit of work the shared pump appends what must be durable, in
+one ``append_batch`` call, then performs its effects. Whenever nothing is ready,
+``run_until`` jumps the fake clock to the next wake, so a 30-day sleep takes milliseconds.
 """
 
 from __future__ import annotations
 
-import builtins
 import collections
 import heapq
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
-from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.engine.driver import WakeKey, WorkflowDriver
-from aion_ray.engine.recorder import Recorder, draft
+from aion_ray.engine.activities import execute_activity
+from aion_ray.engine.driver import WorkflowDriver
+from aion_ray.engine.host import HostCore
+from aion_ray.engine.pump import DEFAULT_LOCAL_BOUND, Failure
+from aion_ray.engine.starts import child_start
+from aion_ray.errors import AionError
 from aion_ray.model import events as ev
-from aion_ray.model.error_info import ErrorInfo
-from aion_ray.model.history import current_run, current_terminal
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
+from aion_ray.model.store import WakeKey
 from aion_ray.runtime import commands as cmd
-from aion_ray.storage.contract import HistoryStore, LifecycleEntry
+from aion_ray.storage.contract import HistoryStore
 from aion_ray.storage.memory import InMemoryHistoryStore
-from aion_ray.testing.activities import execute_activity
 from aion_ray.testing.clock import FakeClock
 
 
@@ -53,6 +53,7 @@ class InProcessHost:
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         seed: int = 0,
         step_hook: Callable[[], None] | None = None,
+        local_bound: timedelta = DEFAULT_LOCAL_BOUND,
     ) -> None:
         self.clock = clock or FakeClock()
         # Seeded ids: the same test produces the same workflow and run ids, so the values of
@@ -60,10 +61,8 @@ class InProcessHost:
         self._ids = random.Random(seed)
         self.store: HistoryStore = store or InMemoryHistoryStore()
         self.max_payload_bytes = max_payload_bytes
+        self.core = HostCore(self, self.clock, holder="test-engine", local_bound=local_bound)
         self.activity_calls: collections.Counter[str] = collections.Counter()
-        self._definitions: dict[str, WorkflowDefinition[Any]] = {}
-        self._drivers: dict[str, WorkflowDriver] = {}
-        self._parents: dict[str, tuple[str, int]] = {}
         self._ready: collections.deque[Callable[[], None]] = collections.deque()
         self._wakes: list[_Wake] = []
         self._armed: dict[tuple[str, WakeKey], _Wake] = {}
@@ -77,8 +76,10 @@ class InProcessHost:
 
     def run_until_idle(self) -> None:
         """Do all work that is ready now, without moving the clock."""
+        self.commit()
         while self._ready:
             self._ready.popleft()()
+            self.commit()
             self._stepped()
 
     def run_until(self, done: Callable[[], bool], *, until: datetime | None = None) -> None:
@@ -110,36 +111,54 @@ class InProcessHost:
         self.clock.advance(max(0.0, target - self.clock.now().timestamp()))
         self.run_until_idle()
 
+    def commit(self, force: Iterable[WorkflowDriver] = ()) -> list[Failure]:
+        """Append what the drivers must make durable (``force``: all they hold), in one
+        call, then perform the effects; a refused driver is rebuilt from the store."""
+        batch = self.core.pump.collect(force)
+        if not batch:
+            return []
+        try:
+            results = self.store.append_batch(batch.requests)
+        except AionError as exc:
+            failures = self.core.pump.fail(batch, exc)
+            for failure in failures:
+                self.core.discard(failure.driver.workflow_id)
+        else:
+            failures = self.core.settle(batch, results)
+        for failure in failures:
+            if failure.activation.expected_seq > 0:  # a refused start is the caller's to handle
+                self._recover(failure.driver.workflow_id)
+        return failures
+
     def crash(self, workflow_id: str | None = None) -> None:
         """Simulate the host dying: drop in-flight work, then recover from the store."""
-        victims = [workflow_id] if workflow_id is not None else list(self._drivers)
+        victims = [workflow_id] if workflow_id is not None else list(self.core.drivers)
         for victim in victims:
-            self._drivers.pop(victim, None)
+            self.core.discard(victim)
         for victim in victims:
             self._recover(victim)
         self.run_until_idle()
 
     def rebuild_runs(self, workflow_id: str | None = None) -> None:
         """Replay the current run(s) from history, keeping in-flight work (a runtime restart)."""
-        for victim in [workflow_id] if workflow_id else list(self._drivers):
-            driver = self._drivers.get(victim)
+        for victim in [workflow_id] if workflow_id else list(self.core.drivers):
+            driver = self.core.drivers.get(victim)
             if driver is not None:
                 driver.rebuild_run()
         self.run_until_idle()
 
     def driver(self, workflow_id: str) -> WorkflowDriver | None:
-        return self._drivers.get(workflow_id)
+        return self.core.drivers.get(workflow_id)
 
-    # --- the Effects the drivers call ----------------------------------------------------------
+    # --- the Effects the drivers ask for -------------------------------------------------------
 
     def start_activity(
-        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int
+        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int, run_id: str
     ) -> None:
-        run_id = driver.recorder.run_id
         self._ready.append(lambda: self._run_activity(driver, run_id, command, attempt))
 
-    def cancel_activity(self, driver: WorkflowDriver, activity_id: int) -> None:
-        self._cancelled.add((driver.workflow_id, driver.recorder.run_id, activity_id))
+    def cancel_activity(self, driver: WorkflowDriver, activity_id: int, run_id: str) -> None:
+        self._cancelled.add((driver.workflow_id, run_id, activity_id))
 
     def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
         self.disarm(driver, key)
@@ -155,15 +174,15 @@ class InProcessHost:
     def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
         self._ready.append(lambda: self._start_child(driver, command))
 
-    def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal) -> None:
-        request = f"{driver.workflow_id}:{driver.recorder.run_id}:send-{command.send_id}"
-        self._ready.append(lambda: self._route_signal(command, request))
+    def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal, request_id: str) -> None:
+        self._ready.append(lambda: self._route_signal(command, request_id))
 
     def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None:
-        parent = self._parents.get(driver.workflow_id)
-        if parent is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew):
-            parent_id, child_id = parent
-            self._ready.append(lambda: self._notify_parent(parent_id, child_id, terminal))
+        self._ready.append(lambda: self.core.notify_parent(driver, terminal))
+
+    def armed_wakes(self) -> set[tuple[str, WakeKey]]:
+        """The wakes the drivers asked for that have not fallen due (for tests)."""
+        return {key for key, wake in self._armed.items() if self.core.is_current(wake.driver)}
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -174,69 +193,26 @@ class InProcessHost:
     def _bytes(self, count: int) -> bytes:
         return self._ids.randbytes(count)
 
-    def _launch(
-        self, workflow_id: str, definition: WorkflowDefinition[Any], started: Any, run_id: str
-    ) -> None:
-        lease = self.store.acquire_lease(workflow_id, holder="test-engine")
-        recorder = Recorder(self.store, lease, self.clock, [])
-        history = recorder.record([started], run_id=run_id)
-        self._host(definition, recorder, history)
-
-    def _host(
-        self,
-        definition: WorkflowDefinition[Any],
-        recorder: Recorder,
-        history: builtins.list[ev.Event],
-    ) -> None:
-        driver = WorkflowDriver(definition, recorder, history, self)
-        self._drivers[recorder.workflow_id] = driver
-        started = current_run(history)[0]
-        if isinstance(started, ev.WorkflowStarted) and started.parent is not None:
-            self._parents[recorder.workflow_id] = (
-                started.parent.workflow_id,
-                started.parent.child_id,
-            )
-        self.store.record_lifecycle(
-            [
-                LifecycleEntry(
-                    workflow_id=recorder.workflow_id,
-                    run_id=recorder.run_id,
-                    recorded_at=self.clock.now(),
-                    kind="resident",
-                    detail={"host": "test"},
-                )
-            ]
-        )
-        driver.resume()
-
     def _recover(self, workflow_id: str) -> None:
-        history = self.store.read_history(workflow_id)
-        if not history or current_terminal(history) is not None:
-            return
-        started = current_run(history)[0]
-        assert isinstance(started, ev.WorkflowStarted)
-        definition = self._definitions[started.workflow_type]
-        lease = self.store.acquire_lease(workflow_id, holder="test-engine")
-        self._host(definition, Recorder(self.store, lease, self.clock, history), history)
-
-    def _current(self, driver: WorkflowDriver) -> bool:
-        return self._drivers.get(driver.workflow_id) is driver
+        self.core.recover(self.store.read_history(workflow_id))
+        self.commit()
 
     def _run_activity(
         self, driver: WorkflowDriver, run_id: str, command: cmd.ScheduleActivity, attempt: int
     ) -> None:
         if (
-            not self._current(driver)
+            not self.core.is_current(driver)
             or (driver.workflow_id, run_id, command.activity_id) in self._cancelled
         ):
             return
         self.activity_calls[command.activity_type] += 1
-        result, error = execute_activity(command, self.max_payload_bytes)
-        if self._current(driver):
-            driver.activity_finished(command.activity_id, attempt, result, error)
+        outcome = execute_activity(command, self.max_payload_bytes)
+        self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
 
     def _next_wake(self) -> _Wake | None:
-        while self._wakes and (not self._wakes[0].live or not self._current(self._wakes[0].driver)):
+        while self._wakes and (
+            not self._wakes[0].live or not self.core.is_current(self._wakes[0].driver)
+        ):
             heapq.heappop(self._wakes)
         return self._wakes[0] if self._wakes else None
 
@@ -246,59 +222,31 @@ class InProcessHost:
             heapq.heappop(self._wakes)
             self._armed.pop((wake.workflow_id, wake.key), None)
             wake.driver.wake(wake.key)
+            self.commit()
             self._stepped()
 
     def _start_child(self, parent: WorkflowDriver, command: cmd.StartChild) -> None:
+        definition = command.definition or self.core.definitions.get(command.workflow_type)
         history = self.store.read_history(command.child_workflow_id)
-        if history:
-            first = history[0]
-            terminal = current_terminal(history)
-            if isinstance(first, ev.WorkflowStarted) and first.run_id == command.child_run_id:
-                if terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew):
-                    self._notify_parent(parent.workflow_id, command.child_id, terminal)
-                return
-            message = f"workflow id {command.child_workflow_id!r} is already taken"
-            error = ErrorInfo(type="WorkflowAlreadyStartedError", message=message)
-            parent.child_not_started(command.child_id, error)
-            return
-        definition = command.definition or self._definitions.get(command.workflow_type)
-        if definition is None:
-            message = f"unknown workflow type {command.workflow_type!r}"
-            parent.child_not_started(
-                command.child_id, ErrorInfo(type="InvalidInputError", message=message)
+        decision = child_start(
+            parent.workflow_id, parent.recorder.run_id, command, history, definition
+        )
+        if decision.refused is not None:
+            parent.child_not_started(command.child_id, decision.refused)
+        elif decision.terminal is not None:
+            parent.child_finished(command.child_id, decision.terminal)
+        elif decision.launch is not None and decision.definition is not None:
+            self.core.register(decision.definition)
+            child = self.core.launch(
+                command.child_workflow_id,
+                decision.definition,
+                decision.launch,
+                command.child_run_id,
             )
-            return
-        self._definitions[definition.name] = definition
-        parent_ref = ev.ParentRef(
-            workflow_id=parent.workflow_id, run_id=parent.recorder.run_id, child_id=command.child_id
-        )
-        started = draft(
-            ev.WorkflowStarted,
-            workflow_type=definition.name,
-            input=command.input,
-            parent=parent_ref,
-            code_fingerprint=definition.fingerprint,
-            execution_timeout=definition.timeout,
-        )
-        self._launch(command.child_workflow_id, definition, started, command.child_run_id)
-
-    def _notify_parent(self, parent_id: str, child_id: int, terminal: ev.Event) -> None:
-        parent = self._drivers.get(parent_id)
-        if parent is not None:
-            parent.child_finished(child_id, terminal)
+            for failure in self.commit(force=[child]):
+                if failure.driver is child:  # taken meanwhile: decide again on what is stored
+                    self._start_child(parent, command)
 
     def _route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
-        target = self._drivers.get(command.target_workflow_id)
-        if target is not None and target.recorder.is_open:
-            target.signal(command.name, command.payload, request_id)
-            return
-        self.store.record_lifecycle(
-            [
-                LifecycleEntry(
-                    workflow_id=command.target_workflow_id,
-                    recorded_at=self.clock.now(),
-                    kind="signal_undeliverable",
-                    detail={"signal": command.name},
-                )
-            ]
-        )
+        if not self.core.deliver_signal(command, request_id):
+            self.store.record_lifecycle([self.core.undeliverable(command)])

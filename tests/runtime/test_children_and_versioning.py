@@ -193,7 +193,7 @@ def test_new_code_replays_an_old_history_down_the_old_branch() -> None:
 def test_a_running_old_workflow_keeps_the_old_branch_after_a_code_change() -> None:
     engine = TestEngine()
     handle = engine.start(model_v1, 1, id="wf-upgrade")  # now sleeping, after train
-    engine._definitions["model"] = model_v2
+    engine.core.definitions["model"] = model_v2
     engine.crash()
     assert handle.result() == 2
     history = handle.history()

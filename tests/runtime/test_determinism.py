@@ -244,7 +244,7 @@ def test_replay_refuses_a_history_of_another_workflow_type(history: list[ev.Even
 def test_a_live_run_whose_code_changed_fails_once_with_the_violation(rebuild: str) -> None:
     engine = TestEngine()
     handle = engine.start(pipeline, 1, id="wf-live")  # sleeping after both activities
-    engine._definitions["pipeline"] = swapped_first
+    engine.core.definitions["pipeline"] = swapped_first
     if rebuild == "crash":
         engine.crash()
     else:

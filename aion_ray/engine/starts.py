@@ -1,0 +1,95 @@
+"""Starting workflows: the WorkflowStarted draft, the idempotent-start check, and what to do
+with a child a parent recorded. Pure decisions: the host reads and appends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.recorder import EventDraft, draft
+from aion_ray.errors import WorkflowAlreadyStartedError
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.history import current_terminal
+from aion_ray.model.payload import Payload
+from aion_ray.runtime import commands as cmd
+
+
+def start_event(
+    definition: WorkflowDefinition[Any],
+    payload: Payload,
+    search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+) -> EventDraft:
+    return draft(
+        ev.WorkflowStarted,
+        workflow_type=definition.name,
+        input=payload,
+        code_fingerprint=definition.fingerprint,
+        execution_timeout=definition.timeout,
+        search_attributes=search_attributes or None,
+    )
+
+
+def existing_start(
+    history: Sequence[ev.Event], definition: WorkflowDefinition[Any], payload: Payload
+) -> None:
+    """A start for an id that exists is accepted only if it asks for the same workflow."""
+    first = history[0]
+    assert isinstance(first, ev.WorkflowStarted)
+    if first.workflow_type != definition.name:
+        raise WorkflowAlreadyStartedError(
+            first.workflow_id,
+            f"it is a {first.workflow_type!r} workflow, not {definition.name!r}",
+        )
+    if first.input != payload:
+        raise WorkflowAlreadyStartedError(first.workflow_id, "it was started with different input")
+
+
+@dataclass(frozen=True)
+class ChildStart:
+    """What to do with a child a parent recorded: launch it, or it exists already.
+
+    ``launch`` with its WorkflowStarted draft; or the child is the parent's own (started
+    earlier, e.g. before a crash) and ``terminal`` is how it ended (None: still running); or
+    ``refused`` says why it cannot start (its id is taken, its type is unknown).
+    """
+
+    launch: EventDraft | None = None
+    definition: WorkflowDefinition[Any] | None = None
+    terminal: ev.Event | None = None
+    refused: ErrorInfo | None = None
+
+
+def child_start(
+    parent_workflow_id: str,
+    parent_run_id: str,
+    command: cmd.StartChild,
+    history: Sequence[ev.Event],
+    definition: WorkflowDefinition[Any] | None,
+) -> ChildStart:
+    """Decide a recorded child start against the child id's stored ``history``."""
+    if history:
+        first = history[0]
+        if isinstance(first, ev.WorkflowStarted) and first.run_id == command.child_run_id:
+            terminal = current_terminal(history)
+            followed = terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew)
+            return ChildStart(terminal=terminal if followed else None)
+        message = f"workflow id {command.child_workflow_id!r} is already taken"
+        return ChildStart(refused=ErrorInfo(type="WorkflowAlreadyStartedError", message=message))
+    if definition is None:
+        message = f"unknown workflow type {command.workflow_type!r}"
+        return ChildStart(refused=ErrorInfo(type="InvalidInputError", message=message))
+    parent = ev.ParentRef(
+        workflow_id=parent_workflow_id, run_id=parent_run_id, child_id=command.child_id
+    )
+    started = draft(
+        ev.WorkflowStarted,
+        workflow_type=definition.name,
+        input=command.input,
+        parent=parent,
+        code_fingerprint=definition.fingerprint,
+        execution_timeout=definition.timeout,
+    )
+    return ChildStart(launch=started, definition=definition)
