@@ -85,7 +85,8 @@ class ActivityDefinition(Generic[P, R]):
                 f"activity {self.name} takes {expected} argument(s), got {len(args)}"
             )
 
-    def __call(self, *args: P.args, **kwargs: P.kwargs) -> R:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the plain function (outside a workflow an activity is just a function)."""
         return self.fn(*args, **kwargs)
 
     def with_options(self, **overrides: Any) -> ActivityOptions:

@@ -54,6 +54,9 @@ class ActivationBuffer:
             self.local_running.update((e.command.activity_id, e.attempt) for e in eager)
         return eager
 
+    def _running(self, starts: list[StartActivity]) -> None:
+        self.local_running.update((e.command.activity_id, e.attempt) for e in starts)
+
     def local_finished(self, activity_id: int, attempt: int, at: datetime) -> None:
         self.local_running.discard((activity_id, attempt))
         if self.local_done_at is None:
@@ -75,6 +78,11 @@ class ActivationBuffer:
         """Everything buffered as one activation; the buffer starts over after it."""
         events = tuple(self.events)
         activation = Activation(workflow_id, self.head, events, tuple(self.effects))
+        self._running(_local_starts(self.effects))  # they start right after the append
         self.head += len(events)
         self.events, self.effects, self.local_done_at = [], [], None
         return activation
+
+
+def _local_starts(effects: list[Effect]) -> list[StartActivity]:
+    return [e for e in effects if isinstance(e, StartActivity) and e.eager]

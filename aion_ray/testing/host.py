@@ -217,13 +217,15 @@ class InProcessHost:
         return self._wakes[0] if self._wakes else None
 
     def _fire_due(self) -> None:
+        """Fire every wake that is due, then commit them together: timers of many workflows
+        falling due at once cost one append_batch."""
         now = self.clock.now()
         while (wake := self._next_wake()) is not None and wake.at <= now:
             heapq.heappop(self._wakes)
             self._armed.pop((wake.workflow_id, wake.key), None)
             wake.driver.wake(wake.key)
-            self.commit()
-            self._stepped()
+        self.commit()
+        self._stepped()
 
     def _start_child(self, parent: WorkflowDriver, command: cmd.StartChild) -> None:
         definition = command.definition or self.core.definitions.get(command.workflow_type)

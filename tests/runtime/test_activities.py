@@ -81,6 +81,14 @@ async def model_flow(ctx: aion.WorkflowContext, cfg: Config) -> str:
     return f"{type(metrics).__name__}:{metrics.loss}:{type(point).__name__}:{point.x}"
 
 
+def test_a_decorated_activity_stays_callable_as_a_plain_function() -> None:
+    assert add(2, 3) == 5
+    assert shift(Point(1, 1), dx=2) == Point(3, 1)
+    assert train(Config(name="a", lr=0.5)) == Metrics(name="a", loss=5.0)
+    with pytest.raises(RuntimeError, match="plain call"):
+        fail_always("plain call")
+
+
 def test_results_and_arguments_decode_to_annotations() -> None:
     engine = TestEngine()
     handle = engine.start(model_flow, Config(name="m", lr=0.5), id="wf-models")
