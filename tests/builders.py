@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,3 +152,15 @@ def completed_history(workflow_id: str = "wf-done", workflow_type: str = "pipeli
     b.activity(1)
     b.completed()
     return b.events
+
+
+COMMAND_EVENTS = (
+    ev.ActivityScheduled, ev.ActivityCancelled, ev.TimerStarted, ev.TimerCancelled,
+    ev.ChildWorkflowStarted, ev.SignalSent, ev.MarkerRecorded, ev.SearchAttributesUpdated,
+    ev.WorkflowCompleted, ev.WorkflowFailed, ev.WorkflowCancelled, ev.WorkflowContinuedAsNew,
+)  # fmt: skip
+"""The events that record a command of the code (each must be asked for again on replay)."""
+
+
+def recorded_commands(history: Sequence[ev.Event]) -> int:
+    return sum(isinstance(event, COMMAND_EVENTS) for event in history)

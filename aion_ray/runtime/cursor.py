@@ -103,6 +103,8 @@ class HistoryCursor:
         self._emitted: dict[Key, Command] = {}
         self._key_of: dict[int, Key] = {}
         self._upserts = 0
+        self.matched = 0
+        """Recorded command events the code has asked for again (what a replay re-checked)."""
 
     @property
     def has_unmatched_history(self) -> bool:
@@ -137,6 +139,7 @@ class HistoryCursor:
             raise self._violation(first, command.describe())
         del self._recorded[first_key]
         self._check_same(first, command)
+        self.matched += 1
         return first
 
     def recorded_event(self, key: Key) -> ev.Event | None:

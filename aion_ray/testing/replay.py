@@ -21,10 +21,12 @@ from aion_ray.runtime.run import WorkflowRun
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """What a successful replay covered."""
+    """What a successful replay covered: ``commands`` counts the recorded command events
+    (activities, timers, children, signals sent, markers, closes) the code asked for again."""
 
     runs: int
     events: int
+    commands: int
 
 
 def replay(history: Sequence[ev.Event], workflow: WorkflowDefinition[Any]) -> ReplayResult:
@@ -37,12 +39,14 @@ def replay(history: Sequence[ev.Event], workflow: WorkflowDefinition[Any]) -> Re
     segments = run_segments(history)
     if not segments:
         raise InvalidInputError("the history holds no WorkflowStarted event")
+    commands = 0
     for segment in segments:
         run = WorkflowRun(workflow, history[segment.start : segment.stop])
         run.advance()
         if run.violation is not None:
             raise run.violation
-    return ReplayResult(runs=len(segments), events=len(history))
+        commands += run.cursor.matched
+    return ReplayResult(runs=len(segments), events=len(history), commands=commands)
 
 
 def dump_history(events: Sequence[ev.Event], path: str | Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 import aion_ray as aion
 from aion_ray.model import events as ev
 from aion_ray.testing import load_history, replay
+from tests.builders import recorded_commands
 from tests.histories import workflows as wf
 
 HERE = Path(__file__).parent
@@ -27,6 +28,7 @@ def test_golden_history_replays(name: str) -> None:
     history = load_history(HERE / name)
     result = replay(history, GOLDEN[name])
     assert result.events == len(history)
+    assert result.commands == recorded_commands(history) > 0
 
 
 def test_every_golden_file_is_checked() -> None:

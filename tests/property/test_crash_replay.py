@@ -2,9 +2,12 @@
 
 For random programs and random signal arrivals, a run with crashes injected after random
 engine steps must end with the same result and history as an uninterrupted run, and no
-activity may run again once it completed. Two kinds of crash: the runtime rebuilt from
-history (in-flight work kept), and the whole host lost (in-flight work dropped, recovered
-from the store; its histories may differ only by the attempt records of interrupted work).
+activity may run again once it completed. Crash points are drawn as fractions of the
+uninterrupted run's own step count, so every example with crash points really crashes
+(asserted), and hypothesis' statistics (``--hypothesis-show-statistics``) report how many
+did. Two kinds of crash: the runtime rebuilt from history (in-flight work kept), and the whole
+host lost (in-flight work dropped, recovered from the store; its histories may differ only by
+the attempt records of interrupted work).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import event as report
 from hypothesis import strategies as st
 
 from aion_ray.model import events as ev
@@ -96,16 +100,37 @@ def check_exactly_once(outcome: Outcome) -> None:
     assert attempts == len(completed) + failed
 
 
-crash_steps = st.sets(st.integers(1, 16), max_size=5)
+crash_points = st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=4)
+"""Where to crash, as fractions of the uninterrupted run's steps."""
+
+
+def baseline_and_crash_steps(
+    program: list[Any], signals: list[Any], cancel_at: int | None, points: list[float]
+) -> tuple[Outcome, set[int]]:
+    """The uninterrupted run, and the engine steps (1-based) of it to crash after."""
+    counter = CrashingEngine(set(), host=False)
+    baseline = execute(program, signals, cancel_at, counter)
+    return baseline, {1 + int(point * counter.steps) for point in points if counter.steps}
+
+
+def crashed_run(
+    program: list[Any], signals: list[Any], cancel_at: int | None, steps: set[int], host: bool
+) -> Outcome:
+    engine = CrashingEngine(steps, host=host)
+    outcome = execute(program, signals, cancel_at, engine)
+    # The crashed run is the baseline up to its first crash, so that crash always happens.
+    assert engine.crashes >= min(1, len(steps))
+    report(f"crashed {engine.crashes} time(s)" if engine.crashes else "no engine step to crash at")
+    return outcome
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs, arrivals, cancel_times, crash_steps)
+@given(programs, arrivals, cancel_times, crash_points)
 def test_runtime_rebuilds_change_nothing(
-    program: list[Any], signals: list[Any], cancel_at: int | None, crashes: set[int]
+    program: list[Any], signals: list[Any], cancel_at: int | None, points: list[float]
 ) -> None:
-    baseline = execute(program, signals, cancel_at, TestEngine())
-    crashed = execute(program, signals, cancel_at, CrashingEngine(crashes, host=False))
+    baseline, steps = baseline_and_crash_steps(program, signals, cancel_at, points)
+    crashed = crashed_run(program, signals, cancel_at, steps, host=False)
     assert crashed.result == baseline.result
     assert crashed.history == baseline.history
     assert crashed.executed == baseline.executed
@@ -113,12 +138,12 @@ def test_runtime_rebuilds_change_nothing(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs, arrivals, cancel_times, crash_steps)
+@given(programs, arrivals, cancel_times, crash_points)
 def test_host_crashes_change_nothing_but_attempt_records(
-    program: list[Any], signals: list[Any], cancel_at: int | None, crashes: set[int]
+    program: list[Any], signals: list[Any], cancel_at: int | None, points: list[float]
 ) -> None:
-    baseline = execute(program, signals, cancel_at, TestEngine())
-    crashed = execute(program, signals, cancel_at, CrashingEngine(crashes, host=True))
+    baseline, steps = baseline_and_crash_steps(program, signals, cancel_at, points)
+    crashed = crashed_run(program, signals, cancel_at, steps, host=True)
     assert crashed.result == baseline.result
     assert semantic(crashed.history) == semantic(baseline.history)
     check_exactly_once(crashed)

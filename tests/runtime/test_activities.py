@@ -15,6 +15,8 @@ import aion_ray as aion
 from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine
 
+pytestmark = pytest.mark.usefixtures("on_both_stores")
+
 
 class Config(BaseModel):
     name: str

@@ -10,6 +10,7 @@ import aion_ray as aion
 from aion_ray.model import events as ev
 from aion_ray.model.visibility import WorkflowFilter
 from aion_ray.testing import TestEngine, replay
+from tests.builders import recorded_commands
 
 HOUR = 3600.0
 
@@ -188,6 +189,7 @@ def test_new_code_replays_an_old_history_down_the_old_branch() -> None:
     assert of_type(old, ev.MarkerRecorded) == []
     result = replay(old, model_v2)
     assert (result.runs, result.events) == (1, len(old))
+    assert result.commands == recorded_commands(old) > 0
 
 
 def test_a_running_old_workflow_keeps_the_old_branch_after_a_code_change() -> None:

@@ -10,6 +10,7 @@ import aion_ray as aion
 from aion_ray.errors import NON_DETERMINISM_PREFIX
 from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine, replay
+from tests.builders import recorded_commands
 
 HOUR = 3600.0
 
@@ -96,6 +97,7 @@ def violation(history: list[ev.Event], workflow: aion.WorkflowDefinition[Any]) -
 def test_unchanged_code_replays_its_history(history: list[ev.Event]) -> None:
     result = replay(history, pipeline)
     assert (result.runs, result.events) == (1, len(history))
+    assert result.commands == recorded_commands(history) > 0
 
 
 def test_a_different_activity_at_the_same_position_is_named(history: list[ev.Event]) -> None:

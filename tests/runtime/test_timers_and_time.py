@@ -16,6 +16,8 @@ from aion_ray.model import events as ev
 from aion_ray.testing import FakeClock, TestEngine, replay
 from aion_ray.testing.clock import DEFAULT_START
 
+pytestmark = pytest.mark.usefixtures("on_both_stores")
+
 DAY = 86400.0
 
 
@@ -34,6 +36,11 @@ def fails_once(key: str) -> str:
 
 
 FAILED: dict[str, int] = {}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_failure_counts() -> None:
+    FAILED.clear()  # each test (and each store it runs on) starts with first attempts
 
 
 def of_type(events: list[ev.Event], cls: type[Any]) -> list[Any]:
