@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-compare clean
+.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-engine bench-compare clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
-bench: bench-store bench-runtime
+bench: bench-store bench-runtime bench-engine
 
 bench-store: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench
@@ -38,9 +38,13 @@ bench-store: $(STAMP)
 bench-runtime: $(STAMP)
 	$(BIN)/python -m benchmarks.runtime_bench
 
+bench-engine: $(STAMP)
+	$(BIN)/python -m benchmarks.engine_bench
+
 REF ?= HEAD
-bench-compare: $(STAMP)  # same-sitting A/B of group-commit throughput: make bench-compare REF=main
-	$(BIN)/python -m benchmarks.compare $(REF)
+BENCH ?= group
+bench-compare: $(STAMP)  # same-sitting A/B: make bench-compare REF=main [BENCH=runtime]
+	$(BIN)/python -m benchmarks.compare $(REF) --bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .mypy_tree .mypy_cache .pytest_cache .ruff_cache build *.egg-info .aion

@@ -1,7 +1,8 @@
-"""Same-sitting A/B: group-commit throughput of a git ref against the working tree.
+"""Same-sitting A/B: group-commit throughput (or the runtime) of a git ref against the working tree.
 
     python -m benchmarks.compare HEAD~1                  # 6 rounds, asyncio workflows
     python -m benchmarks.compare main --mode append --rounds 4
+    python -m benchmarks.compare main --bench runtime    # replay and live-run overhead
 
 The development VM's speed drifts by 2x within an hour, so numbers from different sittings do
 not compare. This runs both versions in alternation, each run in a fresh process, and prints
@@ -9,6 +10,9 @@ each version's median: the ratio of the medians is what a change did. Each versi
 into a temporary directory laid out as the installed package (``aion_ray`` with ``storage``
 and ``actors`` inside) and put first on ``PYTHONPATH``; both run this working tree's
 ``benchmarks``, so a change to the benchmark itself cannot pass for a change in speed.
+``--bench runtime`` is the exception: it times the runtime alone (replay of a 10,000-activity
+history, and the overhead per live activity), whose module paths moved over time, so each
+version runs its own ``benchmarks/runtime_bench.py`` (the timed loops are the same code).
 """
 
 from __future__ import annotations
@@ -31,6 +35,15 @@ print("events/s", round(throughput_run(sys.argv[1], int(sys.argv[2]), int(sys.ar
 """
 
 
+RUNTIME_RUN = """
+import statistics
+from benchmarks.runtime_bench import recorded_history, time_live, time_replay
+history = recorded_history(10_000)
+print("replay-s", statistics.median(time_replay(history, 3)))
+print("live-us", statistics.median(time_live(2_000, 3)) * 1e6)
+"""
+
+
 def throughput_run(mode: str, batch: int, events: int) -> float:
     """Events/s of 100 workflows appending ``events`` events each, ``batch`` per append, with
     whichever aion_ray comes first on ``sys.path``. Uses only the store's public API, which
@@ -48,16 +61,17 @@ def throughput_run(mode: str, batch: int, events: int) -> float:
     return run.events / run.seconds
 
 
-def package_copy(source: Path, target: Path) -> Path:
+def package_copy(source: Path, target: Path, *, own_benchmarks: bool = False) -> Path:
     """Lay ``source`` (a checkout) out in ``target`` as the installed package is laid out,
-    with the working tree's benchmark code: only the product code differs between versions."""
+    with the working tree's benchmark code (only the product code differs between versions),
+    or with ``source``'s own when ``own_benchmarks``."""
     layout = {"aion_ray": "aion_ray", "storage": "aion_ray/storage", "actors": "aion_ray/actors"}
     missing = [folder for folder in layout if not (source / folder).is_dir()]
     if missing:
         raise SystemExit(f"{source} lacks {', '.join(missing)}: not this project's layout")
     for folder, destination in layout.items():
         shutil.copytree(source / folder, target / destination)
-    shutil.copytree(ROOT / "benchmarks", target / "benchmarks")
+    shutil.copytree((source if own_benchmarks else ROOT) / "benchmarks", target / "benchmarks")
     return target
 
 
@@ -72,36 +86,55 @@ def checkout(ref: str, target: Path) -> Path:
     return target
 
 
-def one_run(tree: Path, args: argparse.Namespace) -> float:
-    """Events/s of one group-commit run of ``tree``, in a fresh interpreter."""
-    command = [sys.executable, "-c", ONE_RUN, args.mode, str(args.batch), str(args.events)]
+def one_run(tree: Path, args: argparse.Namespace) -> dict[str, float]:
+    """The numbers of one run of ``tree`` (events/s, or replay and live timings), in a fresh
+    interpreter."""
+    if args.bench == "runtime":
+        command = [sys.executable, "-c", RUNTIME_RUN]
+    else:
+        command = [sys.executable, "-c", ONE_RUN, args.mode, str(args.batch), str(args.events)]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("events/s")]
-    if done.returncode or not lines:
+    numbers = {}
+    for line in done.stdout.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("events/s", "replay-s", "live-us"):
+            numbers[name] = float(value)
+    if done.returncode or not numbers:
         raise RuntimeError(f"run of {tree} failed:\n{done.stderr[-2000:]}")
-    return float(lines[-1].split()[1])
+    return numbers
 
 
-def compare(trees: dict[str, Path], args: argparse.Namespace) -> dict[str, list[float]]:
+Runs = dict[str, dict[str, list[float]]]
+"""version -> measure -> one value per round."""
+
+
+def compare(trees: dict[str, Path], args: argparse.Namespace) -> Runs:
     """Alternate the versions ``args.rounds`` times (reversing the order every other round,
-    so neither always runs first); return each version's events/s."""
-    rates: dict[str, list[float]] = {name: [] for name in trees}
+    so neither always runs first); return each version's numbers."""
+    runs: Runs = {name: {} for name in trees}
     names = list(trees)
     for round_number in range(args.rounds):
         for name in names if round_number % 2 == 0 else names[::-1]:
-            rates[name].append(one_run(trees[name], args))
-            print(f"round {round_number + 1}: {name} {rates[name][-1]:,.0f} events/s", flush=True)
-    return rates
+            numbers = one_run(trees[name], args)
+            for measure, value in numbers.items():
+                runs[name].setdefault(measure, []).append(value)
+            shown = ", ".join(f"{value:,.3f} {measure}" for measure, value in numbers.items())
+            print(f"round {round_number + 1}: {name} {shown}", flush=True)
+    return runs
 
 
-def report(rates: dict[str, list[float]], args: argparse.Namespace) -> None:
-    medians = {name: statistics.median(values) for name, values in rates.items()}
-    print(f"\n{args.mode}, 100 workflows, {args.batch} events per append, medians:")
-    for name, median in medians.items():
-        print(f"  {name:>12}: {median:>9,.0f} events/s  {[round(v) for v in rates[name]]}")
-    base, work = medians[args.ref], medians["working tree"]
-    print(f"  working tree / {args.ref}: {work / base:.2f}x")
+def report(runs: Runs, args: argparse.Namespace) -> None:
+    what = "runtime" if args.bench == "runtime" else f"{args.mode}, 100 workflows, "
+    what += "" if args.bench == "runtime" else f"{args.batch} events per append"
+    print(f"\n{what}, medians:")
+    for measure in runs["working tree"]:
+        medians = {name: statistics.median(values[measure]) for name, values in runs.items()}
+        for name, median in medians.items():
+            rounded = [round(v, 3) for v in runs[name][measure]]
+            print(f"  {name:>12}: {median:>11,.3f} {measure}  {rounded}")
+        base, work = medians[args.ref], medians["working tree"]
+        print(f"  working tree / {args.ref}: {work / base:.2f}x ({measure})")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -110,6 +143,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("ref", help="git ref to compare the working tree with, e.g. HEAD")
     parser.add_argument("--rounds", type=int, default=6, help="runs of each version")
+    parser.add_argument("--bench", choices=("group", "runtime"), default="group")
     parser.add_argument("--mode", choices=("append", "append_async"), default="append_async")
     parser.add_argument("--batch", type=int, default=10, help="events per append")
     parser.add_argument("--events", type=int, default=1200, help="events per workflow")
@@ -123,9 +157,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="aion-compare-") as scratch:
         base = checkout(args.ref, Path(scratch) / "ref")
+        own = args.bench == "runtime"
         trees = {
-            args.ref: package_copy(base, Path(scratch) / "a"),
-            "working tree": package_copy(ROOT, Path(scratch) / "b"),
+            args.ref: package_copy(base, Path(scratch) / "a", own_benchmarks=own),
+            "working tree": package_copy(ROOT, Path(scratch) / "b", own_benchmarks=own),
         }
         report(compare(trees, args), args)
 

@@ -53,7 +53,8 @@ class TimerDelta:
         if not changes_timers(event):
             return
         if isinstance(event, WorkflowStarted):
-            self.clear(event.workflow_id)
+            if event.seq > 1:  # a later run (continue-as-new): the ended run's rows go
+                self.clear(event.workflow_id)
             self._add_all(_deadline([event]))
         elif isinstance(event, TimerStarted):
             self._put(DueTimer(**_row(event), timer_id=event.timer_id, fire_at=event.fire_at))

@@ -83,7 +83,7 @@ class Group:
             self.timers,
             lambda: [*self._stored_from(workflow_id, 1), *request.events],
         )
-        self.states[workflow_id] = CachedWorkflow(plan.state, plan.info)
+        self.states[workflow_id] = CachedWorkflow(plan.state, plan.info, entry.indexed)
         self.events.setdefault(workflow_id, []).extend(request.events)
         self.columns.extend(rows)
         if plan.info_changed:
@@ -136,7 +136,7 @@ class Group:
     def stage_lease(self, workflow_id: str, holder: str) -> Staged:
         entry = self.current(workflow_id)
         state = replace(entry.state, epoch=entry.state.epoch + 1)
-        self.states[workflow_id] = CachedWorkflow(state, entry.info)
+        self.states[workflow_id] = CachedWorkflow(state, entry.info, entry.indexed)
         lease = Lease(workflow_id=workflow_id, epoch=state.epoch, holder=holder)
         self.leases[workflow_id] = lease
         return Staged(lease)
@@ -160,7 +160,10 @@ class Group:
             raise
 
     def _buffer(self, appenders: Appenders) -> None:
-        appenders.add("timers_clear", ((wid,) for wid in self.timers.cleared))
+        # A workflow with no index rows before this group has nothing to clear: its own
+        # rows staged before a clear were already dropped from the delta.
+        cleared = (wid for wid in self.timers.cleared if self.states[wid].indexed)
+        appenders.add("timers_clear", ((wid,) for wid in cleared))
         appenders.add(
             "timers_remove", (key for key, timer in self.timers.changes.items() if timer is None)
         )
@@ -200,7 +203,12 @@ class Group:
             self.histories.forget(workflow_id)
 
     def publish(self) -> None:
+        inserted = {key[0] for key, timer in self.timers.changes.items() if timer is not None}
+        cleared = self.timers.cleared
         for workflow_id, entry in self.states.items():
+            indexed = (entry.indexed and workflow_id not in cleared) or workflow_id in inserted
+            if indexed != entry.indexed:
+                entry = replace(entry, indexed=indexed)
             self.cache.put(workflow_id, entry)
         for workflow_id, events in self.events.items():
             self.histories.extend(workflow_id, events)

@@ -119,6 +119,35 @@ def test_due_timers_survive_reopen(file: StoreFile) -> None:
     assert store.due_timers(pending.fire_at - timedelta(microseconds=1)) == []
 
 
+def test_a_run_ending_after_reopen_clears_its_timers(file: StoreFile) -> None:
+    """The writer skips clearing the index for workflows it knows have no rows; after a
+    reopen it must learn from the file that this one has some."""
+    store = file.reopen()
+    b = HistoryBuilder()
+    b.started()
+    b.timer(1, 10)
+    lease = store.acquire_lease("wf-1")
+    store.append("wf-1", b.events, expected_seq=0, lease=lease)
+    store = file.reopen(state_cache_size=1)
+    b.completed()
+    store.append("wf-1", b.since(2), expected_seq=2, lease=lease)
+    assert store.due_timers(FAR_FUTURE) == []
+    store = file.reopen()
+    assert store.due_timers(FAR_FUTURE) == []
+
+
+def test_a_timer_armed_and_cleared_in_one_group_leaves_no_row(file: StoreFile) -> None:
+    store = file.reopen()
+    b = HistoryBuilder()
+    b.started()
+    b.timer(1, 10)
+    b.completed()
+    append_all(store, b.events)  # new workflow: the index had no rows, the delta drops its own
+    assert store.due_timers(FAR_FUTURE) == []
+    store = file.reopen()
+    assert store.due_timers(FAR_FUTURE) == []
+
+
 def test_lifecycle_entries_survive_reopen(file: StoreFile) -> None:
     store = file.reopen()
     entries = [
