@@ -12,11 +12,14 @@ Run with ``make bench-engine`` (or ``python -m benchmarks.engine_bench [--workfl
 3. What one append costs by kind, on the same file settings: an ordinary step, a start (its
    lease, visibility row and lifecycle row in the same transaction) and a completion (a
    visibility update): the appends that touch visibility should stay close to ordinary ones.
+4. Shipping events to a store in another process, as pickled models or as rows
+   (``EncodedEvents``): the caller's and the store's CPU per event, and the bytes sent.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import platform
 import tempfile
 import time
@@ -26,8 +29,10 @@ from typing import Any
 
 import aion_ray as aion
 from aion_ray.model import events as ev
+from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.store import AppendRequest, AppendResult, LifecycleEntry
 from aion_ray.storage import DuckDBHistoryStore, InMemoryHistoryStore
+from aion_ray.storage.codec import EventColumns
 from aion_ray.testing import TestEngine
 from aion_ray.testing.counting import CountingStore
 from benchmarks.report import Result, format_table, percentile, write_json
@@ -183,6 +188,60 @@ def measure_append_kinds(directory: str, count: int) -> list[Result]:
     return results
 
 
+def shipping_costs(batches: list[list[Any]]) -> list[Result]:
+    """Per-event CPU of sending 10-event appends pickled (as a Ray call does), each way."""
+    workflow_id = batches[0][0].workflow_id
+    sent = {
+        "models": [pickle.dumps(batch) for batch in batches],
+        "rows": [pickle.dumps(EncodedEvents.of(workflow_id, batch)) for batch in batches],
+    }
+    events = sum(len(batch) for batch in batches)
+
+    def per_event(work: Callable[[], object]) -> float:
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            work()
+            runs.append((time.perf_counter() - started) / events * 1e6)
+        return percentile(runs, 0.5)
+
+    def store_rows() -> None:
+        for data in sent["rows"]:
+            encoded = pickle.loads(data)
+            encoded.decode()  # the guard checks models
+            EventColumns.of_rows(encoded.workflow_id, encoded.rows)
+
+    costs = {
+        ("models", "caller"): per_event(lambda: [pickle.dumps(b) for b in batches]),
+        ("models", "store"): per_event(
+            lambda: [EventColumns.of(pickle.loads(d)) for d in sent["models"]]
+        ),
+        ("rows", "caller"): per_event(
+            lambda: [pickle.dumps(EncodedEvents.of(workflow_id, b)) for b in batches]
+        ),
+        ("rows", "store"): per_event(store_rows),
+    }
+    return [
+        Result(
+            f"ship as {form}: {side}",
+            "us/event",
+            cost,
+            note=f"{sum(map(len, sent[form])) / events:.0f} B/event sent"
+            if side == "caller"
+            else "",
+        )
+        for (form, side), cost in costs.items()
+    ]
+
+
+def measure_shipping() -> list[Result]:
+    s = HistoryStream()
+    events = [s.started()]
+    for i in range(1, 400):
+        events += [s.scheduled(i), s.activity_started(i), s.activity_completed(i)]
+    return shipping_costs([events[i : i + 10] for i in range(0, len(events), 10)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workflows", type=int, default=300)
@@ -192,6 +251,7 @@ def main() -> None:
             *count_shapes(),
             *measure_one_step(directory, args.workflows),
             *measure_append_kinds(directory, args.workflows),
+            *measure_shipping(),
         ]
     print(
         f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"

@@ -1,30 +1,22 @@
-"""Event <-> row: the single place events are turned into table rows and back.
-
-A row is ``(workflow_id, run_id, seq, type, recorded_at, data)`` where ``data`` is the event's
-JSON without its envelope (fields that are None are left out; they decode to their defaults).
-"""
+"""The events table's columns as a group commit accumulates them, built from events or from
+rows a caller encoded (the row encoding itself lives in ``aion_ray.model.rows``)."""
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aion_ray.model.events import ENVELOPE_FIELDS, EVENT_LIST_ADAPTER, Event
+from aion_ray.model.events import Event
+from aion_ray.model.rows import (
+    StoredRow,
+    datetime_from_epoch_us,
+    epoch_us,
+    event_data,
+    events_from_rows,
+)
 
-_ENVELOPE = set(ENVELOPE_FIELDS)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def event_data(event: Event) -> str:
-    """The ``data`` column: the event's own fields as JSON."""
-    # The model's serializer directly: model_dump_json adds ~1.5 us per event of call overhead.
-    serializer = type(event).__pydantic_serializer__
-    return serializer.to_json(event, exclude=_ENVELOPE, exclude_none=True).decode()
+__all__ = ["EventColumns", "StoredRow", "datetime_from_epoch_us", "event_data", "events_from_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +39,20 @@ class EventColumns:
             [e.run_id for e in events],
             [e.seq for e in events],
             [e.type for e in events],
-            [(e.recorded_at - _EPOCH) // _MICROSECOND for e in events],
+            [epoch_us(e.recorded_at) for e in events],
             [event_data(e) for e in events],
+        )
+
+    @classmethod
+    def of_rows(cls, workflow_id: str, rows: Sequence[StoredRow]) -> EventColumns:
+        """Columns from rows a caller encoded (see ``EncodedEvents``), written as they came."""
+        return cls(
+            [workflow_id] * len(rows),
+            [row[2] for row in rows],
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [row[3] for row in rows],
+            [row[4] for row in rows],
         )
 
     def extend(self, other: EventColumns) -> None:
@@ -66,36 +70,3 @@ class EventColumns:
 
     def __len__(self) -> int:
         return len(self.seq)
-
-
-StoredRow = tuple[int, str, str, int, str]
-"""An events row as the store reads it back: ``(seq, type, run_id, recorded_at_us, data)``."""
-
-
-def events_from_rows(workflow_id: str, rows: Iterable[StoredRow]) -> list[Event]:
-    """Rebuild ``workflow_id``'s events from its rows, in the order given.
-
-    One validation call for the whole batch costs about a third less than one per row.
-    Raises pydantic's ValidationError (naming the row's index) if a row is corrupt.
-    """
-    owner = _quoted(workflow_id)
-    items = []
-    for seq, type_, run_id, recorded_at_us, data in rows:
-        body = data[1:].lstrip()
-        at = datetime_from_epoch_us(recorded_at_us).isoformat()
-        items.append(
-            f'{{"type":{_quoted(type_)},"workflow_id":{owner},"run_id":{_quoted(run_id)},'
-            f'"seq":{seq},"recorded_at":"{at}"{"" if body.startswith("}") else ","}{body}'
-        )
-    return EVENT_LIST_ADAPTER.validate_json("[" + ",".join(items) + "]")
-
-
-@functools.lru_cache(maxsize=4096)
-def _quoted(text: str) -> str:
-    """``text`` as a JSON string; cached because a history repeats its type and run names."""
-    return json.dumps(text)
-
-
-def datetime_from_epoch_us(micros: int) -> datetime:
-    """An aware UTC datetime from microseconds since the epoch (exact, no float rounding)."""
-    return _EPOCH + timedelta(microseconds=micros)

@@ -9,9 +9,12 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from aion_ray.errors import InvalidInputError
+from aion_ray.errors import InvalidEventError, InvalidInputError
+from aion_ray.model.events import Event
 from aion_ray.model.ids import validate_workflow_id
+from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.visibility import WorkflowFilter
+from aion_ray.storage.codec import EventColumns
 from aion_ray.storage.contract import AppendRequest, LifecycleEntry
 
 
@@ -71,3 +74,19 @@ def checked_requests(requests: object) -> list[AppendRequest]:
         lifecycle = checked_entries(request.lifecycle)
         checked.append(replace(request, lifecycle=tuple(lifecycle)))
     return checked
+
+
+def decoded(request: AppendRequest) -> tuple[Sequence[Event], EventColumns | None]:
+    """A request's events, and their rows when the caller sent them encoded (the store then
+    writes those rows as they came); a corrupt row fails this request alone."""
+    events = request.events
+    if not isinstance(events, EncodedEvents):
+        return events, None
+    if events.workflow_id != request.workflow_id:
+        raise InvalidEventError(
+            request.workflow_id, f"encoded events belong to workflow {events.workflow_id!r}"
+        )
+    try:
+        return events.decode(), EventColumns.of_rows(events.workflow_id, events.rows)
+    except (ValidationError, ValueError, TypeError, IndexError) as exc:
+        raise InvalidEventError(request.workflow_id, f"corrupt encoded events: {exc}") from exc

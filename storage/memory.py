@@ -38,6 +38,7 @@ from aion_ray.storage.inputs import (
     checked_requests,
     checked_seq,
     checked_time,
+    decoded,
 )
 from aion_ray.storage.schema import EVENTS_ARROW, LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.timer_index import TimerDelta, TimerKey, derived_from_history
@@ -88,7 +89,8 @@ class InMemoryHistoryStore:
             else:
                 assert request.lease is not None  # checked_requests: one of the two
                 lease = request.lease
-            pending = PendingAppend.of(workflow_id, request.events, request.expected_seq, lease)
+            events, _ = decoded(request)
+            pending = PendingAppend.of(workflow_id, events, request.expected_seq, lease)
             head = self._append(pending, state)
         except AionError as exc:
             return AppendResult(error=exc)

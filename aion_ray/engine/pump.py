@@ -22,6 +22,7 @@ from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.effects import Effects, perform
 from aion_ray.errors import AionError, StoreError
 from aion_ray.model.clock import Clock
+from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.store import AppendRequest, AppendResult, LifecycleEntry
 
 DEFAULT_LOCAL_BOUND = timedelta(milliseconds=100)
@@ -59,11 +60,14 @@ class Pump:
         *,
         holder: str,
         local_bound: timedelta = DEFAULT_LOCAL_BOUND,
+        encode_events: bool = False,
     ) -> None:
         self.effects = effects
         self.clock = clock
         self.holder = holder
         self.local_bound = local_bound
+        self.encode_events = encode_events
+        """Send events as rows (``EncodedEvents``): for a store in another process."""
         self._dirty: dict[str, WorkflowDriver] = {}
         self._in_flight: set[str] = set()
         self._lifecycle: dict[str, list[LifecycleEntry]] = {}
@@ -114,10 +118,11 @@ class Pump:
         requests = []
         for driver, activation in taken:
             self._in_flight.add(driver.workflow_id)
+            events = activation.events
             requests.append(
                 AppendRequest(
                     driver.workflow_id,
-                    activation.events,
+                    EncodedEvents.of(driver.workflow_id, events) if self.encode_events else events,
                     activation.expected_seq,
                     lease=driver.lease,
                     acquire=self.holder if driver.lease is None else None,

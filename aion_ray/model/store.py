@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aion_ray.errors import AionError
 from aion_ray.model.events import Event, UtcDatetime
 from aion_ray.model.lease import Lease
+from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 
 DEADLINE_TIMER_ID = 0
@@ -85,11 +86,13 @@ class AppendRequest:
     name, and no lease) the store first checks that the head is ``expected_seq``, then takes
     a new lease (fencing every older holder) and appends under it, all in one transaction: a
     start or a resume needs no separate lease write. ``lifecycle`` rows are written in the
-    same transaction. An empty ``events`` with ``acquire`` only takes the lease.
+    same transaction. An empty ``events`` with ``acquire`` only takes the lease. ``events``
+    may come already encoded as rows (``EncodedEvents``), as a host in another process than
+    the store sends them.
     """
 
     workflow_id: str
-    events: Sequence[Event]
+    events: Sequence[Event] | EncodedEvents
     expected_seq: int
     lease: Lease | None = None
     acquire: str | None = None

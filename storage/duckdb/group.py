@@ -24,7 +24,7 @@ from aion_ray.storage.duckdb.db import read_stored_events
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.state_cache import CachedWorkflow, StateCache
 from aion_ray.storage.guard import PendingAppend, acquired_state, plan_append
-from aion_ray.storage.inputs import checked_id
+from aion_ray.storage.inputs import checked_id, decoded
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.storage.visibility_rows import workflow_row
 
@@ -65,8 +65,9 @@ class Group:
                 self.stored_leases.add(workflow_id)
         return entry
 
-    def stage_append(self, request: PendingAppend) -> Staged:
-        """Check an append against the group's state and stage its encoded rows if accepted."""
+    def stage_append(self, request: PendingAppend, rows: EventColumns | None = None) -> Staged:
+        """Check an append against the group's state and stage its encoded rows if accepted
+        (``rows``: the caller's own encoding of the same events)."""
         workflow_id, expected = request.workflow_id, request.expected_seq
         entry = self.current(workflow_id)
         if expected < entry.state.head and request.already_stored(
@@ -75,7 +76,8 @@ class Group:
             return Staged(expected + len(request.events))
         # Encoded before anything of the group changes: an event that cannot be encoded then
         # fails its own append only, instead of leaving the group's columns uneven.
-        rows = EventColumns.of(request.events)
+        if rows is None:
+            rows = EventColumns.of(request.events)
         plan = plan_append(
             request,
             entry.state,
@@ -105,8 +107,9 @@ class Group:
                 acquired_state(workflow_id, request.expected_seq, entry.state)
                 lease = self.stage_lease(workflow_id, request.acquire).result
             assert lease is not None  # checked_requests: a lease or an acquire holder
-            pending = PendingAppend.of(workflow_id, request.events, request.expected_seq, lease)
-            head = self.stage_append(pending).result
+            events, rows = decoded(request)
+            pending = PendingAppend.of(workflow_id, events, request.expected_seq, lease)
+            head = self.stage_append(pending, rows).result
         except Exception as exc:  # a refusal, or a bug or corrupt row: this request fails alone
             self._restore(workflow_id, *saved)
             error = (

@@ -19,9 +19,10 @@ from aion_ray.errors import (
 )
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
+from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.store import AppendRequest, LifecycleEntry
 from aion_ray.storage import HistoryStore
-from tests.builders import T0, HistoryBuilder
+from tests.builders import T0, HistoryBuilder, one_of_each
 
 
 def started(workflow_id: str) -> HistoryBuilder:
@@ -183,3 +184,63 @@ def test_the_terminal_rule_holds_for_batches_too(store: HistoryStore) -> None:
     assert refused.error is not None
     assert "completed" in str(refused.error)
     assert store.read_history("wf-a") == b.events[:2]
+
+
+def test_events_sent_encoded_are_stored_as_if_sent_as_models(store: HistoryStore) -> None:
+    history = one_of_each("wf-enc")
+    encoded = EncodedEvents.of("wf-enc", history)
+    (result,) = store.append_batch([AppendRequest("wf-enc", encoded, 0, acquire="h")])
+    assert result.ok
+    assert result.head == len(history)
+    assert store.read_history("wf-enc") == history
+    info = store.workflow_info("wf-enc")
+    assert info is not None
+    assert info.search_attributes == {"team": "ml", "tags": ["a", "b"], "n": 3}
+    rows = store.sql("SELECT data FROM events WHERE workflow_id = 'wf-enc' ORDER BY seq")
+    assert rows.column("data").to_pylist() == [row[4] for row in encoded.rows]
+
+
+def test_a_retried_encoded_append_is_recognised(store: HistoryStore) -> None:
+    b = started("wf-a")
+    (start,) = store.append_batch([AppendRequest("wf-a", b.events, 0, acquire="h")])
+    b.activity(1)
+    again = AppendRequest("wf-a", EncodedEvents.of("wf-a", b.since(1)), 1, lease=start.lease)
+    first, retry = store.append_batch([again, again])
+    assert (first.head, retry.head) == (4, 4)
+    assert store.read_history("wf-a") == b.events
+
+
+@pytest.mark.parametrize(
+    ("mangle", "message"),
+    [
+        (lambda row: (row[0], "NoSuchEvent", *row[2:]), "corrupt encoded events"),
+        (lambda row: (*row[:4], '{"input": 7'), "corrupt encoded events"),
+        (lambda row: (5, *row[1:]), "seqs must be contiguous"),
+    ],
+)
+def test_corrupt_encoded_events_fail_their_request_alone(
+    store: HistoryStore, mangle: Any, message: str
+) -> None:
+    good, bad = started("wf-good"), started("wf-bad")
+    rows = EncodedEvents.of("wf-bad", bad.events).rows
+    broken = EncodedEvents("wf-bad", (mangle(rows[0]),))
+    results = store.append_batch(
+        [
+            AppendRequest("wf-good", EncodedEvents.of("wf-good", good.events), 0, acquire="h"),
+            AppendRequest("wf-bad", broken, 0, acquire="h"),
+        ]
+    )
+    assert results[0].ok
+    assert isinstance(results[1].error, InvalidEventError)
+    assert message in str(results[1].error)
+    assert store.read_history("wf-bad") == []
+    assert store.read_history("wf-good") == good.events
+
+
+def test_encoded_events_of_another_workflow_are_refused(store: HistoryStore) -> None:
+    other = started("wf-other")
+    encoded = EncodedEvents.of("wf-other", other.events)
+    (result,) = store.append_batch([AppendRequest("wf-a", encoded, 0, acquire="h")])
+    assert isinstance(result.error, InvalidEventError)
+    assert "belong to workflow 'wf-other'" in str(result.error)
+    assert store.read_history("wf-a") == store.read_history("wf-other") == []
