@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -25,7 +25,9 @@ from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.children import ChildHandle
 
 if TYPE_CHECKING:
-    from aion_ray.runtime.run import WorkflowRun
+    import random
+
+    from aion_ray.model.payload import Payload
 
 T = TypeVar("T")
 _ATTRIBUTES: TypeAdapter[dict[str, ev.SearchAttributeValue]] = TypeAdapter(
@@ -55,10 +57,42 @@ class ContinueAsNewRequested(BaseException):
         self.arg = arg
 
 
+class RunAccess(Protocol):
+    """What the context may use of its run (``WorkflowRun``), and nothing more."""
+
+    timer_name: str | None  # names the next durable timer; the context sets it for waits
+
+    @property
+    def started(self) -> ev.WorkflowStarted: ...
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def rng(self) -> random.Random: ...
+    @property
+    def id_rng(self) -> random.Random: ...
+    @property
+    def in_query(self) -> bool: ...
+    @property
+    def max_payload_bytes(self) -> int: ...
+    @property
+    def is_open(self) -> bool: ...
+    @property
+    def is_replaying(self) -> bool: ...
+    def next_ordinal(self, kind: str) -> int: ...
+    def issue(self, command: cmd.Command) -> ev.Event | None: ...
+    def wait_for(self, kind: str, item_id: int) -> asyncio.Future[ev.Event]: ...
+    def recorded_event(self, key: cmd.Key) -> ev.Event | None: ...
+    def knows(self, key: cmd.Key) -> bool: ...
+    def take_signal(self, name: str) -> asyncio.Future[Payload]: ...
+    def pending_work(self) -> int: ...
+
+
 class WorkflowContext:
     """The ``ctx`` handed to every workflow function."""
 
-    def __init__(self, run: WorkflowRun, attempt: int = 1) -> None:
+    def __init__(self, run: RunAccess, attempt: int = 1) -> None:
         self._run = run
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._patches: dict[str, bool] = {}
@@ -96,7 +130,7 @@ class WorkflowContext:
         activity_id = run.next_ordinal("activity")
         # When history already holds this activity its recorded input is reused: replay
         # skips re-encoding (the same code encoded the same arguments when it was recorded).
-        recorded = run.cursor.recorded_event(("activity", activity_id))
+        recorded = run.recorded_event(("activity", activity_id))
         if isinstance(recorded, ev.ActivityScheduled):
             payload = recorded.input
         else:
@@ -111,7 +145,6 @@ class WorkflowContext:
             activity_id, definition.name, payload, activity_options, definition
         )
         run.issue(command)
-        run.state.bind_activity(command)
         try:
             event = await outcome
         except asyncio.CancelledError:
@@ -154,7 +187,7 @@ class WorkflowContext:
         self._check_usable("ctx.wait_signal")
         name = _name(name, "a signal name")
         seconds = None if timeout is None else _seconds(timeout)
-        future = self._run.signals.take(name, self._run.loop)
+        future = self._run.take_signal(name)
         if seconds is None or future.done():
             payload = await future
         else:
@@ -213,7 +246,6 @@ class WorkflowContext:
             child_id, child_workflow_id, child_run_id, workflow.name, payload, workflow
         )
         recorded = run.issue(command)
-        run.state.bind_child(command)
         if isinstance(recorded, ev.ChildWorkflowStarted):
             child_workflow_id, child_run_id = recorded.child_workflow_id, recorded.child_run_id
         return ChildHandle(child_workflow_id, child_run_id, workflow, outcome)
@@ -229,7 +261,7 @@ class WorkflowContext:
     def continue_as_new(self, arg: Any = None) -> None:
         """End this run and start the next run of the same workflow id with ``arg``."""
         self._check_usable("ctx.continue_as_new")
-        pending = self._run.state.pending_count(("activity", "child"))
+        pending = self._run.pending_work()
         current = asyncio.current_task()
         tasks = [t for t in asyncio.all_tasks(self._run.loop) if t is not current]
         if pending or tasks:
@@ -245,7 +277,7 @@ class WorkflowContext:
         change_id = _name(change_id, "a patch id")
         if change_id not in self._patches:
             key = ("marker", "patch", change_id)
-            taken = self._run.cursor.knows(key) or not self._run.is_replaying
+            taken = self._run.knows(key) or not self._run.is_replaying
             if taken:
                 self._run.issue(cmd.RecordMarker("patch", change_id))
             self._patches[change_id] = taken

@@ -24,7 +24,7 @@ from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import InvalidInputError, NonDeterminismError, QueryError, WorkflowUsageError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
-from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
 from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.cursor import HistoryCursor
 from aion_ray.runtime.loop import DurableTimerHandle, WorkflowEventLoop
@@ -143,7 +143,8 @@ class WorkflowRun:
         return self._ordinals[kind]
 
     def issue(self, command: cmd.Command) -> ev.Event | None:
-        """Match ``command`` to history (returning its recorded event) or emit it live."""
+        """Match ``command`` to history (returning its recorded event) or emit it live, and
+        remember what an activity or child command will run."""
         if self.closed is not None:
             return None  # tasks torn down after the run ended: nothing more is recorded
         if self.in_query:
@@ -157,7 +158,27 @@ class WorkflowRun:
             raise
         if recorded is None:
             self._output.append(command)
+        if isinstance(command, cmd.ScheduleActivity):
+            self.state.bind_activity(command)  # the host needs the function to run it
+        elif isinstance(command, cmd.StartChild):
+            self.state.bind_child(command)
         return recorded
+
+    def recorded_event(self, key: cmd.Key) -> ev.Event | None:
+        """The recorded, not yet matched command event with ``key`` (replay reuses its input)."""
+        return self.cursor.recorded_event(key)
+
+    def knows(self, key: cmd.Key) -> bool:
+        """Whether history holds a not yet matched command event with ``key``."""
+        return self.cursor.knows(key)
+
+    def take_signal(self, name: str) -> asyncio.Future[Payload]:
+        """A future for the next signal named ``name`` (FIFO, early arrivals first)."""
+        return self.signals.take(name, self.loop)
+
+    def pending_work(self) -> int:
+        """How many activities and child workflows the code still waits for."""
+        return self.state.pending_count(("activity", "child"))
 
     def wait_for(self, kind: str, item_id: int) -> asyncio.Future[ev.Event]:
         """A future resolved with the outcome event of activity/child ``item_id``."""
