@@ -14,13 +14,19 @@ Retries follow the activity's RetryPolicy with the attempt trail in history.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from aion_ray.authoring.definitions import RetryPolicy, WorkflowDefinition
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine import effects as fx
 from aion_ray.engine.activation import Activation, ActivationBuffer
-from aion_ray.engine.outcomes import NEVER_RETRIED, child_outcome, interrupted, terminal_status
+from aion_ray.engine.outcomes import (
+    attempt_ended,
+    child_command,
+    child_outcome,
+    interrupted,
+    terminal_status,
+)
 from aion_ray.engine.recorder import EventDraft, Recorder, draft
 from aion_ray.errors import QueryError, WorkflowTerminalError
 from aion_ray.model import events as ev
@@ -138,29 +144,17 @@ class WorkflowDriver:
         trail = self.run.state.trail(activity_id) if self.is_open and self.run else None
         if trail is None or trail.done or trail.attempt != attempt:
             return  # a late report for a cancelled, superseded or finished attempt
+        now = self.recorder.clock.now()
         if (activity_id, attempt) in self.pending.local_running:
-            self.pending.local_finished(activity_id, attempt, self.recorder.clock.now())
-        ids = {"activity_id": activity_id, "attempt": attempt}
-        if error is None:
-            self._deliver([draft(ev.ActivityCompleted, **ids, result=result)])
+            self.pending.local_finished(activity_id, attempt, now)
+        ended = attempt_ended(trail, activity_id, attempt, result, error, retry_now, now)
+        self._deliver([ended.event])
+        if ended.retry_at is None:
             return
-        policy = trail.command.options.retry if trail.command else RetryPolicy()
-        # Attempts lost to a host crash are retried at once and spend none of the budget:
-        # the policy counts the activity's own failures.
-        tries = trail.failures + 1
-        if not retry_now and (
-            error.type in NEVER_RETRIED or not policy.allows_retry(tries, error.type)
-        ):
-            self._deliver([draft(ev.ActivityFailed, **ids, error=error, terminal=True)])
-            return
-        delay = 0.0 if retry_now else policy.delay_after(tries)
-        retry_at = self.recorder.clock.now() + timedelta(seconds=delay)
-        failed = draft(ev.ActivityFailed, **ids, error=error, terminal=False, retry_at=retry_at)
-        self._deliver([failed])
         if retry_now:
             self._start_attempt(activity_id)
         else:
-            self._arm(("retry", activity_id), retry_at)
+            self._arm(("retry", activity_id), ended.retry_at)
 
     def child_finished(self, child_id: int, terminal: ev.Event) -> None:
         """A child workflow this run started has ended; record its outcome, then deliver."""
@@ -314,7 +308,7 @@ class WorkflowDriver:
             self._arm(("timer", timer.timer_id), timer.fire_at)
         for child in outstanding.children:
             command = self.run.state.child_command(child.child_id) if self.run else None
-            self._effect(fx.StartChild(_child_command(child, command)))
+            self._effect(fx.StartChild(child_command(child, command)))
         for sent in outstanding.sends:
             # Delivery may not have happened before the host stopped; the target recognises
             # a repeat by the send's request id.
@@ -350,14 +344,3 @@ class WorkflowDriver:
         return WorkflowTerminalError(
             self.workflow_id, self.recorder.run_id, terminal_status(terminal), operation
         )
-
-
-def _child_command(event: ev.ChildWorkflowStarted, bound: cmd.StartChild | None) -> cmd.StartChild:
-    return cmd.StartChild(
-        event.child_id,
-        event.child_workflow_id,
-        event.child_run_id,
-        event.workflow_type,
-        event.input,
-        bound.definition if bound else None,
-    )

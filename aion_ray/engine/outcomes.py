@@ -1,16 +1,21 @@
-"""Small translations the driver needs: child terminals, interrupted attempts, statuses."""
+"""Small decisions the driver needs: an attempt's outcome under its retry policy, child
+terminals, interrupted attempts, statuses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from aion_ray.authoring.definitions import RetryPolicy
 from aion_ray.engine.recorder import EventDraft, draft
 from aion_ray.errors import WorkflowCancelledError, WorkflowFailedError, WorkflowTimedOutError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import STATUS_OF_EVENT
-from aion_ray.model.payload import decode
-from aion_ray.runtime.state import INTERRUPTED, Outstanding
+from aion_ray.model.payload import Payload, decode
+from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.state import INTERRUPTED, ActivityTrail, Outstanding
 
 
 def child_outcome(outstanding: Outstanding, child_id: int, terminal: ev.Event) -> EventDraft | None:
@@ -52,6 +57,52 @@ def terminal_status(terminal: ev.Event | None) -> str:
 
 NEVER_RETRIED = frozenset({"PayloadError", "InvalidInputError", "WorkflowUsageError"})
 """Errors that no retry can fix: bad input stays bad."""
+
+
+@dataclass(frozen=True)
+class AttemptEnded:
+    """The event that records an attempt's end, and when to retry (None: no retry)."""
+
+    event: EventDraft
+    retry_at: datetime | None = None
+
+
+def attempt_ended(
+    trail: ActivityTrail,
+    activity_id: int,
+    attempt: int,
+    result: Payload | None,
+    error: ErrorInfo | None,
+    retry_now: bool,
+    now: datetime,
+) -> AttemptEnded:
+    """Record a result, or a failure retried or terminal per the activity's RetryPolicy.
+    ``retry_now`` is for attempts lost to a host crash: retried at once, and they spend
+    none of the budget (the policy counts the activity's own failures)."""
+    ids = {"activity_id": activity_id, "attempt": attempt}
+    if error is None:
+        return AttemptEnded(draft(ev.ActivityCompleted, **ids, result=result))
+    policy = trail.command.options.retry if trail.command else RetryPolicy()
+    tries = trail.failures + 1
+    if not retry_now and (
+        error.type in NEVER_RETRIED or not policy.allows_retry(tries, error.type)
+    ):
+        return AttemptEnded(draft(ev.ActivityFailed, **ids, error=error, terminal=True))
+    retry_at = now + timedelta(seconds=0.0 if retry_now else policy.delay_after(tries))
+    failed = draft(ev.ActivityFailed, **ids, error=error, terminal=False, retry_at=retry_at)
+    return AttemptEnded(failed, retry_at)
+
+
+def child_command(event: ev.ChildWorkflowStarted, bound: cmd.StartChild | None) -> cmd.StartChild:
+    """The command to (re)start a recorded child, with the definition the code bound to it."""
+    return cmd.StartChild(
+        event.child_id,
+        event.child_workflow_id,
+        event.child_run_id,
+        event.workflow_type,
+        event.input,
+        bound.definition if bound else None,
+    )
 
 
 def result_from_terminal(terminal: ev.Event, result_type: Any) -> Any:
