@@ -74,6 +74,13 @@ def check_lease(workflow_id: str, lease: Lease, state: HeadState) -> None:
         raise FencedError(workflow_id, lease.epoch, state.epoch)
 
 
+def retried_acquire(expected_seq: int, events: int, state: HeadState) -> bool:
+    """Whether an acquiring request may be the retry of one that landed (its head moved
+    past ``expected_seq`` and it carries events): it is then checked as an append under the
+    current lease, which recognises a landed batch and refuses anything else."""
+    return events > 0 and expected_seq < state.head
+
+
 def acquired_state(workflow_id: str, expected_seq: int, state: HeadState) -> HeadState:
     """The state an acquiring append (a start or a resume) writes under: the head must be
     ``expected_seq`` (a start at 0 fails if the id exists), and the epoch moves one up."""

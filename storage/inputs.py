@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from aion_ray.errors import InvalidEventError, InvalidInputError
 from aion_ray.model.events import Event
 from aion_ray.model.ids import validate_workflow_id
-from aion_ray.model.rows import EncodedEvents
+from aion_ray.model.rows import EncodedEvents, epoch_us
 from aion_ray.model.visibility import WorkflowFilter
 from aion_ray.storage.codec import EventColumns
 from aion_ray.storage.contract import AppendRequest, LifecycleEntry
@@ -87,6 +87,14 @@ def decoded(request: AppendRequest) -> tuple[Sequence[Event], EventColumns | Non
             request.workflow_id, f"encoded events belong to workflow {events.workflow_id!r}"
         )
     try:
-        return events.decode(), EventColumns.of_rows(events.workflow_id, events.rows)
-    except (ValidationError, ValueError, TypeError, IndexError) as exc:
+        models = events.decode()
+    except (ValidationError, ValueError, TypeError, IndexError, OverflowError) as exc:
         raise InvalidEventError(request.workflow_id, f"corrupt encoded events: {exc}") from exc
+    for row, event in zip(events.rows, models, strict=True):
+        # The rows are written as they came, so their columns must say what their data does
+        # (a duplicate key in ``data`` would otherwise decode to another envelope).
+        if row[:4] != (event.seq, event.type, event.run_id, epoch_us(event.recorded_at)):
+            raise InvalidEventError(
+                request.workflow_id, f"corrupt encoded events: row {row[:4]} decodes otherwise"
+            )
+    return models, EventColumns.of_rows(events.workflow_id, events.rows)

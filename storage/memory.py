@@ -30,7 +30,13 @@ from aion_ray.storage.contract import (
     ExportResult,
     LifecycleEntry,
 )
-from aion_ray.storage.guard import HeadState, PendingAppend, acquired_state, plan_append
+from aion_ray.storage.guard import (
+    HeadState,
+    PendingAppend,
+    acquired_state,
+    plan_append,
+    retried_acquire,
+)
 from aion_ray.storage.inputs import (
     checked_entries,
     checked_filter,
@@ -83,22 +89,27 @@ class InMemoryHistoryStore:
         workflow_id = request.workflow_id
         try:
             state = self._states.get(checked_id(workflow_id), HeadState())
-            if request.acquire is not None:
-                state = acquired_state(workflow_id, request.expected_seq, state)
-                lease = Lease(workflow_id=workflow_id, epoch=state.epoch, holder=request.acquire)
-            else:
-                assert request.lease is not None  # checked_requests: one of the two
-                lease = request.lease
             events, _ = decoded(request)
+            fresh = request.acquire is not None and not retried_acquire(
+                request.expected_seq, len(events), state
+            )
+            if fresh:
+                state = acquired_state(workflow_id, request.expected_seq, state)
+            lease = request.lease or Lease(
+                workflow_id=workflow_id, epoch=state.epoch, holder=request.acquire or ""
+            )
             pending = PendingAppend.of(workflow_id, events, request.expected_seq, lease)
             head = self._append(pending, state)
         except AionError as exc:
             return AppendResult(error=exc)
-        if request.acquire is not None:  # an acquiring request takes its lease even if empty
+        except Exception as exc:  # a bug or a corrupt row: this request fails alone
+            return AppendResult(error=StoreError(f"request could not be checked: {exc!r}"))
+        if fresh:  # an acquiring request takes its lease even if empty
             self._states[workflow_id] = replace(
                 self._states.get(workflow_id, state), epoch=lease.epoch
             )
-        self._lifecycle.extend(request.lifecycle)
+        if fresh or request.acquire is None:  # a recognised retry logged its rows already
+            self._lifecycle.extend(request.lifecycle)
         return AppendResult(head=head, lease=lease)
 
     def _append(self, request: PendingAppend, state: HeadState) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from aion_ray.engine.effects import Effect, StartActivity
+from aion_ray.engine.effects import CancelActivity, Effect, StartActivity
 from aion_ray.model import events as ev
 
 
@@ -39,6 +39,9 @@ class ActivationBuffer:
     """(activity id, attempt) of local activities started and not yet finished."""
     local_done_at: datetime | None = None
     """When the oldest local completion not yet taken into an activation arrived."""
+    urgent: bool = False
+    """Whether it holds an arrival other than a local activity's progress (a signal, a timer,
+    a child's outcome, a remote result): those are never held back for local work."""
 
     @property
     def is_empty(self) -> bool:
@@ -62,15 +65,25 @@ class ActivationBuffer:
         if self.local_done_at is None:
             self.local_done_at = at
 
+    def local_cancelled(self, activity_id: int) -> None:
+        """A local activity was cancelled: nothing waits for its result any more."""
+        self.local_running = {key for key in self.local_running if key[0] != activity_id}
+
+    def due_at(self, local_bound: timedelta) -> datetime | None:
+        """When held local results must be appended at the latest (None: nothing is held)."""
+        if self.local_done_at is None or not self.events:
+            return None
+        return self.local_done_at + local_bound
+
     def needs_commit(self, now: datetime, local_bound: timedelta) -> bool:
-        """Whether the buffer must be appended now: it holds effects to perform, or events
-        while no local activity runs (the run waits on something durable), or local results
-        older than ``local_bound``."""
+        """Whether the buffer must be appended now: it holds effects to perform, an urgent
+        arrival, events while no local activity runs (the run waits on something durable),
+        or local results older than ``local_bound``."""
         if self.effects:
             return True
         if not self.events:
             return False
-        if not self.local_running:
+        if self.urgent or not self.local_running:
             return True
         return self.local_done_at is not None and now - self.local_done_at >= local_bound
 
@@ -80,9 +93,15 @@ class ActivationBuffer:
         activation = Activation(workflow_id, self.head, events, tuple(self.effects))
         self._running(_local_starts(self.effects))  # they start right after the append
         self.head += len(events)
-        self.events, self.effects, self.local_done_at = [], [], None
+        self.events, self.effects, self.local_done_at, self.urgent = [], [], None, False
         return activation
 
 
 def _local_starts(effects: list[Effect]) -> list[StartActivity]:
-    return [e for e in effects if isinstance(e, StartActivity) and e.eager]
+    """The local activity starts among ``effects``, but those cancelled among them too."""
+    cancelled = {e.activity_id for e in effects if isinstance(e, CancelActivity)}
+    return [
+        e
+        for e in effects
+        if isinstance(e, StartActivity) and e.eager and e.command.activity_id not in cancelled
+    ]

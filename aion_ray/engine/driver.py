@@ -113,6 +113,7 @@ class WorkflowDriver:
             raise self._terminal_error("signal")
         if request_id is not None and request_id in self._signal_requests:
             return False
+        self.pending.urgent = True
         self._deliver([draft(ev.SignalReceived, name=name, payload=payload, request_id=request_id)])
         return True
 
@@ -122,6 +123,7 @@ class WorkflowDriver:
             return False
         assert self.run is not None
         if self.run.state.cancel_reason is None:
+            self.pending.urgent = True
             self._deliver([draft(ev.WorkflowCancelRequested, reason=reason)])
         return True
 
@@ -147,6 +149,8 @@ class WorkflowDriver:
         now = self.recorder.clock.now()
         if (activity_id, attempt) in self.pending.local_running:
             self.pending.local_finished(activity_id, attempt, now)
+        elif not retry_now:
+            self.pending.urgent = True  # a remote result: record it now
         ended = attempt_ended(trail, activity_id, attempt, result, error, retry_now, now)
         self._deliver([ended.event])
         if ended.retry_at is None:
@@ -162,6 +166,7 @@ class WorkflowDriver:
             return
         outcome = child_outcome(self.run.outstanding(), child_id, terminal)
         if outcome is not None:
+            self.pending.urgent = True
             self._deliver([outcome])
 
     def child_not_started(self, child_id: int, error: ErrorInfo) -> None:
@@ -170,6 +175,7 @@ class WorkflowDriver:
             return
         child = next((c for c in self.run.outstanding().children if c.child_id == child_id), None)
         if child is not None:
+            self.pending.urgent = True
             failed = draft(
                 ev.ChildWorkflowFailed,
                 child_id=child_id,
@@ -183,6 +189,7 @@ class WorkflowDriver:
         if not self.is_open or key not in self._armed:
             return  # stale: the run ended, or the timer was cancelled, since it was armed
         self._armed.discard(key)
+        self.pending.urgent = True
         kind, item = key
         if kind == "timer":
             self._deliver([draft(ev.TimerFired, timer_id=item)])
@@ -243,6 +250,7 @@ class WorkflowDriver:
                     self._effect(fx.StartActivity(command, 1, self.recorder.run_id))
                 case cmd.RequestCancelActivity():
                     self._disarm(("retry", command.activity_id))
+                    self.pending.local_cancelled(command.activity_id)
                     self._effect(fx.CancelActivity(command.activity_id, self.recorder.run_id))
                 case cmd.StartTimer():
                     self._arm(("timer", command.timer_id), command.fire_at)

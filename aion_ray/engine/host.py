@@ -41,7 +41,9 @@ class HostCore:
     ) -> None:
         self.clock = clock
         self.holder = holder
-        self.pump = Pump(effects, clock, holder=holder, local_bound=local_bound)
+        self.pump = Pump(
+            effects, clock, holder=holder, local_bound=local_bound, is_current=self.is_current
+        )
         self.drivers: dict[str, WorkflowDriver] = {}
         self.definitions: dict[str, WorkflowDefinition[Any]] = {}
 
@@ -129,12 +131,15 @@ class HostCore:
 
     def notify_parent(self, child: WorkflowDriver, terminal: ev.Event) -> None:
         """Tell a hosted parent that its child's run ended (a continue-as-new is not an end)."""
-        if isinstance(terminal, ev.WorkflowContinuedAsNew):
-            return
-        started = child.started
+        self.notify_parent_of(child.started, terminal)
+
+    def notify_parent_of(self, started: ev.WorkflowStarted | None, terminal: ev.Event) -> None:
+        """``notify_parent`` for a run known only from its history (its host is gone)."""
         parent = started.parent if started is not None else None
-        target = self.drivers.get(parent.workflow_id) if parent is not None else None
-        if target is not None and parent is not None:
+        if parent is None or isinstance(terminal, ev.WorkflowContinuedAsNew):
+            return
+        target = self.drivers.get(parent.workflow_id)
+        if target is not None:
             target.child_finished(parent.child_id, terminal)
 
     def undeliverable(self, command: cmd.SendSignal) -> LifecycleEntry:

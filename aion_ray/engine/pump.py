@@ -13,7 +13,7 @@ holds back a driver whose only news is local results, for at most ``local_bound`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +24,10 @@ from aion_ray.errors import AionError, StoreError
 from aion_ray.model.clock import Clock
 from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.store import AppendRequest, AppendResult, LifecycleEntry
+
+APPEND_RETRY_DELAYS = (0.05, 0.2, 1.0)
+"""Seconds a host waits before sending a batch again whose outcome is unknown (StoreError):
+the store recognises the appends of it that landed, so a retry never duplicates events."""
 
 DEFAULT_LOCAL_BOUND = timedelta(milliseconds=100)
 """How long a completed local activity may stay unrecorded: what a crash may have to re-run."""
@@ -61,8 +65,10 @@ class Pump:
         holder: str,
         local_bound: timedelta = DEFAULT_LOCAL_BOUND,
         encode_events: bool = False,
+        is_current: Callable[[WorkflowDriver], bool] = lambda driver: True,
     ) -> None:
         self.effects = effects
+        self._is_current = is_current  # a driver the host replaced since gets nothing done
         self.clock = clock
         self.holder = holder
         self.local_bound = local_bound
@@ -74,7 +80,8 @@ class Pump:
 
     def mark(self, driver: WorkflowDriver) -> None:
         """``driver`` has work (the ``on_work`` callback every driver of the host gets)."""
-        self._dirty[driver.workflow_id] = driver
+        if self._is_current(driver):
+            self._dirty[driver.workflow_id] = driver
 
     def log(self, entry: LifecycleEntry) -> None:
         """Write ``entry`` to the lifecycle log with its workflow's next append."""
@@ -84,6 +91,13 @@ class Pump:
         """Drop whatever is queued for a driver the host discards."""
         self._dirty.pop(workflow_id, None)
         self._lifecycle.pop(workflow_id, None)
+        self._in_flight.discard(workflow_id)
+
+    def next_due(self) -> datetime | None:
+        """When ``collect`` must run next for held local results to keep their bound (an
+        asyncio host sleeps until then; None: nothing is held)."""
+        due = [d.pending.due_at(self.local_bound) for d in self._dirty.values()]
+        return min((at for at in due if at is not None), default=None)
 
     @property
     def has_work(self) -> bool:
@@ -139,6 +153,8 @@ class Pump:
         for driver, activation, result in zip(
             batch.drivers, batch.activations, results, strict=True
         ):
+            if not self._is_current(driver):
+                continue  # discarded while its append was in flight: its successor rebuilds
             self._in_flight.discard(driver.workflow_id)
             if result.error is not None:
                 failures.append(Failure(driver, activation, result.error))

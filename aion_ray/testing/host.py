@@ -13,6 +13,7 @@ import collections
 import heapq
 import itertools
 import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,12 +21,13 @@ from datetime import datetime, timedelta
 from aion_ray.engine.activities import execute_activity
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
-from aion_ray.engine.pump import DEFAULT_LOCAL_BOUND, Failure
+from aion_ray.engine.pump import APPEND_RETRY_DELAYS, DEFAULT_LOCAL_BOUND, Batch, Failure
 from aion_ray.engine.starts import child_start
-from aion_ray.errors import AionError
+from aion_ray.errors import AionError, StoreError
 from aion_ray.model import events as ev
+from aion_ray.model.history import current_run, current_terminal
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
-from aion_ray.model.store import WakeKey
+from aion_ray.model.store import AppendResult, WakeKey
 from aion_ray.runtime import commands as cmd
 from aion_ray.storage.contract import HistoryStore
 from aion_ray.storage.memory import InMemoryHistoryStore
@@ -117,18 +119,30 @@ class InProcessHost:
         batch = self.core.pump.collect(force)
         if not batch:
             return []
-        try:
-            results = self.store.append_batch(batch.requests)
-        except AionError as exc:
-            failures = self.core.pump.fail(batch, exc)
+        outcome = self._append(batch)
+        if isinstance(outcome, AionError):
+            failures = self.core.pump.fail(batch, outcome)
             for failure in failures:
                 self.core.discard(failure.driver.workflow_id)
         else:
-            failures = self.core.settle(batch, results)
+            failures = self.core.settle(batch, outcome)
         for failure in failures:
             if failure.activation.expected_seq > 0:  # a refused start is the caller's to handle
                 self._recover(failure.driver.workflow_id)
         return failures
+
+    def _append(self, batch: Batch) -> list[AppendResult] | AionError:
+        """The batch's results; sent again while the store cannot say whether it landed."""
+        for delay in (*APPEND_RETRY_DELAYS, None):
+            try:
+                return self.store.append_batch(batch.requests)
+            except StoreError as exc:
+                if delay is None:
+                    return exc
+                time.sleep(delay)
+            except AionError as exc:
+                return exc
+        raise AssertionError("unreachable")
 
     def crash(self, workflow_id: str | None = None) -> None:
         """Simulate the host dying: drop in-flight work, then recover from the store."""
@@ -194,7 +208,14 @@ class InProcessHost:
         return self._ids.randbytes(count)
 
     def _recover(self, workflow_id: str) -> None:
-        self.core.recover(self.store.read_history(workflow_id))
+        history = self.store.read_history(workflow_id)
+        if self.core.recover(history) is None and history:
+            # It ended, perhaps in the very append whose acknowledgement was lost: its
+            # parent may not know yet (a repeated notice is ignored).
+            started = current_run(history)[0]
+            terminal = current_terminal(history)
+            if isinstance(started, ev.WorkflowStarted) and terminal is not None:
+                self._ready.append(lambda: self.core.notify_parent_of(started, terminal))
         self.commit()
 
     def _run_activity(
@@ -228,6 +249,8 @@ class InProcessHost:
         self._stepped()
 
     def _start_child(self, parent: WorkflowDriver, command: cmd.StartChild) -> None:
+        if not self.core.is_current(parent):
+            return  # the parent was rebuilt since: its successor re-issues the start
         definition = command.definition or self.core.definitions.get(command.workflow_type)
         history = self.store.read_history(command.child_workflow_id)
         decision = child_start(

@@ -23,7 +23,7 @@ from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.db import read_stored_events
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.state_cache import CachedWorkflow, StateCache
-from aion_ray.storage.guard import PendingAppend, acquired_state, plan_append
+from aion_ray.storage.guard import PendingAppend, acquired_state, plan_append, retried_acquire
 from aion_ray.storage.inputs import checked_id, decoded
 from aion_ray.storage.timer_index import TimerDelta
 from aion_ray.storage.visibility_rows import workflow_row
@@ -101,13 +101,11 @@ class Group:
         workflow_id = request.workflow_id
         saved = self.states.get(workflow_id), self.leases.get(workflow_id)
         try:
-            lease = request.lease
-            if request.acquire is not None:
-                entry = self.current(checked_id(workflow_id))
-                acquired_state(workflow_id, request.expected_seq, entry.state)
-                lease = self.stage_lease(workflow_id, request.acquire).result
-            assert lease is not None  # checked_requests: a lease or an acquire holder
             events, rows = decoded(request)
+            lease, fresh = request.lease, False
+            if request.acquire is not None:
+                lease, fresh = self._acquiring_lease(request, len(events))
+            assert lease is not None  # checked_requests: a lease or an acquire holder
             pending = PendingAppend.of(workflow_id, events, request.expected_seq, lease)
             head = self.stage_append(pending, rows).result
         except Exception as exc:  # a refusal, or a bug or corrupt row: this request fails alone
@@ -118,8 +116,18 @@ class Group:
                 else StoreError(f"request could not be checked: {exc!r}")
             )
             return AppendResult(error=error)
-        self.lifecycle.extend(request.lifecycle)
+        if fresh or request.acquire is None:  # a recognised retry logged its rows already
+            self.lifecycle.extend(request.lifecycle)
         return AppendResult(head=head, lease=lease)
+
+    def _acquiring_lease(self, request: AppendRequest, events: int) -> tuple[Lease, bool]:
+        """The lease an acquiring request appends under, and whether it is a new one."""
+        workflow_id, holder = request.workflow_id, request.acquire or ""
+        state = self.current(checked_id(workflow_id)).state
+        if retried_acquire(request.expected_seq, events, state):
+            return Lease(workflow_id=workflow_id, epoch=state.epoch, holder=holder), False
+        acquired_state(workflow_id, request.expected_seq, state)
+        return self.stage_lease(workflow_id, holder).result, True
 
     def _restore(self, workflow_id: str, state: CachedWorkflow | None, lease: Lease | None) -> None:
         """Undo a refused request's staged lease (its append staged nothing)."""
@@ -167,9 +175,7 @@ class Group:
         # rows staged before a clear were already dropped from the delta.
         cleared = (wid for wid in self.timers.cleared if self.states[wid].indexed)
         appenders.add("timers_clear", ((wid,) for wid in cleared))
-        appenders.add(
-            "timers_remove", (key for key, timer in self.timers.changes.items() if timer is None)
-        )
+        appenders.add("timers_remove", self._replaced_timer_keys())
         appenders.add_events(self.columns, self.commit_id)
         new, changed = self._visibility_rows()
         appenders.add("workflows_insert", new)
@@ -186,6 +192,17 @@ class Group:
         appenders.add("leases_insert", (row for row in leases if row[0] not in self.stored_leases))
         appenders.add("leases_update", (row for row in leases if row[0] in self.stored_leases))
         appenders.add("lifecycle", (_lifecycle_row(entry) for entry in self.lifecycle))
+
+    def _replaced_timer_keys(self) -> list[tuple[str, int]]:
+        """Index rows to delete before the inserts: removed ones, and the stored rows that an
+        insert replaces (a local activity's retry start and its next failure can land in one
+        group: the delta then holds only the new retry time, yet the old row is stored)."""
+        cleared = self.timers.cleared
+        return [
+            key
+            for key, timer in self.timers.changes.items()
+            if timer is None or (self.states[key[0]].indexed and key[0] not in cleared)
+        ]
 
     def _visibility_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         new: list[tuple[Any, ...]] = []

@@ -25,8 +25,8 @@ from aion_ray.storage import HistoryStore
 from tests.builders import T0, HistoryBuilder, one_of_each
 
 
-def started(workflow_id: str) -> HistoryBuilder:
-    b = HistoryBuilder(workflow_id)
+def started(workflow_id: str, run_id: str = "run-1") -> HistoryBuilder:
+    b = HistoryBuilder(workflow_id, run_id=run_id)
     b.started()
     return b
 
@@ -68,6 +68,19 @@ def test_a_start_of_a_taken_id_fails_and_fences_nobody(store: HistoryStore) -> N
     assert store.append("wf-a", first.since(1), expected_seq=1, lease=landed.lease) == 4
 
 
+def test_a_retried_start_that_landed_is_recognised(store: HistoryStore) -> None:
+    """An acknowledgement lost on the way back: the same start sent again succeeds with the
+    lease it took, and logs nothing twice."""
+    b = started("wf-a")
+    request = AppendRequest("wf-a", b.events, 0, acquire="host-1", lifecycle=[placed("wf-a")])
+    (first,) = store.append_batch([request])
+    (retry,) = store.append_batch([request])
+    assert retry.ok
+    assert (retry.head, retry.lease) == (first.head, first.lease)
+    assert len(store.read_lifecycle("wf-a")) == 1
+    assert store.read_history("wf-a") == b.events
+
+
 def test_a_resume_takes_the_lease_at_the_head_it_read(store: HistoryStore) -> None:
     b = started("wf-a")
     (start,) = store.append_batch([AppendRequest("wf-a", b.events, 0, acquire="old")])
@@ -91,7 +104,7 @@ def test_each_request_of_a_batch_fails_alone(store: HistoryStore) -> None:
     results = store.append_batch(
         [
             AppendRequest("wf-good", good.events, 0, acquire="h", lifecycle=[placed("wf-good")]),
-            AppendRequest("wf-conflict", conflict.events, 0, acquire="h"),
+            AppendRequest("wf-conflict", started("wf-conflict", "run-2").events, 0, acquire="h"),
             AppendRequest("wf-bad", [wrong_seq], 0, acquire="h", lifecycle=[placed("wf-bad")]),
         ]
     )
@@ -130,7 +143,10 @@ def test_async_batches_share_the_contract(store: HistoryStore) -> None:
         builders = [started(f"wf-{i}") for i in range(5)]
         requests = [AppendRequest(b.workflow_id, b.events, 0, acquire="h") for b in builders]
         results = await store.append_batch_async(requests)
-        again = await store.append_batch_async(requests[:1])
+        rival = started("wf-0", "run-2")
+        again = await store.append_batch_async(
+            [AppendRequest("wf-0", rival.events, 0, acquire="h")]
+        )
         return [*results, *again]
 
     results = asyncio.run(main())
@@ -216,6 +232,8 @@ def test_a_retried_encoded_append_is_recognised(store: HistoryStore) -> None:
         (lambda row: (row[0], "NoSuchEvent", *row[2:]), "corrupt encoded events"),
         (lambda row: (*row[:4], '{"input": 7'), "corrupt encoded events"),
         (lambda row: (5, *row[1:]), "seqs must be contiguous"),
+        (lambda row: (*row[:3], 10**20, row[4]), "corrupt encoded events"),
+        (lambda row: (*row[:4], '{"seq": 1, ' + row[4][1:]), "decodes otherwise"),
     ],
 )
 def test_corrupt_encoded_events_fail_their_request_alone(
@@ -223,6 +241,7 @@ def test_corrupt_encoded_events_fail_their_request_alone(
 ) -> None:
     good, bad = started("wf-good"), started("wf-bad")
     rows = EncodedEvents.of("wf-bad", bad.events).rows
+    rows = ((2, *rows[0][1:]),) if "decodes" in message else rows  # the data then says seq 1
     broken = EncodedEvents("wf-bad", (mangle(rows[0]),))
     results = store.append_batch(
         [
