@@ -1,13 +1,12 @@
 """The pump under faults a review found: lost acknowledgements, cancelled and retried local
 activities, arrivals while local work runs, and a driver replaced while work for it waits.
-Each runs on the in-memory reference store and on a DuckDB file."""
+Each runs on the in-memory reference store and on a DuckDB file (the ``store`` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,20 +16,9 @@ from aion_ray.engine.activation import ActivationBuffer
 from aion_ray.errors import StoreError
 from aion_ray.model import events as ev
 from aion_ray.model.store import AppendRequest, AppendResult
-from aion_ray.storage import DuckDBHistoryStore, HistoryStore, InMemoryHistoryStore
+from aion_ray.storage import HistoryStore
 from aion_ray.testing import TestEngine
 from aion_ray.testing.clock import DEFAULT_START
-
-
-@pytest.fixture(params=["memory", "duckdb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistoryStore]:
-    instance: HistoryStore = (
-        InMemoryHistoryStore()
-        if request.param == "memory"
-        else DuckDBHistoryStore(tmp_path / "faults.duckdb")
-    )
-    yield instance
-    instance.close()
 
 
 class LosesAcknowledgement:

@@ -4,14 +4,10 @@ deadline. A suspended workflow is woken from the index, so the two must never di
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 import aion_ray as aion
-from aion_ray.storage import DuckDBHistoryStore, HistoryStore, InMemoryHistoryStore
+from aion_ray.storage import HistoryStore
 from aion_ray.testing import TestEngine
 
 FAILURES: list[int] = []
@@ -32,17 +28,6 @@ async def busy(ctx: aion.WorkflowContext) -> str:
     await nap
     approved = await ctx.wait_signal("approve")
     return f"{fetched} {approved}"
-
-
-@pytest.fixture(params=["memory", "duckdb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistoryStore]:
-    instance: HistoryStore = (
-        InMemoryHistoryStore()
-        if request.param == "memory"
-        else DuckDBHistoryStore(tmp_path / "wakes.duckdb")
-    )
-    yield instance
-    instance.close()
 
 
 def indexed(engine: TestEngine, store: HistoryStore) -> set[tuple[str, tuple[str, int]]]:
