@@ -18,7 +18,7 @@ from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.effects import Effects
 from aion_ray.engine.pump import DEFAULT_LOCAL_BOUND, Batch, Failure, Pump
 from aion_ray.engine.recorder import EventDraft, Recorder
-from aion_ray.errors import InvalidInputError
+from aion_ray.errors import AionError, InvalidInputError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
 from aion_ray.model.error_info import ErrorInfo
@@ -100,7 +100,13 @@ class HostCore:
 
     def settle(self, batch: Batch, results: Sequence[AppendResult]) -> list[Failure]:
         """Perform the effects of the appended activations; discard the refused drivers."""
-        failures = self.pump.settle(batch, results)
+        return self._discard_failed(self.pump.settle(batch, results))
+
+    def fail(self, batch: Batch, error: AionError) -> list[Failure]:
+        """The whole batch's append raised: every driver in it is discarded."""
+        return self._discard_failed(self.pump.fail(batch, error))
+
+    def _discard_failed(self, failures: list[Failure]) -> list[Failure]:
         for failure in failures:
             if self.is_current(failure.driver):
                 self.discard(failure.driver.workflow_id)

@@ -99,10 +99,6 @@ class Pump:
         due = [d.pending.due_at(self.local_bound) for d in self._dirty.values()]
         return min((at for at in due if at is not None), default=None)
 
-    @property
-    def has_work(self) -> bool:
-        return any(workflow_id not in self._in_flight for workflow_id in self._dirty)
-
     def collect(self, force: Iterable[WorkflowDriver] = ()) -> Batch:
         """Take the activations that must be appended now (``force``: whatever they hold)."""
         forced = {driver.workflow_id for driver in force}

@@ -50,12 +50,6 @@ class DueTimer(BaseModel):
         return ("deadline", 0)
 
 
-def timer_id_of(key: WakeKey) -> int:
-    """The timer index id of a wake (the inverse of ``DueTimer.wake``)."""
-    kind, item = key
-    return item if kind == "timer" else -item if kind == "retry" else DEADLINE_TIMER_ID
-
-
 class LifecycleEntry(BaseModel):
     """An operational fact (crash, suspend, resume, placement): logged, never replayed."""
 

@@ -121,9 +121,7 @@ class InProcessHost:
             return []
         outcome = self._append(batch)
         if isinstance(outcome, AionError):
-            failures = self.core.pump.fail(batch, outcome)
-            for failure in failures:
-                self.core.discard(failure.driver.workflow_id)
+            failures = self.core.fail(batch, outcome)
         else:
             failures = self.core.settle(batch, outcome)
         for failure in failures:

@@ -194,14 +194,16 @@ class Group:
         appenders.add("lifecycle", (_lifecycle_row(entry) for entry in self.lifecycle))
 
     def _replaced_timer_keys(self) -> list[tuple[str, int]]:
-        """Index rows to delete before the inserts: removed ones, and the stored rows that an
-        insert replaces (a local activity's retry start and its next failure can land in one
-        group: the delta then holds only the new retry time, yet the old row is stored)."""
+        """Index rows to delete before the inserts: removed ones, and stored retry times that
+        an insert replaces (a local activity's retry start and its next failure can land in
+        one group: the delta then holds only the new retry time, yet the old row is stored).
+        Timer ids and the deadline are never reused within a run, so only retries replace."""
         cleared = self.timers.cleared
         return [
             key
             for key, timer in self.timers.changes.items()
-            if timer is None or (self.states[key[0]].indexed and key[0] not in cleared)
+            if timer is None
+            or (key[1] < 0 and self.states[key[0]].indexed and key[0] not in cleared)
         ]
 
     def _visibility_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

@@ -19,6 +19,7 @@ import pytest
 import aion_ray as aion
 from aion_ray.storage import DuckDBHistoryStore, InMemoryHistoryStore
 from aion_ray.testing import TestEngine
+from aion_ray.testing.clock import DEFAULT_START
 from aion_ray.testing.counting import CountingStore
 
 Engines = Callable[..., tuple[TestEngine, CountingStore]]
@@ -141,9 +142,11 @@ def test_timers_of_many_workflows_falling_due_together_share_one_write(counted: 
 
 def test_a_local_result_waits_no_longer_than_the_bound(counted: Engines) -> None:
     engine, store = counted(local_bound=timedelta(milliseconds=100))
+    dues: list[Any] = []
 
     @aion.activity
     def takes_60ms(i: int) -> int:
+        dues.append(engine.core.pump.next_due())  # when the held results must be appended
         engine.clock.advance(0.06)  # fake time passes while the local activity runs
         return i + 1
 
@@ -157,6 +160,10 @@ def test_a_local_result_waits_no_longer_than_the_bound(counted: Engines) -> None
     assert engine.start(four_local, id="wf-bound").result() == 4
     # the start; results 1-3 (the third arrives 120 ms after the first); result 4 and the end
     assert store.writes == 3
+    t0 = DEFAULT_START
+    held = t0 + timedelta(seconds=0.06) + timedelta(milliseconds=100)  # result 1 + the bound
+    # while activities 2 and 3 run, result 1 is held; activity 4 runs after the append
+    assert dues == [None, held, held, None]
     started = ["ActivityScheduled", "ActivityStarted"]
     assert appends(engine, "wf-bound") == [
         ["WorkflowStarted", *started],
