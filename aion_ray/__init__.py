@@ -10,6 +10,11 @@ async def nightly(ctx: aion.WorkflowContext, cfg: Config) -> Metrics:
     return await ctx.run(train, cfg)
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from aion_ray.authoring.definitions import (
     ActivityDefinition,
     ActivityOptions,
@@ -21,6 +26,7 @@ from aion_ray.authoring.definitions import (
 from aion_ray.errors import (
     ActivityError,
     AionError,
+    EngineUnavailableError,
     FencedError,
     InvalidInputError,
     NonDeterminismError,
@@ -47,6 +53,8 @@ __all__ = [
     "ActivityOptions",
     "AionError",
     "ChildHandle",
+    "Client",
+    "EngineUnavailableError",
     "FencedError",
     "InvalidInputError",
     "NonDeterminismError",
@@ -60,6 +68,7 @@ __all__ = [
     "WorkflowContext",
     "WorkflowDefinition",
     "WorkflowFailedError",
+    "WorkflowHandle",
     "WorkflowInfo",
     "WorkflowNotFoundError",
     "WorkflowRunInfo",
@@ -68,5 +77,20 @@ __all__ = [
     "WorkflowTimedOutError",
     "WorkflowUsageError",
     "activity",
+    "connect",
     "workflow",
 ]
+
+_ON_RAY = {
+    "connect": "aion_ray.actors.client",
+    "Client": "aion_ray.actors.client",
+    "WorkflowHandle": "aion_ray.actors.handle",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The engine on Ray is imported on first use: ``import aion_ray`` stays Ray-free."""
+    module = _ON_RAY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aion_ray' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

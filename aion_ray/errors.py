@@ -224,3 +224,13 @@ def error_info_from(exc: BaseException) -> ErrorInfo:
     if isinstance(exc, ActivityError | WorkflowFailedError) and isinstance(cause, ErrorInfo):
         return ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=text, cause=cause)
     return ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=text)
+
+
+class EngineUnavailableError(AionError):
+    """An engine actor (the registry, the store, a workflow host) could not be reached, or
+    failed in a way that is not one of the errors above; ``actor`` names it."""
+
+    def __init__(self, actor: str, reason: str) -> None:
+        super().__init__(f"{actor}: {reason}")
+        self.actor = actor
+        self.reason = reason

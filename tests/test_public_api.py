@@ -11,6 +11,8 @@ EXPECTED = [
     "ActivityOptions",
     "AionError",
     "ChildHandle",
+    "Client",
+    "EngineUnavailableError",
     "FencedError",
     "InvalidInputError",
     "NonDeterminismError",
@@ -24,6 +26,7 @@ EXPECTED = [
     "WorkflowContext",
     "WorkflowDefinition",
     "WorkflowFailedError",
+    "WorkflowHandle",
     "WorkflowInfo",
     "WorkflowNotFoundError",
     "WorkflowRunInfo",
@@ -32,6 +35,7 @@ EXPECTED = [
     "WorkflowTimedOutError",
     "WorkflowUsageError",
     "activity",
+    "connect",
     "workflow",
 ]
 TESTING = [

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import inspect
+import sys
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -85,6 +87,9 @@ class ActivityDefinition(Generic[P, R]):
                 f"activity {self.name} takes {expected} argument(s), got {len(args)}"
             )
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return _reduced(self, self.fn) or super().__reduce_ex__(protocol)
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the plain function (outside a workflow an activity is just a function)."""
         return self.fn(*args, **kwargs)
@@ -117,6 +122,33 @@ class WorkflowDefinition(Generic[R]):
     codec: CodecName
     timeout: float | None
     fingerprint: str
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return _reduced(self, self.fn) or super().__reduce_ex__(protocol)
+
+
+def _reduced(definition: object, fn: Callable[..., Any]) -> tuple[Any, tuple[str, str]] | None:
+    """Pickle a definition by its import path when it is importable (a worker imports it);
+    one defined in ``__main__`` or inside a function is pickled by value instead."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if module in (None, "__main__") or "<locals>" in qualname or module not in sys.modules:
+        return None
+    try:
+        found = _attribute(sys.modules[module], qualname)
+    except AttributeError:
+        return None
+    return (import_definition, (module, qualname)) if found is definition else None
+
+
+def import_definition(module: str, qualname: str) -> Any:
+    """The workflow or activity definition at ``module:qualname``."""
+    return _attribute(importlib.import_module(module), qualname)
+
+
+def _attribute(owner: Any, qualname: str) -> Any:
+    for part in qualname.split("."):
+        owner = getattr(owner, part)
+    return owner
 
 
 def _hints(fn: Callable[..., Any], localns: dict[str, Any] | None = None) -> dict[str, Any]:

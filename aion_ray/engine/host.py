@@ -10,7 +10,7 @@ adds only how appends are made (blocking or awaited) and how effects travel.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -149,13 +149,7 @@ class HostCore:
             target.child_finished(parent.child_id, terminal)
 
     def undeliverable(self, command: cmd.SendSignal) -> LifecycleEntry:
-        """The lifecycle fact for a signal no open workflow could take."""
-        return LifecycleEntry(
-            workflow_id=command.target_workflow_id,
-            recorded_at=self.clock.now(),
-            kind="signal_undeliverable",
-            detail={"signal": command.name},
-        )
+        return undeliverable(command, self.clock.now())
 
     def _host(
         self, definition: WorkflowDefinition[Any], recorder: Recorder, history: list[ev.Event]
@@ -177,3 +171,13 @@ class HostCore:
                 detail={"host": self.holder},
             )
         )
+
+
+def undeliverable(command: cmd.SendSignal, at: datetime) -> LifecycleEntry:
+    """The lifecycle fact for a signal no open workflow could take."""
+    return LifecycleEntry(
+        workflow_id=command.target_workflow_id,
+        recorded_at=at,
+        kind="signal_undeliverable",
+        detail={"signal": command.name},
+    )

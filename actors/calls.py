@@ -1,0 +1,41 @@
+"""Calling engine actors: their errors reach callers as AionErrors, never as Ray's wrappers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ray
+
+from aion_ray.errors import AionError, EngineUnavailableError
+
+
+async def call(ref: Any, actor: str = "engine actor") -> Any:
+    """Await an actor call; an AionError it raised is re-raised as itself."""
+    try:
+        return await ref
+    except ray.exceptions.RayError as exc:
+        raise translated(exc, actor) from None
+
+
+def get(ref: Any, actor: str = "engine actor", timeout: float | None = None) -> Any:
+    """``call`` for synchronous callers; TimeoutError if ``timeout`` passes first."""
+    try:
+        return ray.get(ref, timeout=timeout)
+    except ray.exceptions.GetTimeoutError:
+        raise TimeoutError(f"no answer from {actor} within {timeout}s") from None
+    except ray.exceptions.RayError as exc:
+        raise translated(exc, actor) from None
+
+
+def translated(exc: BaseException, actor: str) -> AionError:
+    """The AionError behind a Ray error (an engine actor raised it), or one that says which
+    actor failed and how."""
+    cause = exc
+    while isinstance(cause, ray.exceptions.RayTaskError) and cause.cause is not None:
+        cause = cause.cause
+    if isinstance(cause, AionError):
+        return cause
+    if isinstance(cause, ray.exceptions.RayActorError):
+        return EngineUnavailableError(actor, "the actor died or cannot be reached")
+    first_line = str(cause).splitlines()[0] if str(cause) else ""
+    return EngineUnavailableError(actor, f"{type(cause).__name__}: {first_line}")

@@ -1,0 +1,239 @@
+"""``aion.connect()`` and the Client: the user's way into the engine on Ray (design §3).
+
+``connect`` starts local Ray if this process has none (``address="local"``: a stale cluster
+file cannot hang it) or joins ``address``, then finds or creates the engine's detached actors
+in ``namespace``: the store actor over ``store_path`` and the registry, which recovers the
+store's running workflows on its first start. A second driver connecting to the same
+namespace finds the same workflows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import os
+from typing import Any
+
+import ray
+
+from aion_ray.actors.calls import call, get
+from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
+from aion_ray.actors.handle import WorkflowHandle
+from aion_ray.actors.registry import RegistryActor, StartSpec
+from aion_ray.actors.store_actor import HistoryStoreActor
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
+from aion_ray.model import events as ev
+from aion_ray.model.history import WorkflowStatus
+from aion_ray.model.ids import new_workflow_id, validate_workflow_id
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, encode
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
+
+RemoteStore = ray.remote(HistoryStoreActor)
+RemoteRegistry = ray.remote(RegistryActor)
+
+
+def connect(
+    address: str | None = None,
+    store_path: str | os.PathLike[str] | None = None,
+    namespace: str = "aion",
+    idle_timeout: float = 30.0,
+    workflows_per_actor: int = 1,
+    pool_size: tuple[int, int] = (2, 32),
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+) -> Client:
+    """Connect to (or start) the engine; see the module docstring."""
+    if not isinstance(pool_size, tuple) or len(pool_size) != 2:
+        raise InvalidInputError(f"pool_size must be a (min, max) tuple, got {pool_size!r}")
+    path = os.path.abspath(os.fspath(store_path or DEFAULT_STORE_PATH))
+    config = EngineConfig(
+        namespace=namespace,
+        store_path=path,
+        idle_timeout=idle_timeout,
+        workflows_per_actor=workflows_per_actor,
+        pool_min=pool_size[0],
+        pool_max=pool_size[1],
+        max_payload_bytes=max_payload_bytes,
+    )
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not ray.is_initialized():
+        ray.init(address=address or "local", namespace=namespace, log_to_driver=False)
+    store = _system_actor(RemoteStore, STORE_NAME, namespace, path)
+    served = get(store.ping.remote(), STORE_NAME)
+    if served != path:
+        raise InvalidInputError(
+            f"namespace {namespace!r} is served by the store at {served}, not {path}; "
+            "connect with that store_path or another namespace"
+        )
+    registry = _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config)
+    get(registry.ready.remote(), REGISTRY_NAME)
+    return Client(config, store, registry)
+
+
+def _system_actor(remote: Any, name: str, namespace: str, *args: Any) -> Any:
+    return remote.options(
+        name=name,
+        namespace=namespace,
+        lifetime="detached",
+        get_if_exists=True,
+        num_cpus=0,
+        max_concurrency=10_000,
+    ).remote(*args)
+
+
+class Client:
+    """Starts and finds workflows; ``*_async`` twins for notebooks and services."""
+
+    def __init__(self, config: EngineConfig, store: Any, registry: Any) -> None:
+        self.config = config
+        self.store = store
+        self.registry = registry
+        self._batch: list[tuple[StartSpec, asyncio.Future[str | AionError]]] = []
+
+    # --- starting ------------------------------------------------------------------------------
+
+    def start(
+        self,
+        workflow: WorkflowDefinition[Any],
+        arg: Any = None,
+        *,
+        id: str | None = None,
+        search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+    ) -> WorkflowHandle[Any]:
+        """Start ``workflow`` (idempotent by id: a running id returns its handle; a finished
+        one raises WorkflowAlreadyStartedError). Durable when this returns."""
+        spec = self._spec(workflow, arg, id, search_attributes)
+        [reply] = get(self.registry.start.remote([spec]), REGISTRY_NAME)
+        return self._handle(spec, reply)
+
+    async def start_async(
+        self,
+        workflow: WorkflowDefinition[Any],
+        arg: Any = None,
+        *,
+        id: str | None = None,
+        search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+    ) -> WorkflowHandle[Any]:
+        """``start`` for asyncio; concurrent calls share one registry call."""
+        spec = self._spec(workflow, arg, id, search_attributes)
+        loop = asyncio.get_running_loop()
+        reply: asyncio.Future[str | AionError] = loop.create_future()
+        if not self._batch:
+            loop.call_soon(lambda: loop.create_task(self._send_batch()))
+        self._batch.append((spec, reply))
+        return self._handle(spec, await reply)
+
+    async def _send_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        try:
+            replies = await call(self.registry.start.remote([s for s, _ in batch]), REGISTRY_NAME)
+        except AionError as exc:
+            replies = [exc] * len(batch)
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if not future.done():
+                future.set_result(reply)
+
+    def _spec(
+        self,
+        workflow: WorkflowDefinition[Any],
+        arg: Any,
+        workflow_id: str | None,
+        search_attributes: dict[str, ev.SearchAttributeValue] | None,
+    ) -> StartSpec:
+        """Check and encode a start here, before anything is sent: bad input writes nothing."""
+        if not isinstance(workflow, WorkflowDefinition):
+            raise InvalidInputError(
+                f"start needs a function decorated with @aion.workflow, got {workflow!r}"
+            )
+        if not workflow.takes_input and arg is not None:
+            raise InvalidInputError(f"workflow {workflow.name} takes no input, got {arg!r}")
+        if search_attributes is not None and not isinstance(search_attributes, dict):
+            raise InvalidInputError(f"search_attributes must be a dict, got {search_attributes!r}")
+        payload = encode(
+            arg,
+            codec=workflow.codec,
+            annotation=workflow.input_type,
+            max_bytes=self.config.max_payload_bytes,
+            what=f"input of workflow {workflow.name}",
+        )
+        wid = validate_workflow_id(workflow_id) if workflow_id is not None else new_workflow_id()
+        return StartSpec(wid, workflow, payload, search_attributes)
+
+    def _handle(self, spec: StartSpec, reply: str | AionError) -> WorkflowHandle[Any]:
+        if isinstance(reply, AionError):
+            raise reply
+        return WorkflowHandle(self, spec.workflow_id, spec.definition, reply)
+
+    # --- finding -------------------------------------------------------------------------------
+
+    def get(self, workflow_id: str) -> WorkflowHandle[Any]:
+        """A handle for an existing workflow; WorkflowNotFoundError if there is none."""
+        wid = validate_workflow_id(workflow_id)
+        if get(self.store.workflow_info.remote(wid), STORE_NAME) is None:
+            raise WorkflowNotFoundError(wid)
+        return WorkflowHandle(self, wid)
+
+    async def get_async(self, workflow_id: str) -> WorkflowHandle[Any]:
+        wid = validate_workflow_id(workflow_id)
+        if await call(self.store.workflow_info.remote(wid), STORE_NAME) is None:
+            raise WorkflowNotFoundError(wid)
+        return WorkflowHandle(self, wid)
+
+    def list(
+        self,
+        *,
+        status: str | WorkflowStatus | None = None,
+        workflow_type: str | None = None,
+        search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+        limit: int | None = None,
+    ) -> list[WorkflowInfo]:
+        """Workflows matching every condition given, oldest first."""
+        flt = _filter(status, workflow_type, search_attributes, limit)
+        infos: list[WorkflowInfo] = get(self.registry.list_workflows.remote(flt), REGISTRY_NAME)
+        return infos
+
+    async def list_async(self, **conditions: Any) -> builtins.list[WorkflowInfo]:
+        flt = _filter(**conditions)
+        infos: builtins.list[WorkflowInfo] = await call(
+            self.registry.list_workflows.remote(flt), REGISTRY_NAME
+        )
+        return infos
+
+    def sql(self, query: str) -> Any:
+        """Run a read-only SQL query over the history tables; a pyarrow Table."""
+        _check_query(query)
+        return get(self.store.sql.remote(query), STORE_NAME)
+
+    async def sql_async(self, query: str) -> Any:
+        _check_query(query)
+        return await call(self.store.sql.remote(query), STORE_NAME)
+
+    def shutdown(self) -> None:
+        """Stop this namespace's engine actors; every history stays in the store file, and
+        the next ``connect`` picks the running workflows up."""
+        get(self.registry.shutdown.remote(), REGISTRY_NAME)
+        ray.kill(self.registry, no_restart=True)
+        get(self.store.close.remote(), STORE_NAME)
+        ray.kill(self.store, no_restart=True)
+
+
+def _filter(
+    status: str | WorkflowStatus | None = None,
+    workflow_type: str | None = None,
+    search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+    limit: int | None = None,
+) -> WorkflowFilter:
+    try:
+        return WorkflowFilter(
+            status=(WorkflowStatus(status),) if status is not None else None,
+            workflow_type=workflow_type,
+            search_attributes=search_attributes or {},
+            limit=limit,
+        )
+    except ValueError as exc:
+        raise InvalidInputError(f"invalid list filter: {exc}") from exc
+
+
+def _check_query(query: object) -> None:
+    if not isinstance(query, str) or not query.strip():
+        raise InvalidInputError(f"sql needs a non-empty query string, got {query!r}")

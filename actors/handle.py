@@ -1,0 +1,132 @@
+"""WorkflowHandle: one workflow, as the client sees it (design §3)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from aion_ray.actors.calls import call, get
+from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.outcomes import result_from_terminal
+from aion_ray.errors import InvalidInputError, WorkflowNotFoundError
+from aion_ray.model import events as ev
+from aion_ray.model.payload import Payload, encode
+from aion_ray.model.visibility import WorkflowInfo
+
+if TYPE_CHECKING:
+    from aion_ray.actors.client import Client
+
+T = TypeVar("T")
+
+
+class WorkflowHandle(Generic[T]):
+    """A started or found workflow; every method has an ``_async`` twin."""
+
+    def __init__(
+        self,
+        client: Client,
+        workflow_id: str,
+        definition: WorkflowDefinition[T] | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self._client = client
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self._definition = definition
+
+    # --- synchronous ---------------------------------------------------------------------------
+
+    def result(self, timeout: float | None = None) -> T:
+        """Wait for the workflow to end (through continue-as-new); its decoded result, or
+        WorkflowFailedError / WorkflowCancelledError / WorkflowTimedOutError; TimeoutError
+        if ``timeout`` seconds pass first."""
+        terminal = get(self._registry.result.remote(self.workflow_id, timeout), REGISTRY_NAME)
+        return self._outcome(terminal, timeout)
+
+    def signal(self, name: str, payload: Any = None) -> None:
+        """Send signal ``name``; durable in the history when this returns."""
+        args = self._signal_args(name, payload)
+        get(self._registry.signal.remote(*args), REGISTRY_NAME)
+
+    def query(self, name: str, *args: Any) -> Any:
+        """Ask a query handler the workflow registered (the history does not change)."""
+        _check_name(name, "query")
+        return get(self._registry.query.remote(self.workflow_id, name, args), REGISTRY_NAME)
+
+    def cancel(self, reason: str = "cancelled") -> bool:
+        """Request cancellation (the workflow sees CancelledError); False if it had ended."""
+        _check_name(reason, "cancel reason")
+        requested: bool = get(self._registry.cancel.remote(self.workflow_id, reason))
+        return requested
+
+    def describe(self) -> WorkflowInfo:
+        info: WorkflowInfo = get(self._registry.describe.remote(self.workflow_id), REGISTRY_NAME)
+        return info
+
+    def history(self) -> list[ev.Event]:
+        return self._history(get(self._store.read_history.remote(self.workflow_id), STORE_NAME))
+
+    # --- asyncio -------------------------------------------------------------------------------
+
+    async def result_async(self, timeout: float | None = None) -> T:
+        ref = self._registry.result.remote(self.workflow_id, timeout)
+        return self._outcome(await call(ref, REGISTRY_NAME), timeout)
+
+    async def signal_async(self, name: str, payload: Any = None) -> None:
+        args = self._signal_args(name, payload)
+        await call(self._registry.signal.remote(*args), REGISTRY_NAME)
+
+    async def query_async(self, name: str, *args: Any) -> Any:
+        _check_name(name, "query")
+        return await call(self._registry.query.remote(self.workflow_id, name, args))
+
+    async def cancel_async(self, reason: str = "cancelled") -> bool:
+        _check_name(reason, "cancel reason")
+        requested: bool = await call(self._registry.cancel.remote(self.workflow_id, reason))
+        return requested
+
+    async def describe_async(self) -> WorkflowInfo:
+        info: WorkflowInfo = await call(self._registry.describe.remote(self.workflow_id))
+        return info
+
+    async def history_async(self) -> list[ev.Event]:
+        return self._history(await call(self._store.read_history.remote(self.workflow_id)))
+
+    # --- internals -----------------------------------------------------------------------------
+
+    @property
+    def _registry(self) -> Any:
+        return self._client.registry
+
+    @property
+    def _store(self) -> Any:
+        return self._client.store
+
+    def _outcome(self, terminal: ev.Event | None, timeout: float | None) -> T:
+        if terminal is None:
+            raise TimeoutError(f"workflow {self.workflow_id!r} did not end within {timeout}s")
+        result_type = self._definition.result_type if self._definition is not None else Any
+        value: T = result_from_terminal(terminal, result_type)
+        return value
+
+    def _signal_args(self, name: str, payload: Any) -> tuple[str, str, Payload, str]:
+        _check_name(name, "signal name")
+        encoded = encode(
+            payload, max_bytes=self._client.config.max_payload_bytes, what=f"signal {name!r}"
+        )
+        # A request id per send: a call the registry retries is recorded once.
+        return self.workflow_id, name, encoded, uuid.uuid4().hex
+
+    def _history(self, events: list[ev.Event]) -> list[ev.Event]:
+        if not events:
+            raise WorkflowNotFoundError(self.workflow_id)
+        return events
+
+    def __repr__(self) -> str:
+        return f"WorkflowHandle({self.workflow_id!r})"
+
+
+def _check_name(name: object, what: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError(f"{what} must be a non-empty str, got {name!r}")

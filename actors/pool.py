@@ -1,0 +1,174 @@
+"""ActorPool: warm WorkflowActors, so a start or a resume never waits for a process to boot.
+
+Each member hosts up to ``per_actor`` workflows. ``acquire`` takes a slot on a running member
+(packing members before opening idle ones) and starts a new actor only when every running
+one is full and the ceiling allows; the pool keeps ``min_idle`` empty members warm, refilled
+in the background (a spawn costs ~1 CPU-second, so at most two start at once), and ``trim``
+stops members idle for a while above that floor, so they never pile up. A member's death
+is reported through ``on_death``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ray
+
+from aion_ray.actors.config import HOST_PREFIX, EngineConfig
+
+log = logging.getLogger(__name__)
+
+SPAWN_CONCURRENCY = 2
+"""Actors started at once: each start is ~1 CPU-second, and a burst must not starve the rest."""
+
+
+@dataclass
+class Member:
+    name: str
+    handle: Any
+    hosted: set[str] = field(default_factory=set)
+    reserved: int = 0  # slots promised to placements in progress
+    idle_since: float | None = field(default_factory=time.monotonic)
+
+    @property
+    def load(self) -> int:
+        return len(self.hosted) + self.reserved
+
+
+class ActorPool:
+    """The registry's pool of workflow actors; see the module docstring."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        make_actor: Callable[[str], Any],
+        on_death: Callable[[Member], None],
+    ) -> None:
+        self.per_actor = config.workflows_per_actor
+        self.min_idle = config.pool_min
+        self.max_actors = config.pool_max
+        self._make_actor = make_actor
+        self._on_death = on_death
+        self.members: dict[str, Member] = {}
+        self._starting = 0
+        self._freed = asyncio.Condition()
+        self._refill: asyncio.Task[None] | None = None
+        self._watches: dict[str, asyncio.Task[None]] = {}
+
+    async def acquire(self) -> Member:
+        """A member with a free slot, reserved for one placement (``place`` or ``unreserve``)."""
+        while True:
+            member = self._with_room()
+            if member is not None:
+                member.reserved += 1
+                member.idle_since = None
+                self.refill()
+                return member
+            async with self._freed:
+                if self._may_spawn():
+                    asyncio.get_running_loop().create_task(self._spawn())
+                await self._freed.wait()
+
+    def place(self, member: Member, workflow_id: str) -> None:
+        member.reserved -= 1
+        member.hosted.add(workflow_id)
+
+    def unreserve(self, member: Member) -> None:
+        member.reserved -= 1
+        self._notify()
+
+    def release(self, name: str, workflow_id: str) -> None:
+        member = self.members.get(name)
+        if member is not None:
+            member.hosted.discard(workflow_id)
+            if member.load == 0:
+                member.idle_since = time.monotonic()
+            self._notify()
+
+    def trim(self, idle_for: float) -> None:
+        """Stop members that have been empty for ``idle_for`` seconds, above the floor."""
+        now = time.monotonic()
+        idle = sorted(self._idle(), key=lambda m: m.idle_since or now)
+        for member in idle[: max(0, len(idle) - self.min_idle)]:
+            if member.idle_since is not None and now - member.idle_since >= idle_for:
+                self._stop(member.name)
+
+    def refill(self) -> None:
+        """Start warming members in the background until ``min_idle`` are empty."""
+        if self._refill is None or self._refill.done():
+            self._refill = asyncio.get_running_loop().create_task(self._fill())
+
+    async def warm(self) -> None:
+        """Fill the floor now (the registry's start-up)."""
+        await self._fill()
+
+    def stop_all(self) -> None:
+        for name in list(self.members):
+            self._stop(name)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _with_room(self) -> Member | None:
+        open_members = [m for m in self.members.values() if m.load < self.per_actor]
+        return max(open_members, key=lambda m: m.load, default=None)
+
+    def _idle(self) -> list[Member]:
+        return [m for m in self.members.values() if m.load == 0]
+
+    def _may_spawn(self) -> bool:
+        return (
+            self._starting < SPAWN_CONCURRENCY
+            and len(self.members) + self._starting < self.max_actors
+        )
+
+    async def _fill(self) -> None:
+        while len(self._idle()) + self._starting < self.min_idle and self._may_spawn():
+            await self._spawn()
+
+    async def _spawn(self) -> None:
+        name = HOST_PREFIX + uuid.uuid4().hex[:12]
+        self._starting += 1
+        try:
+            handle = self._make_actor(name)
+            await handle.ready.remote()
+        except ray.exceptions.RayError:
+            log.exception("could not start workflow actor %s", name)
+            await asyncio.sleep(0.5)
+            return
+        finally:
+            self._starting -= 1
+        self.members[name] = Member(name, handle)
+        self._watches[name] = asyncio.get_running_loop().create_task(self._watch(name, handle))
+        self._notify()
+
+    async def _watch(self, name: str, handle: Any) -> None:
+        try:
+            await handle.watch.remote()
+        except ray.exceptions.RayError:
+            member = self.members.pop(name, None)
+            self._watches.pop(name, None)
+            if member is not None:
+                log.warning("workflow actor %s died hosting %s", name, sorted(member.hosted))
+                self._on_death(member)
+                self.refill()
+
+    def _stop(self, name: str) -> None:
+        member = self.members.pop(name, None)
+        watch = self._watches.pop(name, None)
+        if watch is not None:
+            watch.cancel()
+        if member is not None:
+            ray.kill(member.handle, no_restart=True)
+
+    def _notify(self) -> None:
+        async def wake() -> None:
+            async with self._freed:
+                self._freed.notify_all()
+
+        asyncio.get_running_loop().create_task(wake())

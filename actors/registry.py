@@ -1,0 +1,464 @@
+"""RegistryActor ``aion-registry``: where each workflow lives, and the way to reach it.
+
+The controller of the engine (Ray Serve's pattern): it maps workflow ids to the pooled actor
+hosting them, places starts and resumes onto the pool, routes signals, queries, cancels and
+child outcomes, answers result waits, and resumes the workflows of an actor that died. On its
+first ``ready`` it recovers every running workflow the store holds (a new cluster over an old
+file). Starts arrive in batches (``start``: many per call from a concurrent client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import ray
+
+from aion_ray.actors import catalogue
+from aion_ray.actors.calls import call
+from aion_ray.actors.config import STORE_NAME, EngineConfig
+from aion_ray.actors.pool import ActorPool, Member
+from aion_ray.actors.workflow_actor import WorkflowActor
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.host import undeliverable
+from aion_ray.engine.outcomes import terminal_status
+from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.starts import child_start, existing_start, start_event
+from aion_ray.errors import (
+    AionError,
+    EngineUnavailableError,
+    InvalidInputError,
+    QueryError,
+    SequenceConflictError,
+    WorkflowAlreadyStartedError,
+    WorkflowNotFoundError,
+    WorkflowTerminalError,
+)
+from aion_ray.model import events as ev
+from aion_ray.model.history import WorkflowStatus, current_run, current_terminal
+from aion_ray.model.ids import new_run_id
+from aion_ray.model.payload import Payload
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
+from aion_ray.runtime import commands as cmd
+
+log = logging.getLogger(__name__)
+RemoteWorkflowActor = ray.remote(WorkflowActor)
+RECENT_CLOSURES = 10_000  # terminal events kept for result waits that come just after the end
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    """One ``client.start``: the input is encoded (and checked) by the client."""
+
+    workflow_id: str
+    definition: WorkflowDefinition[Any]
+    payload: Payload
+    search_attributes: dict[str, ev.SearchAttributeValue] | None = None
+
+
+@dataclass
+class Entry:
+    """A workflow the registry hosts (closed ones leave; the store keeps the truth)."""
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    host: str | None
+
+
+class RegistryActor:
+    """Ray actor (async, detached, ``num_cpus=0``): see the module docstring."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.store = ray.get_actor(STORE_NAME, namespace=config.namespace)
+        self.entries: dict[str, Entry] = {}
+        self.definitions: dict[str, WorkflowDefinition[Any]] = {}
+        self._catalogued: set[tuple[str, str]] = set()
+        self._closed: OrderedDict[str, ev.Event] = OrderedDict()
+        self._results: dict[str, list[asyncio.Future[ev.Event]]] = {}
+        self._placing: dict[str, asyncio.Future[None]] = {}
+        self._pool: ActorPool | None = None
+        self._ready: asyncio.Task[None] | None = None
+
+    # --- start-up ------------------------------------------------------------------------------
+
+    async def ready(self) -> None:
+        """Warm the pool and recover the store's running workflows (once)."""
+        if self._ready is None:
+            self._ready = asyncio.get_running_loop().create_task(self._start_up())
+        await asyncio.shield(self._ready)
+
+    async def _start_up(self) -> None:
+        self._pool = ActorPool(self.config, self._make_actor, self._host_died)
+        await self._pool.warm()
+        asyncio.get_running_loop().create_task(self._trim_idle())
+        flt = WorkflowFilter(status=(WorkflowStatus.RUNNING, WorkflowStatus.PAUSED))
+        running: list[WorkflowInfo] = await call(self.store.list_workflows.remote(flt), STORE_NAME)
+        if running:
+            types = {info.workflow_type for info in running}
+            self.definitions.update(await catalogue.load(self.store, types))
+            log.info("recovering %d running workflow(s)", len(running))
+            await self._resume(
+                [info.workflow_id for info in running],
+                {info.workflow_id: info.workflow_type for info in running},
+            )
+
+    def _make_actor(self, name: str) -> Any:
+        return RemoteWorkflowActor.options(
+            name=name,
+            namespace=self.config.namespace,
+            lifetime="detached",
+            num_cpus=0,
+            max_restarts=0,
+            max_concurrency=10_000,
+        ).remote(name, self.config.namespace, self.config.max_payload_bytes)
+
+    async def _trim_idle(self) -> None:
+        while True:
+            await asyncio.sleep(max(0.5, self.config.idle_timeout / 2))
+            self.pool.trim(self.config.idle_timeout)
+
+    @property
+    def pool(self) -> ActorPool:
+        assert self._pool is not None, "ready() runs first"
+        return self._pool
+
+    # --- starts --------------------------------------------------------------------------------
+
+    async def start(self, specs: Sequence[StartSpec]) -> list[str | AionError]:
+        """Start each spec (idempotent by id); the run id of each, or the error refusing it."""
+        await self.ready()
+        replies = await asyncio.gather(*(self._start_one(s) for s in specs), return_exceptions=True)
+        return [r if isinstance(r, str | AionError) else _unexpected(r) for r in replies]
+
+    async def _start_one(self, spec: StartSpec) -> str:
+        definition = spec.definition
+        await self._catalogue(definition)
+        await self._settled(spec.workflow_id)
+        entry = self.entries.get(spec.workflow_id)
+        if entry is not None:
+            existing_start(await self._history(spec.workflow_id), definition, spec.payload)
+            return entry.run_id
+        started = start_event(definition, spec.payload, spec.search_attributes)
+        run_id = new_run_id()
+        try:
+            await self._place(definition, spec.workflow_id, started, run_id)
+        except SequenceConflictError:
+            return await self._taken(spec)
+        return run_id
+
+    async def _taken(self, spec: StartSpec) -> str:
+        """The id exists in the store: the same open workflow is adopted, anything else is
+        refused."""
+        history = await self._history(spec.workflow_id)
+        existing_start(history, spec.definition, spec.payload)
+        terminal = current_terminal(history)
+        if terminal is not None:
+            raise WorkflowAlreadyStartedError(
+                spec.workflow_id,
+                f"it has ended ({terminal_status(terminal)}); start a new workflow under a new id",
+            )
+        await self._resume([spec.workflow_id], {spec.workflow_id: spec.definition.name})
+        return current_run(history)[0].run_id
+
+    async def _catalogue(self, definition: WorkflowDefinition[Any]) -> None:
+        """Keep the definition with the store the first time this code is seen."""
+        self.definitions[definition.name] = definition
+        key = (definition.name, definition.fingerprint)
+        if key not in self._catalogued:
+            self._catalogued.add(key)
+            try:
+                entry = catalogue.entry_for(definition)
+            except Exception as exc:
+                self._catalogued.discard(key)
+                raise InvalidInputError(
+                    f"workflow {definition.name} cannot be pickled to keep with the store: {exc}"
+                ) from exc
+            await call(self.store.record_lifecycle.remote([entry]), STORE_NAME)
+
+    async def _place(
+        self,
+        definition: WorkflowDefinition[Any],
+        workflow_id: str,
+        started: EventDraft,
+        run_id: str,
+    ) -> None:
+        """Host a new workflow on a pooled actor; returns once its start is durable."""
+        done = self._mark_placing(workflow_id)  # before any await: one placement per id
+        try:
+            member = await self.pool.acquire()
+            self.pool.place(member, workflow_id)
+            self.entries[workflow_id] = Entry(workflow_id, run_id, definition.name, member.name)
+            try:
+                await call(
+                    member.handle.host_start.remote(definition, workflow_id, started, run_id),
+                    member.name,
+                )
+            except BaseException:
+                self._unplace(workflow_id, member)
+                raise
+        finally:
+            self._placing.pop(workflow_id, None)
+            done.set_result(None)
+
+    def _mark_placing(self, workflow_id: str) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._placing[workflow_id] = done
+        return done
+
+    def _unplace(self, workflow_id: str, member: Member) -> None:
+        entry = self.entries.get(workflow_id)
+        if entry is not None and entry.host == member.name:
+            del self.entries[workflow_id]
+        self.pool.release(member.name, workflow_id)
+
+    async def _settled(self, workflow_id: str) -> None:
+        """Wait while the workflow is being placed or resumed."""
+        while (placing := self._placing.get(workflow_id)) is not None:
+            await asyncio.shield(placing)
+
+    # --- resumes -------------------------------------------------------------------------------
+
+    async def _resume(self, workflow_ids: Sequence[str], types: dict[str, str]) -> None:
+        """Host these workflows again, each on a pooled actor, from their histories."""
+        await asyncio.gather(*(self._resume_one(wid, types[wid]) for wid in workflow_ids))
+
+    async def _resume_one(self, workflow_id: str, workflow_type: str) -> None:
+        definition = self.definitions.get(workflow_type)
+        if definition is None:
+            log.error("cannot resume %s: no definition of %r is known", workflow_id, workflow_type)
+            return
+        if workflow_id in self._placing or self._member_of(workflow_id) is not None:
+            await self._settled(workflow_id)
+            return  # another caller is resuming it, or it is resident already
+        done = self._mark_placing(workflow_id)
+        try:
+            member = await self.pool.acquire()
+            self.pool.place(member, workflow_id)
+            self.entries[workflow_id] = Entry(workflow_id, "", workflow_type, member.name)
+            await self._host_resume(member, definition, workflow_id)
+        finally:
+            self._placing.pop(workflow_id, None)
+            done.set_result(None)
+
+    async def _host_resume(
+        self, member: Member, definition: WorkflowDefinition[Any], workflow_id: str
+    ) -> None:
+        try:
+            outcome = await call(
+                member.handle.host_resume.remote([definition], [workflow_id]), member.name
+            )
+            resumed = outcome.get(workflow_id)
+            if isinstance(resumed, str):
+                self.entries[workflow_id].run_id = resumed
+            elif resumed is not None:
+                self._closed_one(member.name, workflow_id, resumed, None)
+            else:
+                self._unplace(workflow_id, member)
+        except AionError:
+            log.exception("resuming %s on %s failed", workflow_id, member.name)
+            self._unplace(workflow_id, member)
+
+    def _host_died(self, member: Member) -> None:
+        """A pooled actor died: resume each workflow it hosted on another one."""
+        hosted = [self.entries[w] for w in member.hosted if w in self.entries]
+        for entry in hosted:
+            entry.host = None
+        types = {entry.workflow_id: entry.workflow_type for entry in hosted}
+        if types:
+            asyncio.get_running_loop().create_task(self._resume(list(types), types))
+
+    # --- what hosts report ---------------------------------------------------------------------
+
+    async def closed(self, host: str, closures: Sequence[Any]) -> None:
+        for closure in closures:
+            if isinstance(closure.terminal, ev.WorkflowContinuedAsNew):
+                entry = self.entries.get(closure.workflow_id)
+                if entry is not None:
+                    entry.run_id = closure.terminal.next_run_id
+                continue
+            self._closed_one(host, closure.workflow_id, closure.terminal, closure.parent)
+
+    def _closed_one(
+        self, host: str, workflow_id: str, terminal: ev.Event, parent: ev.ParentRef | None
+    ) -> None:
+        self.entries.pop(workflow_id, None)
+        self.pool.release(host, workflow_id)
+        self._closed[workflow_id] = terminal
+        while len(self._closed) > RECENT_CLOSURES:
+            self._closed.popitem(last=False)
+        for waiter in self._results.pop(workflow_id, []):
+            if not waiter.done():
+                waiter.set_result(terminal)
+        if parent is not None:
+            member = self._member_of(parent.workflow_id)
+            if member is not None:
+                member.handle.child_finished.remote(parent.workflow_id, parent.child_id, terminal)
+
+    async def start_child(
+        self, parent_id: str, parent_run_id: str, command: cmd.StartChild
+    ) -> None:
+        """A parent recorded a child: start it, or tell the parent why not / how it ended."""
+        definition = command.definition or self.definitions.get(command.workflow_type)
+        if definition is not None:
+            await self._catalogue(definition)
+        child_id = command.child_workflow_id
+        await self._settled(child_id)
+        if child_id in self.entries:
+            return  # running already: its end reaches the parent
+        history = await self._history(child_id)
+        decision = child_start(parent_id, parent_run_id, command, history, definition)
+        parent = self._member_of(parent_id)
+        if decision.refused is not None and parent is not None:
+            parent.handle.child_not_started.remote(parent_id, command.child_id, decision.refused)
+        elif decision.terminal is not None and parent is not None:
+            parent.handle.child_finished.remote(parent_id, command.child_id, decision.terminal)
+        elif decision.launch is not None and decision.definition is not None:
+            try:
+                await self._place(
+                    decision.definition, child_id, decision.launch, command.child_run_id
+                )
+            except SequenceConflictError:
+                await self.start_child(parent_id, parent_run_id, command)
+        elif history:
+            await self._resume([child_id], {child_id: command.workflow_type})
+
+    async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
+        """A workflow's signal to another one."""
+        member = self._member_of(command.target_workflow_id)
+        if member is not None:
+            delivered = await call(
+                member.handle.deliver_signal.remote(command, request_id), member.name
+            )
+            if delivered:
+                return
+        entry = undeliverable(command, datetime.now(UTC))
+        await call(self.store.record_lifecycle.remote([entry]), STORE_NAME)
+
+    # --- what clients ask ----------------------------------------------------------------------
+
+    async def result(self, workflow_id: str, timeout: float | None = None) -> ev.Event | None:
+        """The terminal event of the workflow's last run, once it has one (None: ``timeout``
+        seconds passed first)."""
+        await self._settled(workflow_id)
+        if workflow_id in self._closed:
+            return self._closed[workflow_id]
+        if workflow_id not in self.entries:
+            history = await self._history(workflow_id)
+            terminal = current_terminal(history)
+            if not history:
+                raise WorkflowNotFoundError(workflow_id)
+            if terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew):
+                return terminal
+        waiter: asyncio.Future[ev.Event] = asyncio.get_running_loop().create_future()
+        self._results.setdefault(workflow_id, []).append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            waiting = self._results.get(workflow_id, [])
+            if waiter in waiting:
+                waiting.remove(waiter)
+
+    async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
+        member = await self._resident(workflow_id, "signal")
+        await self._on_host(
+            workflow_id,
+            "signal",
+            member.handle.signal.remote(workflow_id, name, payload, request_id),
+        )
+
+    async def cancel(self, workflow_id: str, reason: str) -> bool:
+        try:
+            member = await self._resident(workflow_id, "cancel")
+        except WorkflowTerminalError:
+            return False
+        requested: bool = await call(member.handle.cancel.remote(workflow_id, reason), member.name)
+        return requested
+
+    async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
+        try:
+            member = await self._resident(workflow_id, "query")
+        except WorkflowTerminalError as exc:
+            raise QueryError(workflow_id, name, f"the workflow has ended ({exc.status})") from None
+        return await call(member.handle.query.remote(workflow_id, name, list(args)), member.name)
+
+    async def describe(self, workflow_id: str) -> WorkflowInfo:
+        info = await call(self.store.workflow_info.remote(workflow_id), STORE_NAME)
+        if info is None:
+            raise WorkflowNotFoundError(workflow_id)
+        return self._with_residency(info)
+
+    async def list_workflows(self, flt: WorkflowFilter) -> list[WorkflowInfo]:
+        infos = await call(self.store.list_workflows.remote(flt), STORE_NAME)
+        return [self._with_residency(info) for info in infos]
+
+    async def where(self, workflow_id: str) -> str | None:
+        """The name of the actor hosting the workflow (None: not resident)."""
+        await self._settled(workflow_id)
+        member = self._member_of(workflow_id)
+        return member.name if member is not None else None
+
+    async def shutdown(self) -> None:
+        """Stop every pooled actor (the histories stay in the store)."""
+        if self._pool is not None:
+            self.pool.stop_all()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    async def _resident(self, workflow_id: str, operation: str) -> Member:
+        """The member hosting an open workflow, or the error saying why there is none."""
+        await self._settled(workflow_id)
+        member = self._member_of(workflow_id)
+        if member is not None:
+            return member
+        history = await self._history(workflow_id)
+        if not history:
+            raise WorkflowNotFoundError(workflow_id)
+        terminal = current_terminal(history)
+        if terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew):
+            raise WorkflowTerminalError(
+                workflow_id, terminal.run_id, terminal_status(terminal), operation
+            )
+        started = current_run(history)[0]
+        assert isinstance(started, ev.WorkflowStarted)
+        await self._resume([workflow_id], {workflow_id: started.workflow_type})
+        member = self._member_of(workflow_id)
+        if member is None:
+            raise WorkflowNotFoundError(workflow_id)
+        return member
+
+    async def _on_host(self, workflow_id: str, operation: str, ref: Any) -> Any:
+        """A call to the host; if the workflow left it meanwhile, say how it ended."""
+        try:
+            return await call(ref, "workflow actor")
+        except WorkflowNotFoundError:
+            await self._resident(workflow_id, operation)
+            raise
+
+    def _member_of(self, workflow_id: str) -> Member | None:
+        entry = self.entries.get(workflow_id)
+        if entry is None or entry.host is None:
+            return None
+        return self.pool.members.get(entry.host)
+
+    async def _history(self, workflow_id: str) -> list[ev.Event]:
+        history: list[ev.Event] = await call(
+            self.store.read_history.remote(workflow_id), STORE_NAME
+        )
+        return history
+
+    def _with_residency(self, info: WorkflowInfo) -> WorkflowInfo:
+        resident = self._member_of(info.workflow_id) is not None
+        return info.model_copy(update={"residency": "resident" if resident else "suspended"})
+
+
+def _unexpected(error: BaseException) -> AionError:
+    return EngineUnavailableError("aion-registry", f"{type(error).__name__}: {error}")

@@ -1,0 +1,69 @@
+"""HistoryStoreActor: the one process that opens the DuckDB file, serving every other actor.
+
+A thin shell over ``DuckDBHistoryStore``. Appends arrive in batches (``append_batch``: many
+workflows' activations per call, events already encoded by the caller) and are acknowledged
+after COMMIT by the store's group commit, whose writer thread keeps this actor's event loop
+free; leases are taken inside those batches (``AppendRequest.acquire``), never by a blocking
+call. Reads come from the store's history cache when they can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from aion_ray.model.events import Event
+from aion_ray.model.store import AppendRequest, AppendResult, DueTimer, LifecycleEntry
+from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
+from aion_ray.storage.duckdb.store import DuckDBHistoryStore
+
+
+class HistoryStoreActor:
+    """Ray actor (async, detached, ``num_cpus=0``) owning ``DuckDBHistoryStore(path)``."""
+
+    def __init__(self, path: str) -> None:
+        self.store = DuckDBHistoryStore(path)
+        self.path = path
+
+    async def ping(self) -> str:
+        return self.path
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
+        return await self.store.append_batch_async(requests)
+
+    async def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
+        return self.store.read_history(workflow_id, from_seq)
+
+    async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[Event]]:
+        """Many histories in one call (a resume of several workflows)."""
+        return {wid: self.store.read_history(wid) for wid in workflow_ids}
+
+    async def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
+        return self.store.workflow_info(workflow_id)
+
+    async def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
+        return self.store.list_workflows(flt)
+
+    async def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
+        return self.store.count_workflows(flt)
+
+    async def due_timers(self, as_of: datetime, limit: int = 1000) -> list[DueTimer]:
+        return self.store.due_timers(as_of, limit=limit)
+
+    async def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
+        return self.store.read_lifecycle(workflow_id)
+
+    async def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
+        # A plain lifecycle write commits on the writer thread: wait for it off the loop.
+        await asyncio.to_thread(self.store.record_lifecycle, entries)
+
+    async def sql(self, query: str) -> Any:
+        return await asyncio.to_thread(self.store.sql, query)
+
+    async def export_parquet(self, directory: str) -> Any:
+        return await asyncio.to_thread(self.store.export_parquet, directory)
+
+    async def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,133 @@
+"""WorkflowActor: a pooled Ray actor hosting resident workflows through an AsyncHost.
+
+Only wiring lives here: the registry places workflows on it (``host_start``,
+``host_resume``) and routes arrivals to it; the AsyncHost does the work; ``RayTransport``
+carries what leaves the actor (appends and reads to the store actor, activity attempts as Ray
+tasks this actor owns, child starts, signals and closures to the registry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import ray
+
+from aion_ray.actors.activity_task import run_attempt
+from aion_ray.actors.calls import call
+from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.async_host import AsyncHost, Closure, Outcome
+from aion_ray.engine.recorder import EventDraft
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import Payload
+from aion_ray.model.store import AppendRequest, AppendResult
+from aion_ray.runtime import commands as cmd
+
+
+class RayTransport:
+    """The AsyncHost's way out of a workflow actor."""
+
+    def __init__(self, name: str, store: Any, registry: Any) -> None:
+        self.name = name
+        self.store = store
+        self.registry = registry
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
+        results: list[AppendResult] = await call(
+            self.store.append_batch.remote(requests), STORE_NAME
+        )
+        return results
+
+    async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[ev.Event]]:
+        found: dict[str, list[ev.Event]] = await call(
+            self.store.read_histories.remote(list(workflow_ids)), STORE_NAME
+        )
+        return found
+
+    async def run_activity(self, command: cmd.ScheduleActivity, max_bytes: int) -> Outcome:
+        return await run_attempt(command, max_bytes)
+
+    def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
+        self.registry.start_child.remote(parent_id, parent_run_id, command)
+
+    def send_signal(self, command: cmd.SendSignal, request_id: str) -> None:
+        self.registry.route_signal.remote(command, request_id)
+
+    def closed(self, closures: Sequence[Closure]) -> None:
+        self.registry.closed.remote(self.name, list(closures))
+
+
+class WorkflowActor:
+    """Ray actor (async, detached, ``num_cpus=0``): see the module docstring."""
+
+    def __init__(self, name: str, namespace: str, max_payload_bytes: int) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.max_payload_bytes = max_payload_bytes
+        self._host: AsyncHost | None = None
+        self._forever: asyncio.Future[None] | None = None
+
+    def _ensure_host(self) -> AsyncHost:
+        if self._host is None:  # made on first use: an AsyncHost needs the running loop
+            store = ray.get_actor(STORE_NAME, namespace=self.namespace)
+            registry = ray.get_actor(REGISTRY_NAME, namespace=self.namespace)
+            transport = RayTransport(self.name, store, registry)
+            self._host = AsyncHost(
+                transport, holder=self.name, max_payload_bytes=self.max_payload_bytes
+            )
+        return self._host
+
+    async def ready(self) -> str:
+        self._ensure_host()
+        return self.name
+
+    async def watch(self) -> None:
+        """Never returns: the registry holds this call open and learns of a death when it
+        fails (within ~15 ms of a SIGKILL)."""
+        if self._forever is None:
+            self._forever = asyncio.get_running_loop().create_future()
+        await self._forever
+
+    async def host_start(
+        self,
+        definition: WorkflowDefinition[Any],
+        workflow_id: str,
+        started: EventDraft,
+        run_id: str,
+    ) -> None:
+        await self._ensure_host().start(definition, workflow_id, started, run_id)
+
+    async def host_resume(
+        self, definitions: Sequence[WorkflowDefinition[Any]], workflow_ids: Sequence[str]
+    ) -> dict[str, str | ev.Event | None]:
+        host = self._ensure_host()
+        host.register(definitions)
+        return await host.resume(workflow_ids)
+
+    async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
+        await self._ensure_host().signal(workflow_id, name, payload, request_id)
+
+    async def cancel(self, workflow_id: str, reason: str) -> bool:
+        return await self._ensure_host().cancel(workflow_id, reason)
+
+    async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
+        return self._ensure_host().query(workflow_id, name, args)
+
+    async def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
+        return self._ensure_host().deliver_signal(command, request_id)
+
+    async def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
+        self._ensure_host().child_finished(workflow_id, child_id, terminal)
+
+    async def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
+        self._ensure_host().child_not_started(workflow_id, child_id, error)
+
+    async def pid(self) -> int:
+        return os.getpid()
+
+    async def hosted(self) -> list[str]:
+        return self._ensure_host().hosted()

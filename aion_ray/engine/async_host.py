@@ -1,0 +1,319 @@
+"""AsyncHost: the HostCore driven by an asyncio loop, for hosts whose store is awaited.
+
+The Ray workflow actor is a thin shell over this class; nothing here knows Ray. What leaves
+the process (appends and reads, remote activity attempts, child starts, signals to workflows
+hosted elsewhere, closed runs) goes through a ``Transport``. One pump task makes the drivers'
+activations durable: while one ``append_batch`` is in flight, new work piles up and rides in
+the next, so the workflows of one host share their store calls. Timers, retry backoffs and
+deadlines are loop timers; local activities run in threads, so the loop stays responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.activities import execute_activity
+from aion_ray.engine.driver import WorkflowDriver
+from aion_ray.engine.host import HostCore
+from aion_ray.engine.pump import APPEND_RETRY_DELAYS, Batch, Failure
+from aion_ray.engine.recorder import EventDraft
+from aion_ray.errors import AionError, FencedError, StoreError, WorkflowNotFoundError
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock, SystemClock
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
+from aion_ray.model.store import AppendRequest, AppendResult, WakeKey
+from aion_ray.runtime import commands as cmd
+
+Outcome = tuple[Payload | None, ErrorInfo | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A run that ended on this host (``terminal`` may be a continue-as-new)."""
+
+    workflow_id: str
+    run_id: str
+    terminal: ev.Event
+    parent: ev.ParentRef | None
+
+
+class Transport(Protocol):
+    """How an AsyncHost reaches the rest of the engine."""
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]: ...
+    async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[ev.Event]]: ...
+    async def run_activity(self, command: cmd.ScheduleActivity, max_bytes: int) -> Outcome: ...
+    def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None: ...
+    def send_signal(self, command: cmd.SendSignal, request_id: str) -> None: ...
+    def closed(self, closures: Sequence[Closure]) -> None: ...
+
+
+class AsyncHost:
+    """Hosts drivers on the running asyncio loop; the Effects of every driver it creates."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        holder: str,
+        clock: Clock | None = None,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+    ) -> None:
+        self.transport = transport
+        self.clock = clock or SystemClock()
+        self.max_payload_bytes = max_payload_bytes
+        self.core = HostCore(self, self.clock, holder=holder)
+        self.core.pump.encode_events = True  # the store lives in another process
+        self._kick = asyncio.Event()
+        self._durable: dict[str, int] = {}  # workflow id -> head acknowledged by the store
+        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        self._timers: dict[tuple[str, WakeKey], asyncio.TimerHandle] = {}
+        self._attempts: dict[tuple[str, str, int], asyncio.Task[None]] = {}
+        self._closures: list[Closure] = []
+        self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+
+    # --- what the host is asked to do ----------------------------------------------------------
+
+    async def start(
+        self,
+        definition: WorkflowDefinition[Any],
+        workflow_id: str,
+        started: EventDraft,
+        run_id: str,
+    ) -> None:
+        """Host a new workflow; returns once its start is durable (raises if refused, e.g.
+        SequenceConflictError: the id is taken)."""
+        self.core.register(definition)
+        driver = self.core.launch(workflow_id, definition, started, run_id)
+        await self.durable(driver)
+
+    async def resume(self, workflow_ids: Sequence[str]) -> dict[str, str | ev.Event | None]:
+        """Host these workflows again from their histories; each maps to its run id once it
+        is resident, to its terminal event if it had ended, or to None if it has no history."""
+        histories = await self.transport.read_histories(workflow_ids)
+        outcome: dict[str, str | ev.Event | None] = {}
+        hosted = []
+        for workflow_id in workflow_ids:
+            history = histories.get(workflow_id, [])
+            self.core.discard(workflow_id)
+            driver = self.core.recover(history)
+            if driver is None:
+                outcome[workflow_id] = history[-1] if history else None
+            else:
+                hosted.append(driver)
+                outcome[workflow_id] = driver.recorder.run_id
+        await asyncio.gather(*(self.durable(driver) for driver in hosted))
+        return outcome
+
+    def register(self, definitions: Iterable[WorkflowDefinition[Any]]) -> None:
+        for definition in definitions:
+            self.core.register(definition)
+
+    async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
+        """Record a signal; returns once it is durable."""
+        driver = self._hosted(workflow_id)
+        driver.signal(name, payload, request_id)
+        await self.durable(driver)
+
+    async def cancel(self, workflow_id: str, reason: str) -> bool:
+        driver = self._hosted(workflow_id)
+        requested = driver.cancel(reason)
+        await self.durable(driver)
+        return requested
+
+    def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
+        return self._hosted(workflow_id).query(name, args)
+
+    def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
+        driver = self.core.drivers.get(workflow_id)
+        if driver is not None:
+            driver.child_finished(child_id, terminal)
+            self._kick.set()
+
+    def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
+        driver = self.core.drivers.get(workflow_id)
+        if driver is not None:
+            driver.child_not_started(child_id, error)
+            self._kick.set()
+
+    def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
+        delivered = self.core.deliver_signal(command, request_id)
+        self._kick.set()
+        return delivered
+
+    def hosted(self) -> list[str]:
+        return list(self.core.drivers)
+
+    async def durable(self, driver: WorkflowDriver) -> None:
+        """Wait until everything ``driver`` has recorded so far is in the store (raises the
+        store's refusal if its append fails)."""
+        target = driver.recorder.head
+        if self._durable.get(driver.workflow_id, -1) >= target and driver.lease is not None:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(driver.workflow_id, []).append((target, waiter))
+        self.core.pump.mark(driver)
+        self._kick.set()
+        await waiter
+
+    def close(self) -> None:
+        self._pump.cancel()
+        for task in self._attempts.values():
+            task.cancel()
+        for handle in self._timers.values():
+            handle.cancel()
+
+    # --- the pump ------------------------------------------------------------------------------
+
+    async def _run_pump(self) -> None:
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            while batch := self.core.pump.collect(self._forced()):
+                await self._append_and_settle(batch)
+            self._flush_closures()
+            self._schedule_held()
+
+    def _forced(self) -> list[WorkflowDriver]:
+        """Drivers someone waits on are appended now, whatever the local bound says."""
+        return [self.core.drivers[wid] for wid in self._waiters if wid in self.core.drivers]
+
+    async def _append_and_settle(self, batch: Batch) -> None:
+        outcome = await self._append(batch.requests)
+        if isinstance(outcome, AionError):
+            failures = self.core.fail(batch, outcome)
+        else:
+            for driver, result in zip(batch.drivers, outcome, strict=True):
+                if result.ok:
+                    self._durable[driver.workflow_id] = result.head
+            failures = self.core.settle(batch, outcome)
+        failed = {failure.driver.workflow_id: failure for failure in failures}
+        for driver in batch.drivers:
+            self._release(driver.workflow_id, failed.get(driver.workflow_id))
+        for failure in failures:
+            self._after_refusal(failure)
+
+    async def _append(self, requests: Sequence[AppendRequest]) -> list[AppendResult] | AionError:
+        """The batch's results; sent again while the store cannot say whether it landed."""
+        for delay in (*APPEND_RETRY_DELAYS, None):
+            try:
+                return await self.transport.append_batch(requests)
+            except StoreError as exc:
+                if delay is None:
+                    return exc
+                await asyncio.sleep(delay)
+            except AionError as exc:
+                return exc
+        raise AssertionError("unreachable")
+
+    def _release(self, workflow_id: str, failure: Failure | None) -> None:
+        """Wake the waiters whose records are now durable, or tell them the append failed."""
+        head = self._durable.get(workflow_id, -1)
+        waiting = self._waiters.pop(workflow_id, [])
+        still = []
+        for target, waiter in waiting:
+            if waiter.done():
+                continue
+            if failure is not None:
+                waiter.set_exception(failure.error)
+            elif head >= target:
+                waiter.set_result(None)
+            else:
+                still.append((target, waiter))
+        if still:
+            self._waiters[workflow_id] = still
+
+    def _after_refusal(self, failure: Failure) -> None:
+        """A refused append: fenced means another host took the workflow over (this one is a
+        zombie and lets it go); anything else is rebuilt from the stored history."""
+        workflow_id = failure.driver.workflow_id
+        self._durable.pop(workflow_id, None)
+        if failure.activation.expected_seq == 0 or isinstance(failure.error, FencedError):
+            return
+        asyncio.get_running_loop().create_task(self.resume([workflow_id]))
+
+    def _flush_closures(self) -> None:
+        if not self._closures:
+            return
+        closures, self._closures = self._closures, []
+        for closure in closures:
+            driver = self.core.drivers.get(closure.workflow_id)
+            if driver is not None and not driver.recorder.is_open:
+                self.core.discard(closure.workflow_id)
+                self._durable.pop(closure.workflow_id, None)
+        self.transport.closed(closures)
+
+    def _schedule_held(self) -> None:
+        """Local results held back for the local bound: run the pump again when it is up."""
+        due = self.core.pump.next_due()
+        if due is not None:
+            delay = max(0.0, (due - self.clock.now()).total_seconds())
+            asyncio.get_running_loop().call_later(delay, self._kick.set)
+
+    def _hosted(self, workflow_id: str) -> WorkflowDriver:
+        driver = self.core.drivers.get(workflow_id)
+        if driver is None:
+            raise WorkflowNotFoundError(workflow_id)
+        return driver
+
+    # --- the Effects the drivers ask for -------------------------------------------------------
+
+    def start_activity(
+        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int, run_id: str
+    ) -> None:
+        key = (driver.workflow_id, run_id, command.activity_id)
+        task = asyncio.get_running_loop().create_task(
+            self._attempt(driver, run_id, command, attempt)
+        )
+        self._attempts[key] = task
+        task.add_done_callback(lambda _: self._attempts.pop(key, None))
+
+    async def _attempt(
+        self, driver: WorkflowDriver, run_id: str, command: cmd.ScheduleActivity, attempt: int
+    ) -> None:
+        if command.options.local:
+            outcome = await asyncio.to_thread(execute_activity, command, self.max_payload_bytes)
+        else:
+            outcome = await self.transport.run_activity(command, self.max_payload_bytes)
+        self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
+        self._kick.set()
+
+    def cancel_activity(self, driver: WorkflowDriver, activity_id: int, run_id: str) -> None:
+        task = self._attempts.pop((driver.workflow_id, run_id, activity_id), None)
+        if task is not None:
+            task.cancel()
+
+    def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
+        self.disarm(driver, key)
+        delay = max(0.0, (at - self.clock.now()).total_seconds())
+        loop = asyncio.get_running_loop()
+        self._timers[(driver.workflow_id, key)] = loop.call_later(delay, self._wake, driver, key)
+
+    def _wake(self, driver: WorkflowDriver, key: WakeKey) -> None:
+        self._timers.pop((driver.workflow_id, key), None)
+        if self.core.is_current(driver):
+            driver.wake(key)
+            self._kick.set()
+
+    def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None:
+        handle = self._timers.pop((driver.workflow_id, key), None)
+        if handle is not None:
+            handle.cancel()
+
+    def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
+        self.transport.start_child(driver.workflow_id, driver.recorder.run_id, command)
+
+    def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal, request_id: str) -> None:
+        if not self.deliver_signal(command, request_id):
+            self.transport.send_signal(command, request_id)
+
+    def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None:
+        started = driver.started
+        parent = started.parent if started is not None else None
+        self._closures.append(Closure(driver.workflow_id, terminal.run_id, terminal, parent))

@@ -1,0 +1,161 @@
+"""The engine on Ray through the client: the paths a user takes, on real Ray and DuckDB."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import aion_ray as aion
+from aion_ray.model import events as ev
+from tests.ray import workflows as wf
+
+pytestmark = pytest.mark.ray
+
+
+def _id() -> str:
+    return uuid.uuid4().hex
+
+
+def test_a_local_and_a_remote_activity_complete(engine: aion.Client) -> None:
+    assert engine.start(wf.one_local, 41).result(timeout=30) == 42
+    handle = engine.start(wf.one_remote, 21)
+    assert handle.result(timeout=30) == 42
+    types = [e.type for e in handle.history()]
+    assert types == [
+        "WorkflowStarted",
+        "ActivityScheduled",
+        "ActivityStarted",
+        "ActivityCompleted",
+        "WorkflowCompleted",
+    ]
+    assert handle.describe().status == aion.WorkflowStatus.COMPLETED
+
+
+def test_retries_are_recorded_attempt_by_attempt(engine: aion.Client, tmp_path: Path) -> None:
+    counter = str(tmp_path / "flaky")
+    handle = engine.start(wf.retrying, (counter, 2))
+    assert handle.result(timeout=30) == 3
+    failed = [e for e in handle.history() if isinstance(e, ev.ActivityFailed)]
+    assert [f.attempt for f in failed] == [1, 2]
+    assert all(f.error.type == "ConnectionError" for f in failed)
+
+
+def test_a_terminal_activity_failure_fails_the_workflow_with_its_cause(
+    engine: aion.Client,
+) -> None:
+    handle = engine.start(wf.failing, "bad data")
+    with pytest.raises(aion.WorkflowFailedError) as caught:
+        handle.result(timeout=30)
+    assert "bad data" in str(caught.value)
+
+
+def test_a_signal_sent_before_the_wait_is_kept(engine: aion.Client) -> None:
+    handle = engine.start(wf.waits_for_signal, "go")
+    handle.signal("go", "early")
+    assert handle.result(timeout=30) == "early"
+
+
+def test_a_signal_to_a_completed_workflow_is_refused_and_nothing_is_written(
+    engine: aion.Client,
+) -> None:
+    handle = engine.start(wf.one_local, 1)
+    handle.result(timeout=30)
+    before = handle.history()
+    with pytest.raises(aion.WorkflowTerminalError):
+        handle.signal("late", 1)
+    assert handle.history() == before
+
+
+def test_queries_answer_a_resident_workflow(engine: aion.Client) -> None:
+    handle = engine.start(wf.waits_for_signal, "go")
+    assert handle.query("progress") == "waiting"
+    with pytest.raises(aion.QueryError):
+        handle.query("no-such-query")
+    handle.signal("go", 1)
+    assert handle.result(timeout=30) == "1"
+    with pytest.raises(aion.QueryError):
+        handle.query("progress")
+
+
+def test_cancel_runs_the_compensation(engine: aion.Client, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    handle = engine.start(wf.compensating, str(log))
+    _wait_for(lambda: log.exists())
+    assert handle.cancel("customer left") is True
+    with pytest.raises(aion.WorkflowCancelledError):
+        handle.result(timeout=30)
+    assert log.read_text().split() == ["booked", "refunded"]
+    assert handle.cancel() is False
+
+
+def test_start_is_idempotent_by_id(engine: aion.Client) -> None:
+    workflow_id = _id()
+    first = engine.start(wf.waits_for_signal, "go", id=workflow_id)
+    again = engine.start(wf.waits_for_signal, "go", id=workflow_id)
+    assert again.run_id == first.run_id
+    with pytest.raises(aion.WorkflowAlreadyStartedError):
+        engine.start(wf.waits_for_signal, "other", id=workflow_id)
+    with pytest.raises(aion.WorkflowAlreadyStartedError):
+        engine.start(wf.one_local, 1, id=workflow_id)
+    first.signal("go", "x")
+    first.result(timeout=30)
+    with pytest.raises(aion.WorkflowAlreadyStartedError):
+        engine.start(wf.waits_for_signal, "go", id=workflow_id)
+    assert sum(isinstance(e, ev.WorkflowStarted) for e in first.history()) == 1
+
+
+def test_timers_and_children_run_on_ray(engine: aion.Client) -> None:
+    started = time.monotonic()
+    assert engine.start(wf.sleeps_then_adds, 0.3).result(timeout=30) == 2
+    assert time.monotonic() - started >= 0.3
+    handle = engine.start(wf.parent, 5)
+    assert handle.result(timeout=30) == 11
+    child = next(e for e in handle.history() if isinstance(e, ev.ChildWorkflowStarted))
+    assert engine.get(child.child_workflow_id).result(timeout=30) == 10
+
+
+def test_get_list_and_sql(engine: aion.Client) -> None:
+    handle = engine.start(wf.one_local, 2, id=_id())
+    handle.result(timeout=30)
+    found = engine.get(handle.workflow_id)
+    assert found.result(timeout=30) == 3
+    listed = engine.list(workflow_type="one_local", status="completed")
+    assert handle.workflow_id in {info.workflow_id for info in listed}
+    table = engine.sql(
+        f"select count(*) as n from events where workflow_id = '{handle.workflow_id}'"
+    )
+    assert table.column("n").to_pylist() == [5]
+
+
+def test_a_result_wait_can_time_out(engine: aion.Client) -> None:
+    handle = engine.start(wf.waits_for_signal, "go")
+    with pytest.raises(TimeoutError):
+        handle.result(timeout=0.2)
+    handle.signal("go", 2)
+    assert handle.result(timeout=30) == "2"
+
+
+def test_async_twins_share_calls(engine: aion.Client) -> None:
+    asyncio.run(_async_twins(engine))
+
+
+async def _async_twins(engine: aion.Client) -> None:
+    handles = await asyncio.gather(*(engine.start_async(wf.one_local, i) for i in range(20)))
+    results = await asyncio.gather(*(h.result_async(timeout=30) for h in handles))
+    assert results == [i + 1 for i in range(20)]
+    waiting = await engine.start_async(wf.waits_for_signal, "go")
+    assert await waiting.query_async("progress") == "waiting"
+    await waiting.signal_async("go", 3)
+    assert await waiting.result_async(timeout=30) == "3"
+    assert (await waiting.describe_async()).status == aion.WorkflowStatus.COMPLETED
+
+
+def _wait_for(condition: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)

@@ -1,0 +1,133 @@
+"""Workflows and activities for the engine-on-Ray tests (importable by Ray workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import aion_ray as aion
+
+
+def bump(path: str) -> int:
+    """Count one run of a side effect in a file (survives any process)."""
+    with open(path, "a") as file:
+        file.write("x")
+    return Path(path).stat().st_size
+
+
+@aion.activity(local=True)
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@aion.activity
+def double(x: int) -> int:
+    return 2 * x
+
+
+@aion.activity(retry=aion.RetryPolicy(max_attempts=4, initial_interval=0.05, backoff=1.0))
+def flaky(counter: str, failures: int) -> int:
+    """Fails its first ``failures`` runs."""
+    runs = bump(counter)
+    if runs <= failures:
+        raise ConnectionError(f"transient failure {runs}")
+    return runs
+
+
+@aion.activity(retry=aion.RetryPolicy(max_attempts=2, initial_interval=0.01))
+def always_fails(reason: str) -> int:
+    raise ValueError(reason)
+
+
+@aion.activity(retry=aion.RetryPolicy(max_attempts=5, initial_interval=0.05))
+def slow_step(counter: str, seconds: float) -> int:
+    runs = bump(counter)
+    time.sleep(seconds)
+    return runs
+
+
+@aion.activity(local=True)
+def record(path: str, line: str) -> None:
+    with open(path, "a") as file:
+        file.write(line + "\n")
+
+
+@aion.workflow
+async def one_local(ctx: aion.WorkflowContext, n: int) -> int:
+    return await ctx.run(add, n, 1)
+
+
+@aion.workflow
+async def one_remote(ctx: aion.WorkflowContext, n: int) -> int:
+    return await ctx.run(double, n)
+
+
+@aion.workflow
+async def steps(ctx: aion.WorkflowContext, n: int) -> int:
+    total = 0
+    for i in range(n):
+        total = await ctx.run(add, total, i)
+    return total
+
+
+@aion.workflow
+async def retrying(ctx: aion.WorkflowContext, args: tuple[str, int]) -> int:
+    return await ctx.run(flaky, args[0], args[1])
+
+
+@aion.workflow
+async def failing(ctx: aion.WorkflowContext, reason: str) -> int:
+    return await ctx.run(always_fails, reason)
+
+
+@aion.workflow
+async def waits_for_signal(ctx: aion.WorkflowContext, name: str) -> str:
+    progress = {"state": "waiting"}
+    ctx.set_query_handler("progress", lambda: progress["state"])
+    value = await ctx.wait_signal(name)
+    progress["state"] = "got it"
+    return str(value)
+
+
+@aion.workflow
+async def sleeps_then_adds(ctx: aion.WorkflowContext, seconds: float) -> int:
+    await ctx.sleep(seconds)
+    return await ctx.run(add, 1, 1)
+
+
+@aion.workflow
+async def compensating(ctx: aion.WorkflowContext, log: str) -> str:
+    await ctx.run(record, log, "booked")
+    try:
+        await ctx.wait_signal("never")
+    except asyncio.CancelledError:
+        await ctx.run(record, log, "refunded")
+        raise
+    return "done"
+
+
+@aion.workflow
+async def crash_course(ctx: aion.WorkflowContext, args: tuple[str, str, float]) -> list[int]:
+    """Two counted Ray-task steps around a slow one (the test kills the host meanwhile)."""
+    first_counter, slow_counter, seconds = args
+    first = await ctx.run(slow_step, first_counter, 0.0)
+    slow = await ctx.run(slow_step, slow_counter, seconds)
+    return [first, slow]
+
+
+@aion.workflow
+async def parent(ctx: aion.WorkflowContext, n: int) -> int:
+    child = await ctx.run_child(one_remote, n)
+    return child + 1
+
+
+@aion.workflow
+async def pid_of_host(ctx: aion.WorkflowContext) -> int:
+    return await ctx.run(host_pid_activity)
+
+
+@aion.activity(local=True)
+def host_pid_activity() -> int:
+    return os.getpid()
