@@ -41,7 +41,7 @@ def always_fails(reason: str) -> int:
     raise ValueError(reason)
 
 
-@aion.activity(retry=aion.RetryPolicy(max_attempts=5, initial_interval=0.05))
+@aion.activity(retry=aion.RetryPolicy(max_attempts=5, initial_interval=0.05), num_cpus=0)
 def slow_step(counter: str, seconds: float) -> int:
     runs = bump(counter)
     time.sleep(seconds)

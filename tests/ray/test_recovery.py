@@ -1,0 +1,104 @@
+"""Survival: a SIGKILLed workflow actor, a second driver, and a new cluster over an old store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import ray
+
+import aion_ray as aion
+from aion_ray.model import events as ev
+from tests.ray import workflows as wf
+from tests.ray.conftest import Connect, kill_host
+
+pytestmark = pytest.mark.ray
+SCRIPTS = Path(__file__).parent / "scripts"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait_for_file(path: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def _interrupted(history: list[ev.Event]) -> list[ev.ActivityFailed]:
+    return [
+        e for e in history if isinstance(e, ev.ActivityFailed) and "interrupt" in e.error.message
+    ]
+
+
+def test_a_killed_host_is_replaced_and_no_completed_activity_runs_again(
+    connect: Connect, tmp_path: Path
+) -> None:
+    client = connect()
+    first, slow = tmp_path / "first", tmp_path / "slow"
+    handle = client.start(wf.crash_course, (str(first), str(slow), 2.0))
+    _wait_for_file(slow)  # the slow step is running, in a task the host owns
+    killed = kill_host(client, handle.workflow_id)
+    assert handle.result(timeout=60) == [1, 2]
+    assert first.read_text() == "x"  # completed before the crash: never again
+    assert slow.read_text() == "xx"  # interrupted by the crash: retried once
+    assert len(_interrupted(handle.history())) == 1
+    assert kill_host.__name__ and killed != os.getpid()
+
+
+def test_every_workflow_of_a_killed_shared_host_recovers(connect: Connect, tmp_path: Path) -> None:
+    client = connect(workflows_per_actor=4, pool_size=(1, 4))
+    handles = []
+    for i in range(3):
+        args = (str(tmp_path / f"first{i}"), str(tmp_path / f"slow{i}"), 2.0)
+        handles.append(client.start(wf.crash_course, args))
+    for i in range(3):
+        _wait_for_file(tmp_path / f"slow{i}")
+    hosts = {ray.get(client.registry.where.remote(h.workflow_id)) for h in handles}
+    assert len(hosts) == 1, "workflows_per_actor=4 packs them onto one actor"
+    kill_host(client, handles[0].workflow_id)
+    assert [h.result(timeout=60) for h in handles] == [[1, 2]] * 3
+
+
+def _run(*args: str, timeout: float = 120) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_second_driver_finds_the_same_workflows(connect: Connect) -> None:
+    client = connect()
+    handle = client.start(wf.waits_for_signal, "go")
+    address = ray.get_runtime_context().gcs_address
+    out = _run(
+        str(SCRIPTS / "finish.py"),
+        client.config.store_path,
+        client.config.namespace,
+        handle.workflow_id,
+        address,
+        "go",
+    )
+    assert out == repr("from the second driver")
+    assert handle.result(timeout=30) == "from the second driver"
+
+
+@pytest.mark.slow
+def test_a_new_cluster_over_the_store_finishes_a_main_script_workflow(tmp_path: Path) -> None:
+    """Driver 1 defines the workflow in ``__main__``, starts it sleeping, and stops its Ray;
+    driver 2, which has no workflow code, connects over the same store on a new cluster."""
+    store, namespace, workflow_id = str(tmp_path / "h.duckdb"), "fresh", uuid.uuid4().hex
+    assert _run(str(SCRIPTS / "start_in_main.py"), store, namespace, workflow_id, "2") == "running"
+    assert _run(str(SCRIPTS / "finish.py"), store, namespace, workflow_id) == repr("GOOD MORNING!")
+
+
+def test_aion_ray_alone_does_not_import_ray() -> None:
+    code = "import sys, aion_ray; assert 'ray' not in sys.modules, 'ray imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert aion.connect is not None
