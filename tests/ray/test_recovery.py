@@ -42,12 +42,11 @@ def test_a_killed_host_is_replaced_and_no_completed_activity_runs_again(
     first, slow = tmp_path / "first", tmp_path / "slow"
     handle = client.start(wf.crash_course, (str(first), str(slow), 2.0))
     _wait_for_file(slow)  # the slow step is running, in a task the host owns
-    killed = kill_host(client, handle.workflow_id)
+    kill_host(client, handle.workflow_id)
     assert handle.result(timeout=60) == [1, 2]
     assert first.read_text() == "x"  # completed before the crash: never again
     assert slow.read_text() == "xx"  # interrupted by the crash: retried once
     assert len(_interrupted(handle.history())) == 1
-    assert kill_host.__name__ and killed != os.getpid()
 
 
 def test_every_workflow_of_a_killed_shared_host_recovers(connect: Connect, tmp_path: Path) -> None:
