@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-engine bench-compare clean
+.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-engine bench-ray bench-compare clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
-bench: bench-store bench-runtime bench-engine
+bench: bench-store bench-runtime bench-engine bench-ray
 
 bench-store: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench
@@ -40,6 +40,9 @@ bench-runtime: $(STAMP)
 
 bench-engine: $(STAMP)
 	$(BIN)/python -m benchmarks.engine_bench
+
+bench-ray: $(STAMP)
+	$(BIN)/python -m benchmarks.ray_bench --json bench-results/ray.json
 
 REF ?= HEAD
 BENCH ?= group

@@ -11,6 +11,7 @@ is reported through ``on_death``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 import uuid
@@ -57,23 +58,44 @@ class ActorPool:
         self._on_death = on_death
         self.members: dict[str, Member] = {}
         self._starting = 0
-        self._freed = asyncio.Condition()
+        self._waiting: collections.deque[asyncio.Future[Member]] = collections.deque()
         self._refill: asyncio.Task[None] | None = None
         self._watches: dict[str, asyncio.Task[None]] = {}
 
     async def acquire(self) -> Member:
-        """A member with a free slot, reserved for one placement (``place`` or ``unreserve``)."""
-        while True:
+        """A member with a free slot, reserved for one placement (``place`` or ``unreserve``).
+        Waiters are served first come, first served, as slots free up or members start."""
+        member = self._with_room()
+        if member is not None and not self._waiting:
+            return self._reserve(member)
+        waiter: asyncio.Future[Member] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        self._hand_out()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.unreserve(waiter.result())
+            raise
+
+    def _reserve(self, member: Member) -> Member:
+        member.reserved += 1
+        member.idle_since = None
+        self.refill()
+        return member
+
+    def _hand_out(self) -> None:
+        """Give free slots to waiters; start members (bounded) while some still wait."""
+        while self._waiting:
             member = self._with_room()
-            if member is not None:
-                member.reserved += 1
-                member.idle_since = None
-                self.refill()
-                return member
-            async with self._freed:
-                if self._may_spawn():
-                    asyncio.get_running_loop().create_task(self._spawn())
-                await self._freed.wait()
+            if member is None:
+                break
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(self._reserve(member))
+        while len(self._waiting) > self._starting * self.per_actor and self._may_spawn():
+            self._starting += 1  # counted now, so the loop sees it
+            asyncio.get_running_loop().create_task(self._spawn(counted=True))
 
     def place(self, member: Member, workflow_id: str) -> None:
         member.reserved -= 1
@@ -81,7 +103,7 @@ class ActorPool:
 
     def unreserve(self, member: Member) -> None:
         member.reserved -= 1
-        self._notify()
+        self._hand_out()
 
     def release(self, name: str, workflow_id: str) -> None:
         member = self.members.get(name)
@@ -89,7 +111,7 @@ class ActorPool:
             member.hosted.discard(workflow_id)
             if member.load == 0:
                 member.idle_since = time.monotonic()
-            self._notify()
+            self._hand_out()
 
     def trim(self, idle_for: float) -> None:
         """Stop members that have been empty for ``idle_for`` seconds, above the floor."""
@@ -131,21 +153,24 @@ class ActorPool:
         while len(self._idle()) + self._starting < self.min_idle and self._may_spawn():
             await self._spawn()
 
-    async def _spawn(self) -> None:
+    async def _spawn(self, counted: bool = False) -> None:
         name = HOST_PREFIX + uuid.uuid4().hex[:12]
-        self._starting += 1
+        if not counted:
+            self._starting += 1
+        handle: Any = None
         try:
             handle = self._make_actor(name)
             await handle.ready.remote()
         except ray.exceptions.RayError:
             log.exception("could not start workflow actor %s", name)
-            await asyncio.sleep(0.5)
-            return
+            await asyncio.sleep(0.5)  # a broken cluster must not spin the registry
+            handle = None
         finally:
             self._starting -= 1
-        self.members[name] = Member(name, handle)
-        self._watches[name] = asyncio.get_running_loop().create_task(self._watch(name, handle))
-        self._notify()
+        if handle is not None:
+            self.members[name] = Member(name, handle)
+            self._watches[name] = asyncio.get_running_loop().create_task(self._watch(name, handle))
+        self._hand_out()
 
     async def _watch(self, name: str, handle: Any) -> None:
         try:
@@ -165,10 +190,3 @@ class ActorPool:
             watch.cancel()
         if member is not None:
             ray.kill(member.handle, no_restart=True)
-
-    def _notify(self) -> None:
-        async def wake() -> None:
-            async with self._freed:
-                self._freed.notify_all()
-
-        asyncio.get_running_loop().create_task(wake())

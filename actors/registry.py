@@ -10,6 +10,7 @@ file). Starts arrive in batches (``start``: many per call from a concurrent clie
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -85,11 +86,13 @@ class RegistryActor:
         self._placing: dict[str, asyncio.Future[None]] = {}
         self._pool: ActorPool | None = None
         self._ready: asyncio.Task[None] | None = None
+        self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
 
     # --- start-up ------------------------------------------------------------------------------
 
     async def ready(self) -> None:
         """Warm the pool and recover the store's running workflows (once)."""
+        self.calls["ready"] += 1
         if self._ready is None:
             self._ready = asyncio.get_running_loop().create_task(self._start_up())
         await asyncio.shield(self._ready)
@@ -133,6 +136,7 @@ class RegistryActor:
 
     async def start(self, specs: Sequence[StartSpec]) -> list[str | AionError]:
         """Start each spec (idempotent by id); the run id of each, or the error refusing it."""
+        self.calls["start"] += 1
         await self.ready()
         replies = await asyncio.gather(*(self._start_one(s) for s in specs), return_exceptions=True)
         return [r if isinstance(r, str | AionError) else _unexpected(r) for r in replies]
@@ -277,6 +281,7 @@ class RegistryActor:
     # --- what hosts report ---------------------------------------------------------------------
 
     async def closed(self, host: str, closures: Sequence[Any]) -> None:
+        self.calls["closed"] += 1
         for closure in closures:
             if isinstance(closure.terminal, ev.WorkflowContinuedAsNew):
                 entry = self.entries.get(closure.workflow_id)
@@ -305,6 +310,7 @@ class RegistryActor:
         self, parent_id: str, parent_run_id: str, command: cmd.StartChild
     ) -> None:
         """A parent recorded a child: start it, or tell the parent why not / how it ended."""
+        self.calls["start_child"] += 1
         definition = command.definition or self.definitions.get(command.workflow_type)
         if definition is not None:
             await self._catalogue(definition)
@@ -331,6 +337,7 @@ class RegistryActor:
 
     async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
         """A workflow's signal to another one."""
+        self.calls["route_signal"] += 1
         member = self._member_of(command.target_workflow_id)
         if member is not None:
             delivered = await call(
@@ -346,6 +353,7 @@ class RegistryActor:
     async def result(self, workflow_id: str, timeout: float | None = None) -> ev.Event | None:
         """The terminal event of the workflow's last run, once it has one (None: ``timeout``
         seconds passed first)."""
+        self.calls["result"] += 1
         await self._settled(workflow_id)
         if workflow_id in self._closed:
             return self._closed[workflow_id]
@@ -368,6 +376,7 @@ class RegistryActor:
                 waiting.remove(waiter)
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
+        self.calls["signal"] += 1
         member = await self._resident(workflow_id, "signal")
         await self._on_host(
             workflow_id,
@@ -376,6 +385,7 @@ class RegistryActor:
         )
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
+        self.calls["cancel"] += 1
         try:
             member = await self._resident(workflow_id, "cancel")
         except WorkflowTerminalError:
@@ -384,6 +394,7 @@ class RegistryActor:
         return requested
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
+        self.calls["query"] += 1
         try:
             member = await self._resident(workflow_id, "query")
         except WorkflowTerminalError as exc:
@@ -391,12 +402,14 @@ class RegistryActor:
         return await call(member.handle.query.remote(workflow_id, name, list(args)), member.name)
 
     async def describe(self, workflow_id: str) -> WorkflowInfo:
+        self.calls["describe"] += 1
         info = await call(self.store.workflow_info.remote(workflow_id), STORE_NAME)
         if info is None:
             raise WorkflowNotFoundError(workflow_id)
         return self._with_residency(info)
 
     async def list_workflows(self, flt: WorkflowFilter) -> list[WorkflowInfo]:
+        self.calls["list_workflows"] += 1
         infos = await call(self.store.list_workflows.remote(flt), STORE_NAME)
         return [self._with_residency(info) for info in infos]
 
@@ -406,8 +419,16 @@ class RegistryActor:
         member = self._member_of(workflow_id)
         return member.name if member is not None else None
 
+    async def stats(self) -> dict[str, dict[str, int]]:
+        """Calls taken by the registry and by its live hosts, by method (for benchmarks)."""
+        hosts: collections.Counter[str] = collections.Counter()
+        for member in list(self.pool.members.values()):
+            hosts.update(await call(member.handle.stats.remote(), member.name))
+        return {"registry": dict(self.calls), "hosts": dict(hosts)}
+
     async def shutdown(self) -> None:
         """Stop every pooled actor (the histories stay in the store)."""
+        self.calls["shutdown"] += 1
         if self._pool is not None:
             self.pool.stop_all()
 

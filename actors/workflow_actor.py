@@ -9,6 +9,7 @@ tasks this actor owns, child starts, signals and closures to the registry).
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -70,6 +71,7 @@ class WorkflowActor:
         self.max_payload_bytes = max_payload_bytes
         self._host: AsyncHost | None = None
         self._forever: asyncio.Future[None] | None = None
+        self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
 
     def _ensure_host(self) -> AsyncHost:
         if self._host is None:  # made on first use: an AsyncHost needs the running loop
@@ -99,35 +101,47 @@ class WorkflowActor:
         started: EventDraft,
         run_id: str,
     ) -> None:
+        self.calls["host_start"] += 1
         await self._ensure_host().start(definition, workflow_id, started, run_id)
 
     async def host_resume(
         self, definitions: Sequence[WorkflowDefinition[Any]], workflow_ids: Sequence[str]
     ) -> dict[str, str | ev.Event | None]:
+        self.calls["host_resume"] += 1
         host = self._ensure_host()
         host.register(definitions)
         return await host.resume(workflow_ids)
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
+        self.calls["signal"] += 1
         await self._ensure_host().signal(workflow_id, name, payload, request_id)
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
+        self.calls["cancel"] += 1
         return await self._ensure_host().cancel(workflow_id, reason)
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
+        self.calls["query"] += 1
         return self._ensure_host().query(workflow_id, name, args)
 
     async def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
+        self.calls["deliver_signal"] += 1
         return self._ensure_host().deliver_signal(command, request_id)
 
     async def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
+        self.calls["child_finished"] += 1
         self._ensure_host().child_finished(workflow_id, child_id, terminal)
 
     async def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
+        self.calls["child_not_started"] += 1
         self._ensure_host().child_not_started(workflow_id, child_id, error)
+
+    async def stats(self) -> dict[str, int]:
+        return dict(self.calls)
 
     async def pid(self) -> int:
         return os.getpid()
 
     async def hosted(self) -> list[str]:
+        self.calls["hosted"] += 1
         return self._ensure_host().hosted()
