@@ -50,12 +50,14 @@ class ActorPool:
         config: EngineConfig,
         make_actor: Callable[[str], Any],
         on_death: Callable[[Member], None],
+        on_pressure: Callable[[int], None] = lambda needed: None,
     ) -> None:
         self.per_actor = config.workflows_per_actor
         self.min_idle = config.pool_min
         self.max_actors = config.pool_max
         self._make_actor = make_actor
         self._on_death = on_death
+        self._on_pressure = on_pressure  # every member is full and no more may start
         self.members: dict[str, Member] = {}
         self._starting = 0
         self._waiting: collections.deque[asyncio.Future[Member]] = collections.deque()
@@ -96,6 +98,8 @@ class ActorPool:
         while len(self._waiting) > self._starting * self.per_actor and self._may_spawn():
             self._starting += 1  # counted now, so the loop sees it
             asyncio.get_running_loop().create_task(self._spawn(counted=True))
+        if self._waiting and len(self.members) + self._starting >= self.max_actors:
+            self._on_pressure(len(self._waiting))
 
     def place(self, member: Member, workflow_id: str) -> None:
         member.reserved -= 1

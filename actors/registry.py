@@ -23,11 +23,14 @@ import ray
 from aion_ray.actors import catalogue
 from aion_ray.actors.calls import call
 from aion_ray.actors.config import STORE_NAME, EngineConfig
+from aion_ray.actors.parking import WakeHeap, append_parked
 from aion_ray.actors.pool import ActorPool, Member
 from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.async_host import Parked
 from aion_ray.engine.host import undeliverable
 from aion_ray.engine.outcomes import terminal_status
+from aion_ray.engine.parked import parked_cancel, parked_signal
 from aion_ray.engine.recorder import EventDraft
 from aion_ray.engine.starts import child_start, existing_start, start_event
 from aion_ray.errors import (
@@ -41,13 +44,16 @@ from aion_ray.errors import (
     WorkflowTerminalError,
 )
 from aion_ray.model import events as ev
+from aion_ray.model.clock import SystemClock
 from aion_ray.model.history import WorkflowStatus, current_run, current_terminal
 from aion_ray.model.ids import new_run_id
 from aion_ray.model.payload import Payload
+from aion_ray.model.store import LifecycleEntry
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.runtime import commands as cmd
 
 log = logging.getLogger(__name__)
+_UTC = SystemClock()
 RemoteWorkflowActor = ray.remote(WorkflowActor)
 RECENT_CLOSURES = 10_000  # terminal events kept for result waits that come just after the end
 
@@ -69,7 +75,8 @@ class Entry:
     workflow_id: str
     run_id: str
     workflow_type: str
-    host: str | None
+    host: str | None  # None: suspended
+    wake_at: datetime | None = None  # a suspended workflow's next timer
 
 
 class RegistryActor:
@@ -86,6 +93,8 @@ class RegistryActor:
         self._placing: dict[str, asyncio.Future[None]] = {}
         self._pool: ActorPool | None = None
         self._ready: asyncio.Task[None] | None = None
+        self._wakes: WakeHeap | None = None
+        self._relieving = False
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
 
     # --- start-up ------------------------------------------------------------------------------
@@ -98,7 +107,8 @@ class RegistryActor:
         await asyncio.shield(self._ready)
 
     async def _start_up(self) -> None:
-        self._pool = ActorPool(self.config, self._make_actor, self._host_died)
+        self._pool = ActorPool(self.config, self._make_actor, self._host_died, self._relieve)
+        self._wakes = WakeHeap(self._wake_due)
         await self._pool.warm()
         asyncio.get_running_loop().create_task(self._trim_idle())
         flt = WorkflowFilter(status=(WorkflowStatus.RUNNING, WorkflowStatus.PAUSED))
@@ -120,7 +130,9 @@ class RegistryActor:
             num_cpus=0,
             max_restarts=0,
             max_concurrency=10_000,
-        ).remote(name, self.config.namespace, self.config.max_payload_bytes)
+        ).remote(
+            name, self.config.namespace, self.config.max_payload_bytes, self.config.idle_timeout
+        )
 
     async def _trim_idle(self) -> None:
         while True:
@@ -278,6 +290,69 @@ class RegistryActor:
         if types:
             asyncio.get_running_loop().create_task(self._resume(list(types), types))
 
+    # --- residency -----------------------------------------------------------------------------
+
+    async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
+        """A host suspended these workflows: they wait in history, and here, for a wake."""
+        logged = []
+        for item in parked:
+            entry = self.entries.get(item.workflow_id)
+            if entry is None or entry.host != host:
+                continue
+            entry.host, entry.wake_at = None, item.wake_at
+            self.pool.release(host, item.workflow_id)
+            if item.wake_at is not None:
+                self.wakes.add(item.workflow_id, item.wake_at)
+            logged.append(
+                LifecycleEntry(
+                    workflow_id=item.workflow_id,
+                    run_id=item.run_id,
+                    recorded_at=datetime.now(UTC),
+                    kind="suspended",
+                    detail={"host": host},
+                )
+            )
+        if logged:
+            await call(self.store.record_lifecycle.remote(logged), STORE_NAME)
+
+    async def _wake_due(self, workflow_id: str, at: datetime) -> None:
+        entry = self.entries.get(workflow_id)
+        if entry is not None and entry.host is None and entry.wake_at == at:
+            await self._resume([workflow_id], {workflow_id: entry.workflow_type})
+
+    def _relieve(self, needed: int) -> None:
+        """The pool is full and starts wait: suspend the least recently active blocked
+        workflows, across hosts, to make room."""
+        if not self._relieving:
+            self._relieving = True
+            asyncio.get_running_loop().create_task(self._suspend_oldest(needed))
+
+    async def _suspend_oldest(self, needed: int) -> None:
+        try:
+            members = list(self.pool.members.values())
+            idle = await asyncio.gather(
+                *(call(m.handle.idle.remote(), m.name) for m in members), return_exceptions=True
+            )
+            candidates = [
+                (seconds, member, wid)
+                for member, found in zip(members, idle, strict=True)
+                if isinstance(found, dict)
+                for wid, seconds in found.items()
+            ]
+            candidates.sort(key=lambda c: -c[0])
+            chosen: dict[str, list[str]] = {}
+            for _, member, wid in candidates[:needed]:
+                chosen.setdefault(member.name, []).append(wid)
+            for name, wids in chosen.items():
+                self.pool.members[name].handle.suspend.remote(wids)
+        finally:
+            self._relieving = False
+
+    @property
+    def wakes(self) -> WakeHeap:
+        assert self._wakes is not None, "ready() runs first"
+        return self._wakes
+
     # --- what hosts report ---------------------------------------------------------------------
 
     async def closed(self, host: str, closures: Sequence[Any]) -> None:
@@ -305,6 +380,11 @@ class RegistryActor:
             member = self._member_of(parent.workflow_id)
             if member is not None:
                 member.handle.child_finished.remote(parent.workflow_id, parent.child_id, terminal)
+            elif (waiting := self.entries.get(parent.workflow_id)) is not None:
+                # Suspended: made resident, its replay asks for the child again and learns
+                # how it ended.
+                types = {waiting.workflow_id: waiting.workflow_type}
+                asyncio.get_running_loop().create_task(self._resume(list(types), types))
 
     async def start_child(
         self, parent_id: str, parent_run_id: str, command: cmd.StartChild
@@ -336,15 +416,13 @@ class RegistryActor:
             await self._resume([child_id], {child_id: command.workflow_type})
 
     async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
-        """A workflow's signal to another one."""
+        """A workflow's signal to another one (its request id makes a repeat harmless)."""
         self.calls["route_signal"] += 1
-        member = self._member_of(command.target_workflow_id)
-        if member is not None:
-            delivered = await call(
-                member.handle.deliver_signal.remote(command, request_id), member.name
-            )
-            if delivered:
-                return
+        try:
+            await self.signal(command.target_workflow_id, command.name, command.payload, request_id)
+            return
+        except (WorkflowNotFoundError, WorkflowTerminalError):
+            pass  # no open workflow takes it: a lifecycle fact, not an error of the sender
         entry = undeliverable(command, datetime.now(UTC))
         await call(self.store.record_lifecycle.remote([entry]), STORE_NAME)
 
@@ -376,22 +454,69 @@ class RegistryActor:
                 waiting.remove(waiter)
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
-        self.calls["signal"] += 1
-        member = await self._resident(workflow_id, "signal")
-        await self._on_host(
-            workflow_id,
-            "signal",
-            member.handle.signal.remote(workflow_id, name, payload, request_id),
-        )
+        """Record a signal: by its host if it is resident, else first by the registry, and
+        then the workflow is made resident to take it."""
+        while True:
+            await self._settled(workflow_id)
+            member = self._member_of(workflow_id)
+            if member is not None:
+                ref = member.handle.signal.remote(workflow_id, name, payload, request_id)
+                if await self._on_host(ref, member):
+                    return
+                continue  # it left its host meanwhile: look again
+            history = self._open(workflow_id, await self._history(workflow_id))
+            arrival = parked_signal(history, _UTC, name, payload, request_id)
+            if await self._record_parked(workflow_id, history, arrival):
+                return
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
-        self.calls["cancel"] += 1
+        """Request cancellation, recorded like a signal; False if the run has ended."""
+        while True:
+            await self._settled(workflow_id)
+            member = self._member_of(workflow_id)
+            if member is not None:
+                requested: list[bool] = []
+                ref = member.handle.cancel.remote(workflow_id, reason)
+                if await self._on_host(ref, member, requested):
+                    return requested[0]
+                continue
+            history = self._open(workflow_id, await self._history(workflow_id))
+            try:
+                arrival = parked_cancel(history, _UTC, reason)
+            except WorkflowTerminalError:
+                return False
+            if await self._record_parked(workflow_id, history, arrival):
+                return True
+
+    async def _on_host(self, ref: Any, member: Member, reply: list[Any] | None = None) -> bool:
+        """A call to a workflow's host; False if the workflow left the host meanwhile."""
         try:
-            member = await self._resident(workflow_id, "cancel")
-        except WorkflowTerminalError:
+            answer = await call(ref, member.name)
+        except WorkflowNotFoundError:
             return False
-        requested: bool = await call(member.handle.cancel.remote(workflow_id, reason), member.name)
-        return requested
+        if reply is not None:
+            reply.append(answer)
+        return True
+
+    def _open(self, workflow_id: str, history: list[ev.Event]) -> list[ev.Event]:
+        if not history:
+            raise WorkflowNotFoundError(workflow_id)
+        return history
+
+    async def _record_parked(
+        self, workflow_id: str, history: list[ev.Event], arrival: list[ev.Event]
+    ) -> bool:
+        """Append an arrival for a workflow no host holds, then make it resident; False if
+        it became resident meanwhile (the caller goes to its host instead)."""
+        if arrival:
+            try:
+                await append_parked(self.store, workflow_id, arrival, len(history))
+            except SequenceConflictError:
+                return False
+        started = current_run(history)[0]
+        assert isinstance(started, ev.WorkflowStarted)
+        await self._resume([workflow_id], {workflow_id: started.workflow_type})
+        return True
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         self.calls["query"] += 1
@@ -455,14 +580,6 @@ class RegistryActor:
         if member is None:
             raise WorkflowNotFoundError(workflow_id)
         return member
-
-    async def _on_host(self, workflow_id: str, operation: str, ref: Any) -> Any:
-        """A call to the host; if the workflow left it meanwhile, say how it ended."""
-        try:
-            return await call(ref, "workflow actor")
-        except WorkflowNotFoundError:
-            await self._resident(workflow_id, operation)
-            raise
 
     def _member_of(self, workflow_id: str) -> Member | None:
         entry = self.entries.get(workflow_id)

@@ -20,7 +20,7 @@ from aion_ray.actors.activity_task import run_attempt
 from aion_ray.actors.calls import call
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.engine.async_host import AsyncHost, Closure, Outcome
+from aion_ray.engine.async_host import AsyncHost, Closure, Outcome, Parked
 from aion_ray.engine.recorder import EventDraft
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
@@ -61,12 +61,18 @@ class RayTransport:
     def closed(self, closures: Sequence[Closure]) -> None:
         self.registry.closed.remote(self.name, list(closures))
 
+    def suspended(self, parked: Sequence[Parked]) -> None:
+        self.registry.suspended.remote(self.name, list(parked))
+
 
 class WorkflowActor:
     """Ray actor (async, detached, ``num_cpus=0``): see the module docstring."""
 
-    def __init__(self, name: str, namespace: str, max_payload_bytes: int) -> None:
+    def __init__(
+        self, name: str, namespace: str, max_payload_bytes: int, idle_timeout: float
+    ) -> None:
         self.name = name
+        self.idle_timeout = idle_timeout
         self.namespace = namespace
         self.max_payload_bytes = max_payload_bytes
         self._host: AsyncHost | None = None
@@ -79,7 +85,10 @@ class WorkflowActor:
             registry = ray.get_actor(REGISTRY_NAME, namespace=self.namespace)
             transport = RayTransport(self.name, store, registry)
             self._host = AsyncHost(
-                transport, holder=self.name, max_payload_bytes=self.max_payload_bytes
+                transport,
+                holder=self.name,
+                max_payload_bytes=self.max_payload_bytes,
+                idle_timeout=self.idle_timeout,
             )
         return self._host
 
@@ -124,10 +133,6 @@ class WorkflowActor:
         self.calls["query"] += 1
         return self._ensure_host().query(workflow_id, name, args)
 
-    async def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
-        self.calls["deliver_signal"] += 1
-        return self._ensure_host().deliver_signal(command, request_id)
-
     async def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         self.calls["child_finished"] += 1
         self._ensure_host().child_finished(workflow_id, child_id, terminal)
@@ -135,6 +140,13 @@ class WorkflowActor:
     async def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
         self.calls["child_not_started"] += 1
         self._ensure_host().child_not_started(workflow_id, child_id, error)
+
+    async def idle(self) -> dict[str, float]:
+        """Seconds each blocked hosted workflow has done nothing (candidates to suspend)."""
+        return self._ensure_host().idle()
+
+    async def suspend(self, workflow_ids: Sequence[str]) -> list[str]:
+        return self._ensure_host().suspend(workflow_ids)
 
     async def stats(self) -> dict[str, int]:
         return dict(self.calls)

@@ -19,11 +19,13 @@ import argparse
 import asyncio
 import os
 import signal
+import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import ray
 
@@ -125,6 +127,10 @@ def per_run(made: Counter[str], n: int) -> str:
     return f"{ray_calls:.1f} calls ({detail}); {appends:.1f} appends"
 
 
+def progress(message: str) -> None:
+    print(f"  ... {message}", file=sys.stderr, flush=True)
+
+
 def latency(name: str, samples: list[float], target: float, bare: float, note: str) -> Result:
     return Result(
         name,
@@ -169,14 +175,15 @@ async def burst(client: aion.Client, count: int) -> float:
 
 def recovery_seconds(client: aion.Client, directory: Path, rounds: int) -> list[float]:
     """SIGKILL the actor hosting a workflow mid-step: seconds until the step runs again."""
-    samples = []
+    samples: list[float] = []
     for i in range(rounds):
         marker = directory / f"marker-{i}"
         handle = client.start(long_step, str(marker))
         while not marker.exists():
             time.sleep(0.005)
         host = ray.get(client.registry.where.remote(handle.workflow_id))
-        pid = ray.get(ray.get_actor(host, namespace=client.config.namespace).pid.remote())
+        actor = ray.get_actor(host, namespace=client.config.namespace)
+        pid: int = ray.get(actor.pid.remote())  # type: ignore[assignment]
         os.kill(pid, signal.SIGKILL)
         killed = time.perf_counter()
         while marker.stat().st_size < 2:
@@ -211,9 +218,11 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
         ("one step, local activity", (1, True), 5.0),
         ("one step, Ray-task activity", (1, False), 10.0),
     ]:
+        progress(label)
         samples, made = timed(client, n, one_workflow(client, shape))
         results.append(latency(label, samples, target, bare, made))
     for label, local, target in [("local", True, 1.0), ("Ray task", False, 4.0)]:
+        progress(f"per step, {label}")
         one, _ = timed(client, n // 2, one_workflow(client, (1, local)))
         eleven, made = timed(client, n // 2, one_workflow(client, (11, local)))
         step = (percentile(eleven, 0.5) - percentile(one, 0.5)) / 10
@@ -226,8 +235,10 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
                 note=f"11 steps p50 {percentile(eleven, 0.5):.1f} ms; {made}",
             )
         )
+    progress("signals")
     samples, made = signal_round(client)
     results.append(latency("signal to a resident waiting workflow", samples, 3.0, bare, made))
+    progress("recovery")
     recovery = recovery_seconds(client, directory, 3 if n < 50 else 5)
     results.append(
         Result(
@@ -239,15 +250,17 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
         )
     )
     client.shutdown()
-    for label, options, target in [
+    bursts: list[tuple[str, dict[str, Any], float]] = [
         ("default (workflows_per_actor=1)", {"pool_size": (8, 16)}, 150.0),
         ("workflows_per_actor=50", {"pool_size": (2, 4), "workflows_per_actor": 50}, 300.0),
-    ]:
+    ]
+    for label, options, target in bursts:
         burst_client = aion.connect(
             store_path=directory / f"{len(results)}.duckdb",
             namespace=f"bench-{len(results)}",
             **options,
         )
+        progress(f"burst, {label}")
         rate = asyncio.run(burst(burst_client, count))
         results.append(
             Result(

@@ -112,7 +112,8 @@ def crash(client: aion.Client, run: str) -> None:
     print(f"\nstarted {handle.workflow_id}; killing its actor in the middle of step 2")
     wait_for(lambda: (MARKERS / f"{run}.second").exists(), "step 2 to start")
     host = ray.get(client.registry.where.remote(handle.workflow_id))
-    pid = ray.get(ray.get_actor(host, namespace=client.config.namespace).pid.remote())
+    actor = ray.get_actor(host, namespace=client.config.namespace)
+    pid: int = ray.get(actor.pid.remote())  # type: ignore[assignment]
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
     print(f"  SIGKILLed {host} (pid {pid})")

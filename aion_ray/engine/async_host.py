@@ -11,6 +11,7 @@ deadlines are loop timers; local activities run in threads, so the loop stays re
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,16 @@ class Closure:
     parent: ev.ParentRef | None
 
 
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A workflow this host suspended: only its history holds it now; ``wake_at`` is its
+    next timer (or deadline), when it must be made resident again."""
+
+    workflow_id: str
+    run_id: str
+    wake_at: datetime | None
+
+
 class Transport(Protocol):
     """How an AsyncHost reaches the rest of the engine."""
 
@@ -52,6 +63,7 @@ class Transport(Protocol):
     def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None: ...
     def send_signal(self, command: cmd.SendSignal, request_id: str) -> None: ...
     def closed(self, closures: Sequence[Closure]) -> None: ...
+    def suspended(self, parked: Sequence[Parked]) -> None: ...
 
 
 class AsyncHost:
@@ -64,6 +76,7 @@ class AsyncHost:
         holder: str,
         clock: Clock | None = None,
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        idle_timeout: float | None = None,
     ) -> None:
         self.transport = transport
         self.clock = clock or SystemClock()
@@ -73,10 +86,13 @@ class AsyncHost:
         self._kick = asyncio.Event()
         self._durable: dict[str, int] = {}  # workflow id -> head acknowledged by the store
         self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
-        self._timers: dict[tuple[str, WakeKey], asyncio.TimerHandle] = {}
+        self._timers: dict[tuple[str, WakeKey], tuple[datetime, asyncio.TimerHandle]] = {}
+        self._active: dict[str, float] = {}  # workflow id -> when it last did something
         self._attempts: dict[tuple[str, str, int], asyncio.Task[None]] = {}
         self._closures: list[Closure] = []
-        self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+        loop = asyncio.get_running_loop()
+        self._pump = loop.create_task(self._run_pump())
+        self._sweeper = loop.create_task(self._sweep(idle_timeout)) if idle_timeout else None
 
     # --- what the host is asked to do ----------------------------------------------------------
 
@@ -128,7 +144,9 @@ class AsyncHost:
         return requested
 
     def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
-        return self._hosted(workflow_id).query(name, args)
+        driver = self._hosted(workflow_id)
+        self._touch(workflow_id)
+        return driver.query(name, args)
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         driver = self.core.drivers.get(workflow_id)
@@ -164,10 +182,64 @@ class AsyncHost:
 
     def close(self) -> None:
         self._pump.cancel()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         for task in self._attempts.values():
             task.cancel()
-        for handle in self._timers.values():
+        for _, handle in self._timers.values():
             handle.cancel()
+
+    # --- residency -----------------------------------------------------------------------------
+
+    def idle(self) -> dict[str, float]:
+        """Seconds each blocked workflow has done nothing: open, everything it recorded is
+        durable, no attempt running or retry pending; it waits only on timers, signals or
+        children, which its history holds."""
+        running = {key[0] for key in self._attempts}
+        retrying = {key[0] for key in self._timers if key[1][0] == "retry"}
+        now = time.monotonic()
+        return {
+            workflow_id: now - self._active.get(workflow_id, now)
+            for workflow_id, driver in self.core.drivers.items()
+            if workflow_id not in running
+            and workflow_id not in retrying
+            and workflow_id not in self._waiters
+            and driver.is_open
+            and driver.lease is not None
+            and driver.pending.is_empty
+            and self._durable.get(workflow_id) == driver.recorder.head
+        }
+
+    def suspend(self, workflow_ids: Iterable[str]) -> list[str]:
+        """Stop hosting these workflows if they are still blocked; the transport is told
+        which, with when each must wake. Returns the ids suspended."""
+        blocked = self.idle()
+        parked = [self._park(wid) for wid in workflow_ids if wid in blocked]
+        if parked:
+            self.transport.suspended(parked)
+        return [p.workflow_id for p in parked]
+
+    def _park(self, workflow_id: str) -> Parked:
+        driver = self.core.drivers[workflow_id]
+        wakes = [key for key in self._timers if key[0] == workflow_id]
+        wake_at = min((self._timers[key][0] for key in wakes), default=None)
+        for key in wakes:
+            self._timers.pop(key)[1].cancel()
+        self.core.discard(workflow_id)
+        self._durable.pop(workflow_id, None)
+        self._active.pop(workflow_id, None)
+        return Parked(workflow_id, driver.recorder.run_id, wake_at)
+
+    async def _sweep(self, idle_timeout: float) -> None:
+        """Suspend the workflows that have been blocked for ``idle_timeout`` seconds."""
+        while True:
+            await asyncio.sleep(max(0.02, idle_timeout / 4))
+            due = [wid for wid, seconds in self.idle().items() if seconds >= idle_timeout]
+            if due:
+                self.suspend(due)
+
+    def _touch(self, workflow_id: str) -> None:
+        self._active[workflow_id] = time.monotonic()
 
     # --- the pump ------------------------------------------------------------------------------
 
@@ -190,6 +262,7 @@ class AsyncHost:
             failures = self.core.fail(batch, outcome)
         else:
             for driver, result in zip(batch.drivers, outcome, strict=True):
+                self._touch(driver.workflow_id)
                 if result.ok:
                     self._durable[driver.workflow_id] = result.head
             failures = self.core.settle(batch, outcome)
@@ -247,6 +320,7 @@ class AsyncHost:
             if driver is not None and not driver.recorder.is_open:
                 self.core.discard(closure.workflow_id)
                 self._durable.pop(closure.workflow_id, None)
+                self._active.pop(closure.workflow_id, None)
         self.transport.closed(closures)
 
     def _schedule_held(self) -> None:
@@ -282,6 +356,7 @@ class AsyncHost:
         else:
             outcome = await self.transport.run_activity(command, self.max_payload_bytes)
         self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
+        self._touch(driver.workflow_id)
         self._kick.set()
 
     def cancel_activity(self, driver: WorkflowDriver, activity_id: int, run_id: str) -> None:
@@ -292,8 +367,8 @@ class AsyncHost:
     def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
         self.disarm(driver, key)
         delay = max(0.0, (at - self.clock.now()).total_seconds())
-        loop = asyncio.get_running_loop()
-        self._timers[(driver.workflow_id, key)] = loop.call_later(delay, self._wake, driver, key)
+        handle = asyncio.get_running_loop().call_later(delay, self._wake, driver, key)
+        self._timers[(driver.workflow_id, key)] = (at, handle)
 
     def _wake(self, driver: WorkflowDriver, key: WakeKey) -> None:
         self._timers.pop((driver.workflow_id, key), None)
@@ -302,9 +377,9 @@ class AsyncHost:
             self._kick.set()
 
     def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None:
-        handle = self._timers.pop((driver.workflow_id, key), None)
-        if handle is not None:
-            handle.cancel()
+        armed = self._timers.pop((driver.workflow_id, key), None)
+        if armed is not None:
+            armed[1].cancel()
 
     def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
         self.transport.start_child(driver.workflow_id, driver.recorder.run_id, command)

@@ -69,7 +69,7 @@ def test_unknown_ids_and_names_get_typed_errors(engine: aion.Client) -> None:
     before = len(running.history())
     for bad in ("", None, 3):
         with pytest.raises(aion.InvalidInputError):
-            running.signal(bad, 1)  # type: ignore[arg-type]
+            running.signal(bad, 1)
     with pytest.raises(aion.PayloadError):
         running.signal("go", object())
     assert len(running.history()) == before

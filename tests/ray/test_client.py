@@ -118,6 +118,12 @@ def test_timers_and_children_run_on_ray(engine: aion.Client) -> None:
     assert engine.get(child.child_workflow_id).result(timeout=30) == 10
 
 
+def test_a_workflow_signals_another(engine: aion.Client) -> None:
+    target = engine.start(wf.waits_for_signal, "go")
+    assert engine.start(wf.messenger, target.workflow_id).result(timeout=30) == "sent"
+    assert target.result(timeout=30) == "from a workflow"
+
+
 def test_get_list_and_sql(engine: aion.Client) -> None:
     handle = engine.start(wf.one_local, 2, id=_id())
     handle.result(timeout=30)

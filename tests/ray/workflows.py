@@ -131,3 +131,15 @@ async def pid_of_host(ctx: aion.WorkflowContext) -> int:
 @aion.activity(local=True)
 def host_pid_activity() -> int:
     return os.getpid()
+
+
+@aion.workflow
+async def parent_of_waiter(ctx: aion.WorkflowContext, child_id: str) -> str:
+    child = ctx.start_child(waits_for_signal, "go", id=child_id)
+    return "child said " + await child
+
+
+@aion.workflow
+async def messenger(ctx: aion.WorkflowContext, target: str) -> str:
+    await ctx.signal_workflow(target, "go", "from a workflow")
+    return "sent"

@@ -1,0 +1,52 @@
+"""Arrivals for a suspended workflow: recorded first by whoever holds it, replayed later.
+
+While a workflow is suspended only its history exists; the registry holds it and records a
+signal or a cancel request itself (record-before-deliver), then makes the workflow resident,
+and the new host replays the arrival from history. These are the decisions that recording
+needs, with no I/O: the caller reads the history and appends what is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aion_ray.engine.outcomes import terminal_status
+from aion_ray.engine.recorder import Recorder, draft
+from aion_ray.errors import WorkflowTerminalError
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock
+from aion_ray.model.history import current_run
+from aion_ray.model.payload import Payload
+
+
+def parked_signal(
+    history: Sequence[ev.Event], clock: Clock, name: str, payload: Payload, request_id: str
+) -> list[ev.Event]:
+    """The SignalReceived to append ([] if this request was recorded already)."""
+    recorder = _open_recorder(history, clock, "signal")
+    if any(
+        isinstance(e, ev.SignalReceived) and e.request_id == request_id
+        for e in current_run(history)
+    ):
+        return []
+    arrival = draft(ev.SignalReceived, name=name, payload=payload, request_id=request_id)
+    return recorder.stamp([arrival])
+
+
+def parked_cancel(history: Sequence[ev.Event], clock: Clock, reason: str) -> list[ev.Event]:
+    """The WorkflowCancelRequested to append ([] if one is recorded for this run)."""
+    recorder = _open_recorder(history, clock, "cancel")
+    if any(isinstance(e, ev.WorkflowCancelRequested) for e in current_run(history)):
+        return []
+    return recorder.stamp([draft(ev.WorkflowCancelRequested, reason=reason)])
+
+
+def _open_recorder(history: Sequence[ev.Event], clock: Clock, operation: str) -> Recorder:
+    if not history:
+        raise ValueError("a parked workflow has a history")
+    recorder = Recorder(history[0].workflow_id, clock, history)
+    if recorder.terminal is not None:
+        raise WorkflowTerminalError(
+            recorder.workflow_id, recorder.run_id, terminal_status(recorder.terminal), operation
+        )
+    return recorder
