@@ -27,12 +27,12 @@ from aion_ray.actors.parking import WakeHeap, append_parked
 from aion_ray.actors.pool import ActorPool, Member
 from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.engine.async_host import Parked
 from aion_ray.engine.host import undeliverable
 from aion_ray.engine.outcomes import terminal_status
 from aion_ray.engine.parked import parked_cancel, parked_signal
 from aion_ray.engine.recorder import EventDraft
 from aion_ray.engine.starts import child_start, existing_start, start_event
+from aion_ray.engine.transport import Parked
 from aion_ray.errors import (
     AionError,
     EngineUnavailableError,
@@ -271,8 +271,10 @@ class RegistryActor:
                 member.handle.host_resume.remote([definition], [workflow_id]), member.name
             )
             resumed = outcome.get(workflow_id)
+            entry = self.entries.get(workflow_id)
             if isinstance(resumed, str):
-                self.entries[workflow_id].run_id = resumed
+                if entry is not None:  # None: it already ended, in the time of the reply
+                    entry.run_id = resumed
             elif resumed is not None:
                 self._closed_one(member.name, workflow_id, resumed, None)
             else:
@@ -344,7 +346,8 @@ class RegistryActor:
             for _, member, wid in candidates[:needed]:
                 chosen.setdefault(member.name, []).append(wid)
             for name, wids in chosen.items():
-                self.pool.members[name].handle.suspend.remote(wids)
+                if (host := self.pool.members.get(name)) is not None:
+                    host.handle.suspend.remote(wids)
         finally:
             self._relieving = False
 

@@ -20,8 +20,9 @@ from aion_ray.actors.activity_task import run_attempt
 from aion_ray.actors.calls import call
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.engine.async_host import AsyncHost, Closure, Outcome, Parked
+from aion_ray.engine.async_host import AsyncHost
 from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.transport import Closure, Outcome, Parked
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import Payload

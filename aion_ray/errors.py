@@ -16,6 +16,7 @@
     ├── NonDeterminismError                    workflow code diverged from its recorded history
     ├── WorkflowUsageError                     the workflow API used where it cannot work
     ├── QueryError
+    ├── EngineUnavailableError                 an engine actor died or failed unexpectedly
     └── StoreError
         ├── SequenceConflictError              stale expected_seq: a second writer exists
         └── FencedError                        stale lease epoch: this writer lost its lease

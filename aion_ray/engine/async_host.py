@@ -11,11 +11,9 @@ deadlines are loop timers; local activities run in threads, so the loop stays re
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.activities import execute_activity
@@ -23,6 +21,8 @@ from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
 from aion_ray.engine.pump import APPEND_RETRY_DELAYS, Batch, Failure
 from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.residency import Residency
+from aion_ray.engine.transport import Closure, Transport
 from aion_ray.errors import AionError, FencedError, StoreError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock, SystemClock
@@ -31,42 +31,8 @@ from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
 from aion_ray.model.store import AppendRequest, AppendResult, WakeKey
 from aion_ray.runtime import commands as cmd
 
-Outcome = tuple[Payload | None, ErrorInfo | None]
 
-
-@dataclass(frozen=True, slots=True)
-class Closure:
-    """A run that ended on this host (``terminal`` may be a continue-as-new)."""
-
-    workflow_id: str
-    run_id: str
-    terminal: ev.Event
-    parent: ev.ParentRef | None
-
-
-@dataclass(frozen=True, slots=True)
-class Parked:
-    """A workflow this host suspended: only its history holds it now; ``wake_at`` is its
-    next timer (or deadline), when it must be made resident again."""
-
-    workflow_id: str
-    run_id: str
-    wake_at: datetime | None
-
-
-class Transport(Protocol):
-    """How an AsyncHost reaches the rest of the engine."""
-
-    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]: ...
-    async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[ev.Event]]: ...
-    async def run_activity(self, command: cmd.ScheduleActivity, max_bytes: int) -> Outcome: ...
-    def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None: ...
-    def send_signal(self, command: cmd.SendSignal, request_id: str) -> None: ...
-    def closed(self, closures: Sequence[Closure]) -> None: ...
-    def suspended(self, parked: Sequence[Parked]) -> None: ...
-
-
-class AsyncHost:
+class AsyncHost(Residency):
     """Hosts drivers on the running asyncio loop; the Effects of every driver it creates."""
 
     def __init__(
@@ -188,58 +154,6 @@ class AsyncHost:
             task.cancel()
         for _, handle in self._timers.values():
             handle.cancel()
-
-    # --- residency -----------------------------------------------------------------------------
-
-    def idle(self) -> dict[str, float]:
-        """Seconds each blocked workflow has done nothing: open, everything it recorded is
-        durable, no attempt running or retry pending; it waits only on timers, signals or
-        children, which its history holds."""
-        running = {key[0] for key in self._attempts}
-        retrying = {key[0] for key in self._timers if key[1][0] == "retry"}
-        now = time.monotonic()
-        return {
-            workflow_id: now - self._active.get(workflow_id, now)
-            for workflow_id, driver in self.core.drivers.items()
-            if workflow_id not in running
-            and workflow_id not in retrying
-            and workflow_id not in self._waiters
-            and driver.is_open
-            and driver.lease is not None
-            and driver.pending.is_empty
-            and self._durable.get(workflow_id) == driver.recorder.head
-        }
-
-    def suspend(self, workflow_ids: Iterable[str]) -> list[str]:
-        """Stop hosting these workflows if they are still blocked; the transport is told
-        which, with when each must wake. Returns the ids suspended."""
-        blocked = self.idle()
-        parked = [self._park(wid) for wid in workflow_ids if wid in blocked]
-        if parked:
-            self.transport.suspended(parked)
-        return [p.workflow_id for p in parked]
-
-    def _park(self, workflow_id: str) -> Parked:
-        driver = self.core.drivers[workflow_id]
-        wakes = [key for key in self._timers if key[0] == workflow_id]
-        wake_at = min((self._timers[key][0] for key in wakes), default=None)
-        for key in wakes:
-            self._timers.pop(key)[1].cancel()
-        self.core.discard(workflow_id)
-        self._durable.pop(workflow_id, None)
-        self._active.pop(workflow_id, None)
-        return Parked(workflow_id, driver.recorder.run_id, wake_at)
-
-    async def _sweep(self, idle_timeout: float) -> None:
-        """Suspend the workflows that have been blocked for ``idle_timeout`` seconds."""
-        while True:
-            await asyncio.sleep(max(0.02, idle_timeout / 4))
-            due = [wid for wid, seconds in self.idle().items() if seconds >= idle_timeout]
-            if due:
-                self.suspend(due)
-
-    def _touch(self, workflow_id: str) -> None:
-        self._active[workflow_id] = time.monotonic()
 
     # --- the pump ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from aion_ray import errors
 from aion_ray.errors import (
     ActivityError,
     AionError,
+    EngineUnavailableError,
     FencedError,
     InvalidEventError,
     InvalidInputError,
@@ -58,6 +59,10 @@ WITH_FIELDS: list[tuple[AionError, dict[str, object]]] = [
     (QueryError("wf-9", "progress", "no handler"), {"query": "progress", "reason": "no handler"}),
     (SequenceConflictError("wf-10", 4, 7), {"expected": 4, "found": 7}),
     (FencedError("wf-11", 2, 5), {"epoch": 2, "current_epoch": 5}),
+    (
+        EngineUnavailableError("aion-registry", "the actor died"),
+        {"actor": "aion-registry", "reason": "the actor died"},
+    ),
 ]
 
 

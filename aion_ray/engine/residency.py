@@ -1,0 +1,83 @@
+"""Residency on an AsyncHost: which hosted workflows are blocked, and suspending them.
+
+A workflow that waits only on durable things (timers, signals, children), with everything it
+recorded in the store, no attempt running and no retry pending, can leave its host: its
+history holds all of it. The host suspends such a workflow after ``idle_timeout`` seconds, or
+sooner when the registry needs room, and reports when it must wake (its next timer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aion_ray.engine.transport import Parked, Transport
+from aion_ray.model.store import WakeKey
+
+if TYPE_CHECKING:
+    from aion_ray.engine.host import HostCore
+
+
+class Residency:
+    """Mixed into AsyncHost: the state it reads is the host's own."""
+
+    core: HostCore
+    transport: Transport
+    _attempts: dict[tuple[str, str, int], asyncio.Task[None]]
+    _timers: dict[tuple[str, WakeKey], tuple[datetime, asyncio.TimerHandle]]
+    _waiters: dict[str, list[tuple[int, asyncio.Future[None]]]]
+    _durable: dict[str, int]
+    _active: dict[str, float]
+
+    def idle(self) -> dict[str, float]:
+        """Seconds each blocked workflow has done nothing: open, everything it recorded is
+        durable, no attempt running or retry pending; it waits only on timers, signals or
+        children, which its history holds."""
+        running = {key[0] for key in self._attempts}
+        retrying = {key[0] for key in self._timers if key[1][0] == "retry"}
+        now = time.monotonic()
+        return {
+            workflow_id: now - self._active.get(workflow_id, now)
+            for workflow_id, driver in self.core.drivers.items()
+            if workflow_id not in running
+            and workflow_id not in retrying
+            and workflow_id not in self._waiters
+            and driver.is_open
+            and driver.lease is not None
+            and driver.pending.is_empty
+            and self._durable.get(workflow_id) == driver.recorder.head
+        }
+
+    def suspend(self, workflow_ids: Iterable[str]) -> list[str]:
+        """Stop hosting these workflows if they are still blocked; the transport is told
+        which, with when each must wake. Returns the ids suspended."""
+        blocked = self.idle()
+        parked = [self._park(wid) for wid in workflow_ids if wid in blocked]
+        if parked:
+            self.transport.suspended(parked)
+        return [p.workflow_id for p in parked]
+
+    def _park(self, workflow_id: str) -> Parked:
+        driver = self.core.drivers[workflow_id]
+        wakes = [key for key in self._timers if key[0] == workflow_id]
+        wake_at = min((self._timers[key][0] for key in wakes), default=None)
+        for key in wakes:
+            self._timers.pop(key)[1].cancel()
+        self.core.discard(workflow_id)
+        self._durable.pop(workflow_id, None)
+        self._active.pop(workflow_id, None)
+        return Parked(workflow_id, driver.recorder.run_id, wake_at)
+
+    async def _sweep(self, idle_timeout: float) -> None:
+        """Suspend the workflows that have been blocked for ``idle_timeout`` seconds."""
+        while True:
+            await asyncio.sleep(max(0.02, idle_timeout / 4))
+            due = [wid for wid, seconds in self.idle().items() if seconds >= idle_timeout]
+            if due:
+                self.suspend(due)
+
+    def _touch(self, workflow_id: str) -> None:
+        self._active[workflow_id] = time.monotonic()

@@ -1,0 +1,49 @@
+"""What an AsyncHost exchanges with the rest of the engine: its Transport, and the records
+it sends out (runs that ended, workflows it suspended)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from aion_ray.model import events as ev
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.payload import Payload
+from aion_ray.model.store import AppendRequest, AppendResult
+from aion_ray.runtime import commands as cmd
+
+Outcome = tuple[Payload | None, ErrorInfo | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A run that ended on this host (``terminal`` may be a continue-as-new)."""
+
+    workflow_id: str
+    run_id: str
+    terminal: ev.Event
+    parent: ev.ParentRef | None
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A workflow this host suspended: only its history holds it now; ``wake_at`` is its
+    next timer (or deadline), when it must be made resident again."""
+
+    workflow_id: str
+    run_id: str
+    wake_at: datetime | None
+
+
+class Transport(Protocol):
+    """How an AsyncHost reaches the rest of the engine."""
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]: ...
+    async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[ev.Event]]: ...
+    async def run_activity(self, command: cmd.ScheduleActivity, max_bytes: int) -> Outcome: ...
+    def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None: ...
+    def send_signal(self, command: cmd.SendSignal, request_id: str) -> None: ...
+    def closed(self, closures: Sequence[Closure]) -> None: ...
+    def suspended(self, parked: Sequence[Parked]) -> None: ...
