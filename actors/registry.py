@@ -102,6 +102,9 @@ class RegistryActor:
     async def ready(self) -> None:
         """Warm the pool and recover the store's running workflows (once)."""
         self.calls["ready"] += 1
+        await self._started_up()
+
+    async def _started_up(self) -> None:
         if self._ready is None:
             self._ready = asyncio.get_running_loop().create_task(self._start_up())
         await asyncio.shield(self._ready)
@@ -149,7 +152,7 @@ class RegistryActor:
     async def start(self, specs: Sequence[StartSpec]) -> list[str | AionError]:
         """Start each spec (idempotent by id); the run id of each, or the error refusing it."""
         self.calls["start"] += 1
-        await self.ready()
+        await self._started_up()
         replies = await asyncio.gather(*(self._start_one(s) for s in specs), return_exceptions=True)
         return [r if isinstance(r, str | AionError) else _unexpected(r) for r in replies]
 

@@ -59,6 +59,14 @@ async def waiter(ctx: aion.WorkflowContext) -> int:
     return int(await ctx.wait_signal("go"))
 
 
+@aion.workflow
+async def listener(ctx: aion.WorkflowContext, count: int) -> int:
+    """Consumes ``count`` signals, one at a time."""
+    for _ in range(count):
+        await ctx.wait_signal("go")
+    return count
+
+
 @aion.activity(num_cpus=0)
 def marked_step(path: str, seconds: float) -> int:
     with open(path, "a") as file:
@@ -146,23 +154,51 @@ def one_workflow(client: aion.Client, shape: tuple[int, bool]) -> Callable[[], N
     return lambda: client.start(chain, shape).result(timeout=60) and None
 
 
-def signal_round(client: aion.Client) -> tuple[list[float], str]:
-    """Signal to a resident workflow waiting for it, until its result (the signal consumed)."""
-    handles = [client.start(waiter) for _ in range(40)]
-    for handle in handles[:5]:
+def resident_signals(client: aion.Client, n: int) -> tuple[list[float], str]:
+    """Signals to a resident workflow waiting for each: ``signal`` returns once the signal
+    is recorded, and the workflow consumes it in that same activation."""
+    handle = client.start(listener, n + 5)
+    for _ in range(5):
         handle.signal("go", 1)
-        handle.result(timeout=60)
     before = calls(client)
     samples = []
-    for handle in handles[5:]:
+    for _ in range(n):
         began = time.perf_counter()
         handle.signal("go", 1)
-        handle.result(timeout=60)
         samples.append((time.perf_counter() - began) * MS)
     made = calls(client) - before
+    handle.result(timeout=60)
     for key in ("registry.stats", "store.stats", "host.stats"):
         made.pop(key, None)
-    return samples, per_run(made, len(samples))
+    return samples, per_run(made, n)
+
+
+def suspended_signals(directory: Path, n: int) -> tuple[list[float], str]:
+    """Signals to suspended workflows: recorded by the registry, then made resident."""
+    client = aion.connect(
+        store_path=directory / "parked.duckdb",
+        namespace="bench-parked",
+        idle_timeout=0.1,
+        pool_size=(2, 4),
+    )
+    handles = [client.start(waiter) for _ in range(n)]
+    deadline = time.monotonic() + 60
+    while any(h.describe().residency != "suspended" for h in handles):
+        assert time.monotonic() < deadline, "workflows were not suspended"
+        time.sleep(0.1)
+    before = calls(client)
+    samples = []
+    for handle in handles:
+        began = time.perf_counter()
+        handle.signal("go", 1)
+        samples.append((time.perf_counter() - began) * MS)
+    made = calls(client) - before
+    for handle in handles:
+        handle.result(timeout=60)
+    for key in ("registry.stats", "store.stats", "host.stats"):
+        made.pop(key, None)
+    client.shutdown()
+    return samples, per_run(made, n)
 
 
 async def burst(client: aion.Client, count: int) -> float:
@@ -236,7 +272,7 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
             )
         )
     progress("signals")
-    samples, made = signal_round(client)
+    samples, made = resident_signals(client, n)
     results.append(latency("signal to a resident waiting workflow", samples, 3.0, bare, made))
     progress("recovery")
     recovery = recovery_seconds(client, directory, 3 if n < 50 else 5)
@@ -250,6 +286,8 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
         )
     )
     client.shutdown()
+    samples, made = suspended_signals(directory, max(10, n // 5))
+    results.append(latency("signal to a suspended workflow", samples, 50.0, bare, made))
     bursts: list[tuple[str, dict[str, Any], float]] = [
         ("default (workflows_per_actor=1)", {"pool_size": (8, 16)}, 150.0),
         ("workflows_per_actor=50", {"pool_size": (2, 4), "workflows_per_actor": 50}, 300.0),

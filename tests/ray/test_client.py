@@ -118,6 +118,36 @@ def test_timers_and_children_run_on_ray(engine: aion.Client) -> None:
     assert engine.get(child.child_workflow_id).result(timeout=30) == 10
 
 
+def test_an_activity_over_its_timeout_is_cancelled_and_recorded(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    handle = engine.start(wf.times_out, str(marker))
+    with pytest.raises(aion.WorkflowFailedError, match="timeout"):
+        handle.result(timeout=25)
+    failed = [e for e in handle.history() if isinstance(e, ev.ActivityFailed)]
+    assert [f.error.type for f in failed] == ["TimeoutError"]
+
+
+def test_cancelling_a_workflow_cancels_its_running_ray_task(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    handle = engine.start(wf.cancellable_task, str(marker))
+    _wait_for(marker.exists)
+    assert handle.cancel("stop") is True
+    with pytest.raises(aion.WorkflowCancelledError):
+        handle.result(timeout=25)
+    assert not any(isinstance(e, ev.ActivityCompleted) for e in handle.history())
+
+
+def test_a_query_is_answered_while_a_local_activity_runs(engine: aion.Client) -> None:
+    handle = engine.start(wf.busy_locally, 3.0)
+    assert handle.query("phase") == "working"
+    assert handle.describe().status == aion.WorkflowStatus.RUNNING  # still inside the step
+    assert handle.result(timeout=30) == 3.0
+
+
 def test_a_workflow_signals_another(engine: aion.Client) -> None:
     target = engine.start(wf.waits_for_signal, "go")
     assert engine.start(wf.messenger, target.workflow_id).result(timeout=30) == "sent"

@@ -143,3 +143,32 @@ async def parent_of_waiter(ctx: aion.WorkflowContext, child_id: str) -> str:
 async def messenger(ctx: aion.WorkflowContext, target: str) -> str:
     await ctx.signal_workflow(target, "go", "from a workflow")
     return "sent"
+
+
+@aion.activity(timeout=0.5, retry=aion.RetryPolicy(max_attempts=1), num_cpus=0)
+def too_slow(marker: str) -> int:
+    bump(marker)
+    time.sleep(30)
+    return 1
+
+
+@aion.workflow
+async def times_out(ctx: aion.WorkflowContext, marker: str) -> int:
+    return await ctx.run(too_slow, marker)
+
+
+@aion.workflow
+async def cancellable_task(ctx: aion.WorkflowContext, marker: str) -> int:
+    return await ctx.run(too_slow, marker, timeout=None)
+
+
+@aion.activity(local=True)
+def local_sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@aion.workflow
+async def busy_locally(ctx: aion.WorkflowContext, seconds: float) -> float:
+    ctx.set_query_handler("phase", lambda: "working")
+    return await ctx.run(local_sleep, seconds)
