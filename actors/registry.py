@@ -299,6 +299,7 @@ class RegistryActor:
 
     async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
         """A host suspended these workflows: they wait in history, and here, for a wake."""
+        self.calls["suspended"] += 1
         logged = []
         for item in parked:
             entry = self.entries.get(item.workflow_id)
@@ -462,6 +463,7 @@ class RegistryActor:
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
         """Record a signal: by its host if it is resident, else first by the registry, and
         then the workflow is made resident to take it."""
+        self.calls["signal"] += 1
         while True:
             await self._settled(workflow_id)
             member = self._member_of(workflow_id)
@@ -477,6 +479,7 @@ class RegistryActor:
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
         """Request cancellation, recorded like a signal; False if the run has ended."""
+        self.calls["cancel"] += 1
         while True:
             await self._settled(workflow_id)
             member = self._member_of(workflow_id)

@@ -128,11 +128,16 @@ def timed(client: aion.Client, n: int, run: Callable[[], None]) -> tuple[list[fl
     return samples, per_run(made, n)
 
 
+NOT_CALLS = ("store.appends", "store.append_us")
+
+
 def per_run(made: Counter[str], n: int) -> str:
-    ray_calls = sum(v for k, v in made.items() if k != "store.appends") / n
+    """Ray calls, durable appends and the store's commit time per run."""
+    ray_calls = sum(v for k, v in made.items() if k not in NOT_CALLS) / n
     appends = made.get("store.appends", 0) / n
-    detail = ", ".join(f"{k} {v / n:g}" for k, v in sorted(made.items()) if k != "store.appends")
-    return f"{ray_calls:.1f} calls ({detail}); {appends:.1f} appends"
+    in_store = made.get("store.append_us", 0) / n / 1000
+    detail = ", ".join(f"{k} {v / n:g}" for k, v in sorted(made.items()) if k not in NOT_CALLS)
+    return f"{ray_calls:.1f} calls ({detail}); {appends:.1f} appends taking {in_store:.1f} ms"
 
 
 def progress(message: str) -> None:
