@@ -14,18 +14,27 @@ from typing import Any
 import ray
 
 from aion_ray.authoring.definitions import ActivityOptions
+from aion_ray.authoring.heartbeat import Throttle, interval_for
 from aion_ray.engine.activities import execute_activity
+from aion_ray.engine.transport import AttemptKey
 from aion_ray.model.error_info import ErrorInfo
-from aion_ray.model.payload import Payload
+from aion_ray.model.payload import Payload, encode
 from aion_ray.runtime import commands as cmd
 
 Outcome = tuple[Payload | None, ErrorInfo | None]
 
 
 @ray.remote(max_retries=0)
-def run_activity(command: cmd.ScheduleActivity, max_payload_bytes: int) -> Outcome:
-    """One attempt, in a Ray worker: user errors come back as ``ErrorInfo``, never raised."""
-    return execute_activity(command, max_payload_bytes)
+def run_activity(
+    command: cmd.ScheduleActivity, max_payload_bytes: int, host: Any, attempt: AttemptKey
+) -> Outcome:
+    """One attempt, in a Ray worker: user errors come back as ``ErrorInfo``, never raised;
+    heartbeats go to the hosting actor, one-way and throttled."""
+    beat = Throttle(
+        interval_for(command.options.heartbeat_timeout),
+        lambda details: host.heartbeat.remote(*attempt, encode(details, what="heartbeat details")),
+    )
+    return execute_activity(command, max_payload_bytes, beat)
 
 
 def task_options(options: ActivityOptions) -> dict[str, Any]:
@@ -42,9 +51,13 @@ def task_options(options: ActivityOptions) -> dict[str, Any]:
     return chosen
 
 
-async def run_attempt(command: cmd.ScheduleActivity, max_payload_bytes: int) -> Outcome:
+async def run_attempt(
+    command: cmd.ScheduleActivity, max_payload_bytes: int, host: Any, attempt: AttemptKey
+) -> Outcome:
     """Submit one attempt as a Ray task and await its outcome (cancelled with the caller)."""
-    ref = run_activity.options(**task_options(command.options)).remote(command, max_payload_bytes)
+    ref = run_activity.options(**task_options(command.options)).remote(
+        command, max_payload_bytes, host, attempt
+    )
     timeout = command.options.timeout
     try:
         outcome: Outcome = await asyncio.wait_for(_await(ref), timeout)
@@ -66,9 +79,3 @@ async def run_attempt(command: cmd.ScheduleActivity, max_payload_bytes: int) -> 
 async def _await(ref: Any) -> Outcome:
     outcome: Outcome = await ref
     return outcome
-
-
-async def run_local_attempt(command: cmd.ScheduleActivity, max_payload_bytes: int) -> Outcome:
-    """A ``local=True`` attempt, in a thread of the hosting actor: its loop stays free, so
-    queries and signals are answered while it runs."""
-    return await asyncio.to_thread(execute_activity, command, max_payload_bytes)

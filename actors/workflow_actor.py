@@ -22,7 +22,7 @@ from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
 from aion_ray.engine.recorder import EventDraft
-from aion_ray.engine.transport import Closure, Outcome, Parked
+from aion_ray.engine.transport import AttemptKey, Closure, Outcome, Parked
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import Payload
@@ -50,8 +50,11 @@ class RayTransport:
         )
         return found
 
-    async def run_activity(self, command: cmd.ScheduleActivity, max_bytes: int) -> Outcome:
-        return await run_attempt(command, max_bytes)
+    async def run_activity(
+        self, command: cmd.ScheduleActivity, max_bytes: int, attempt: AttemptKey
+    ) -> Outcome:
+        host = ray.get_runtime_context().current_actor  # the task's heartbeats come back here
+        return await run_attempt(command, max_bytes, host, attempt)
 
     def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
         self.registry.start_child.remote(parent_id, parent_run_id, command)
@@ -133,6 +136,12 @@ class WorkflowActor:
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         self.calls["query"] += 1
         return self._ensure_host().query(workflow_id, name, args)
+
+    async def heartbeat(
+        self, workflow_id: str, run_id: str, activity_id: int, attempt: int, details: Payload
+    ) -> None:
+        self.calls["heartbeat"] += 1
+        self._ensure_host().heartbeat(workflow_id, run_id, activity_id, attempt, details)
 
     async def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         self.calls["child_finished"] += 1

@@ -23,6 +23,7 @@ from aion_ray.authoring.definitions import (
     activity,
     workflow,
 )
+from aion_ray.authoring.heartbeat import heartbeat
 from aion_ray.errors import (
     ActivityError,
     AionError,
@@ -78,6 +79,7 @@ __all__ = [
     "WorkflowUsageError",
     "activity",
     "connect",
+    "heartbeat",
     "workflow",
 ]
 

@@ -36,6 +36,7 @@ EXPECTED = [
     "WorkflowUsageError",
     "activity",
     "connect",
+    "heartbeat",
     "workflow",
 ]
 TESTING = [

@@ -19,6 +19,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aion_ray.authoring.heartbeat import heartbeat
 from aion_ray.errors import InvalidInputError
 from aion_ray.model.events import MAX_DURATION_SECONDS
 from aion_ray.model.payload import CodecName
@@ -275,3 +276,6 @@ def workflow(
     if fn is not None:
         return define_workflow(fn, name, codec, timeout, localns)
     return lambda f: define_workflow(f, name, codec, timeout, localns)
+
+
+activity.heartbeat = heartbeat  # type: ignore[attr-defined]  # aion.activity.heartbeat(...)

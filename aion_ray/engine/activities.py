@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 from typing import Any
 
+from aion_ray.authoring.heartbeat import Sink, heartbeats_to
 from aion_ray.errors import PayloadError, error_info_from
 from aion_ray.model.clock import monotonic
 from aion_ray.model.error_info import ErrorInfo
@@ -15,9 +17,10 @@ from aion_ray.runtime import commands as cmd
 
 
 def execute_activity(
-    command: cmd.ScheduleActivity, max_payload_bytes: int
+    command: cmd.ScheduleActivity, max_payload_bytes: int, beat: Sink | None = None
 ) -> tuple[Payload | None, ErrorInfo | None]:
-    """Run ``command``'s activity once; return (result, None) or (None, error)."""
+    """Run ``command``'s activity once; return (result, None) or (None, error). Its
+    ``aion.heartbeat`` calls go to ``beat`` (throttled by the caller)."""
     definition = command.definition
     if definition is None:
         return None, ErrorInfo(
@@ -29,7 +32,8 @@ def execute_activity(
             command.input, definition.param_types, what=f"arguments of {definition.name}"
         )
         started = monotonic()
-        value = _call(definition.fn, args)
+        with heartbeats_to(beat):
+            value = _call(definition.fn, args)
         elapsed = monotonic() - started
     except Exception as exc:
         return None, error_info_from(exc)
@@ -57,5 +61,7 @@ def _call(fn: Any, args: list[Any]) -> Any:
         return fn(*args)
     # An async activity gets an event loop of its own, on a thread, so that it also works
     # when the test itself runs inside an event loop.
+    # The context is copied so that heartbeats reach the attempt's sink from that thread.
+    context = contextvars.copy_context()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, fn(*args)).result()
+        return pool.submit(context.run, asyncio.run, fn(*args)).result()

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.authoring.heartbeat import Throttle, interval_for
 from aion_ray.engine.activities import execute_activity
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
@@ -27,7 +28,7 @@ from aion_ray.errors import AionError, FencedError, StoreError, WorkflowNotFound
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock, SystemClock
 from aion_ray.model.error_info import ErrorInfo
-from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload, encode
 from aion_ray.model.store import AppendRequest, AppendResult, WakeKey
 from aion_ray.runtime import commands as cmd
 
@@ -113,6 +114,16 @@ class AsyncHost(Residency):
         driver = self._hosted(workflow_id)
         self._touch(workflow_id)
         return driver.query(name, args)
+
+    def heartbeat(
+        self, workflow_id: str, run_id: str, activity_id: int, attempt: int, details: Payload
+    ) -> None:
+        """An attempt this host runs said it is alive."""
+        driver = self.core.drivers.get(workflow_id)
+        if driver is not None and driver.recorder.run_id == run_id:
+            driver.activity_heartbeat(activity_id, attempt, details)
+            self._touch(workflow_id)
+            self._kick.set()
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         driver = self.core.drivers.get(workflow_id)
@@ -265,10 +276,20 @@ class AsyncHost(Residency):
     async def _attempt(
         self, driver: WorkflowDriver, run_id: str, command: cmd.ScheduleActivity, attempt: int
     ) -> None:
+        key = (driver.workflow_id, run_id, command.activity_id, attempt)
         if command.options.local:
-            outcome = await asyncio.to_thread(execute_activity, command, self.max_payload_bytes)
+            loop = asyncio.get_running_loop()
+
+            def send(details: Any) -> None:  # from the activity's thread
+                payload = encode(details, what="heartbeat details")
+                loop.call_soon_threadsafe(self.heartbeat, *key, payload)
+
+            beat = Throttle(interval_for(command.options.heartbeat_timeout), send)
+            outcome = await asyncio.to_thread(
+                execute_activity, command, self.max_payload_bytes, beat
+            )
         else:
-            outcome = await self.transport.run_activity(command, self.max_payload_bytes)
+            outcome = await self.transport.run_activity(command, self.max_payload_bytes, key)
         self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
         self._touch(driver.workflow_id)
         self._kick.set()

@@ -14,7 +14,7 @@ Retries follow the activity's RetryPolicy with the attempt trail in history.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -146,6 +146,7 @@ class WorkflowDriver:
         trail = self.run.state.trail(activity_id) if self.is_open and self.run else None
         if trail is None or trail.done or trail.attempt != attempt:
             return  # a late report for a cancelled, superseded or finished attempt
+        self._disarm(("heartbeat", activity_id))
         now = self.recorder.clock.now()
         if (activity_id, attempt) in self.pending.local_running:
             self.pending.local_finished(activity_id, attempt, now)
@@ -159,6 +160,17 @@ class WorkflowDriver:
             self._start_attempt(activity_id)
         else:
             self._arm(("retry", activity_id), ended.retry_at)
+
+    def activity_heartbeat(self, activity_id: int, attempt: int, details: Payload | None) -> None:
+        """A running attempt said it is alive: record it and restart its heartbeat timeout."""
+        trail = self.run.state.trail(activity_id) if self.is_open and self.run else None
+        if trail is None or trail.done or trail.attempt != attempt or trail.command is None:
+            return
+        beat = draft(
+            ev.ActivityHeartbeat, activity_id=activity_id, attempt=attempt, details=details
+        )
+        self._deliver([beat])
+        self._arm_heartbeat(trail.command)
 
     def child_finished(self, child_id: int, terminal: ev.Event) -> None:
         """A child workflow this run started has ended; record its outcome, then deliver."""
@@ -195,6 +207,8 @@ class WorkflowDriver:
             self._deliver([draft(ev.TimerFired, timer_id=item)])
         elif kind == "retry":
             self._start_attempt(item)
+        elif kind == "heartbeat":
+            self._heartbeat_missed(item)
         elif kind == "deadline":
             timeout = self._segment[0].execution_timeout  # type: ignore[union-attr]
             self._record_close(
@@ -248,8 +262,10 @@ class WorkflowDriver:
             match command:
                 case cmd.ScheduleActivity():
                     self._effect(fx.StartActivity(command, 1, self.recorder.run_id))
+                    self._arm_heartbeat(command)
                 case cmd.RequestCancelActivity():
                     self._disarm(("retry", command.activity_id))
+                    self._disarm(("heartbeat", command.activity_id))
                     self.pending.local_cancelled(command.activity_id)
                     self._effect(fx.CancelActivity(command.activity_id, self.recorder.run_id))
                 case cmd.StartTimer():
@@ -301,6 +317,23 @@ class WorkflowDriver:
         self._segment = []
         self.start(started, ended.next_run_id)
 
+    def _heartbeat_missed(self, activity_id: int) -> None:
+        """The attempt stayed silent past its heartbeat timeout: stop it, fail it (retried
+        per its RetryPolicy)."""
+        trail = self.run.state.trail(activity_id) if self.run is not None else None
+        if trail is None or trail.done or trail.command is None:
+            return
+        self._effect(fx.CancelActivity(activity_id, self.recorder.run_id))
+        timeout = trail.command.options.heartbeat_timeout
+        error = ErrorInfo(type="HeartbeatTimeout", message=f"no heartbeat for {timeout}s")
+        self.activity_finished(activity_id, trail.attempt, None, error)
+
+    def _arm_heartbeat(self, command: cmd.ScheduleActivity) -> None:
+        timeout = command.options.heartbeat_timeout
+        if timeout is not None:
+            at = self.recorder.clock.now() + timedelta(seconds=timeout)
+            self._arm(("heartbeat", command.activity_id), at)
+
     def _start_attempt(self, activity_id: int) -> None:
         assert self.run is not None
         trail = self.run.state.trail(activity_id)
@@ -310,6 +343,7 @@ class WorkflowDriver:
         self._deliver([draft(ev.ActivityStarted, activity_id=activity_id, attempt=attempt)])
         if self.is_open:
             self._effect(fx.StartActivity(trail.command, attempt, self.recorder.run_id))
+            self._arm_heartbeat(trail.command)
 
     def _rearm(self, outstanding: Outstanding) -> None:
         for timer in outstanding.timers:

@@ -25,9 +25,10 @@ DEADLINE_TIMER_ID = 0
 """Timer id of a run's execution deadline in the timer index (workflow timers start at 1;
 an activity's retry time is indexed as timer id ``-activity_id``)."""
 
-WakeKind = Literal["timer", "retry", "deadline"]
+WakeKind = Literal["timer", "retry", "deadline", "heartbeat"]
 WakeKey = tuple[WakeKind, int]
-"""What a wake is for: ("timer", timer_id), ("retry", activity_id) or ("deadline", 0)."""
+"""What a wake is for: ("timer", timer_id), ("retry", activity_id), ("deadline", 0) or
+("heartbeat", activity_id) (a running attempt's heartbeat timeout; never indexed)."""
 
 
 class DueTimer(BaseModel):

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from aion_ray.authoring.heartbeat import Throttle, interval_for
 from aion_ray.engine.activities import execute_activity
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
@@ -26,7 +27,7 @@ from aion_ray.engine.starts import child_start
 from aion_ray.errors import AionError, StoreError
 from aion_ray.model import events as ev
 from aion_ray.model.history import current_run, current_terminal
-from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, encode
 from aion_ray.model.store import AppendResult, WakeKey
 from aion_ray.runtime import commands as cmd
 from aion_ray.storage.contract import HistoryStore
@@ -225,7 +226,14 @@ class InProcessHost:
         ):
             return
         self.activity_calls[command.activity_type] += 1
-        outcome = execute_activity(command, self.max_payload_bytes)
+        key = (command.activity_id, attempt)
+        beat = Throttle(
+            interval_for(command.options.heartbeat_timeout),
+            lambda details: driver.activity_heartbeat(
+                *key, encode(details, what="heartbeat details")
+            ),
+        )
+        outcome = execute_activity(command, self.max_payload_bytes, beat)
         self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
 
     def _next_wake(self) -> _Wake | None:

@@ -172,3 +172,32 @@ def local_sleep(seconds: float) -> float:
 async def busy_locally(ctx: aion.WorkflowContext, seconds: float) -> float:
     ctx.set_query_handler("phase", lambda: "working")
     return await ctx.run(local_sleep, seconds)
+
+
+@aion.activity(heartbeat_timeout=1.0, retry=aion.RetryPolicy(max_attempts=3, initial_interval=0.05))
+def hangs_once(counter: str) -> str:
+    """Attempt 1 hangs without a heartbeat; attempt 2 beats while it works."""
+    if bump(counter) == 1:
+        time.sleep(60)
+    for step in range(5):
+        aion.activity.heartbeat({"step": step})  # type: ignore[attr-defined]
+        time.sleep(0.3)
+    return "trained"
+
+
+@aion.workflow
+async def watched(ctx: aion.WorkflowContext, counter: str) -> str:
+    return await ctx.run(hangs_once, counter)
+
+
+@aion.activity(local=True, heartbeat_timeout=1.2)
+def beats_locally() -> int:
+    for step in range(2):
+        aion.heartbeat(step)
+        time.sleep(0.45)
+    return 2
+
+
+@aion.workflow
+async def watched_locally(ctx: aion.WorkflowContext) -> int:
+    return await ctx.run(beats_locally)
