@@ -8,6 +8,8 @@ import ray
 
 from aion_ray.errors import AionError, EngineUnavailableError
 
+ACTOR_GONE = "the actor died or cannot be reached"
+
 
 async def call(ref: Any, actor: str = "engine actor") -> Any:
     """Await an actor call; an AionError it raised is re-raised as itself."""
@@ -36,6 +38,11 @@ def translated(exc: BaseException, actor: str) -> AionError:
     if isinstance(cause, AionError):
         return cause
     if isinstance(cause, ray.exceptions.RayActorError):
-        return EngineUnavailableError(actor, "the actor died or cannot be reached")
+        return EngineUnavailableError(actor, ACTOR_GONE)
     first_line = str(cause).splitlines()[0] if str(cause) else ""
     return EngineUnavailableError(actor, f"{type(cause).__name__}: {first_line}")
+
+
+def actor_gone(error: BaseException) -> bool:
+    """Whether ``error`` says the called actor died (rather than failed in a call)."""
+    return isinstance(error, EngineUnavailableError) and error.reason == ACTOR_GONE

@@ -41,6 +41,7 @@ def connect(
     workflows_per_actor: int = 1,
     pool_size: tuple[int, int] = (2, 32),
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+    restart_limit: tuple[int, float] = (5, 60.0),
 ) -> Client:
     """Connect to (or start) the engine; see the module docstring."""
     if not isinstance(pool_size, tuple) or len(pool_size) != 2:
@@ -54,6 +55,7 @@ def connect(
         pool_min=pool_size[0],
         pool_max=pool_size[1],
         max_payload_bytes=max_payload_bytes,
+        restart_limit=restart_limit,
     )
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if not ray.is_initialized():

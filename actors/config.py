@@ -25,6 +25,9 @@ class EngineConfig:
     pool_min: int = 2
     pool_max: int = 32
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    restart_limit: tuple[int, float] = (5, 60.0)
+    """At most this many host deaths of one workflow within that many seconds; past it the
+    run fails (it can be reopened after a fix). Resumes after a death back off exponentially."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.namespace, str) or not self.namespace:
@@ -34,6 +37,11 @@ class EngineConfig:
         if not isinstance(self.workflows_per_actor, int) or self.workflows_per_actor < 1:
             raise InvalidInputError(
                 f"workflows_per_actor must be an int >= 1, got {self.workflows_per_actor!r}"
+            )
+        count, window = self.restart_limit
+        if not isinstance(count, int) or count < 0 or not window > 0:
+            raise InvalidInputError(
+                f"restart_limit must be (count >= 0, seconds > 0), got {self.restart_limit!r}"
             )
         if not (
             isinstance(self.pool_min, int)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 import ray
 
 from aion_ray.actors import catalogue
-from aion_ray.actors.calls import call
+from aion_ray.actors.calls import actor_gone, call
 from aion_ray.actors.config import STORE_NAME, EngineConfig
 from aion_ray.actors.parking import WakeHeap, append_parked
 from aion_ray.actors.pool import ActorPool, Member
@@ -29,7 +30,7 @@ from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.host import undeliverable
 from aion_ray.engine.outcomes import terminal_status
-from aion_ray.engine.parked import parked_cancel, parked_signal
+from aion_ray.engine.parked import parked_cancel, parked_failure, parked_signal
 from aion_ray.engine.recorder import EventDraft
 from aion_ray.engine.starts import child_start, existing_start, start_event
 from aion_ray.engine.transport import Parked
@@ -45,6 +46,7 @@ from aion_ray.errors import (
 )
 from aion_ray.model import events as ev
 from aion_ray.model.clock import SystemClock
+from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import WorkflowStatus, current_run, current_terminal
 from aion_ray.model.ids import new_run_id
 from aion_ray.model.payload import Payload
@@ -95,6 +97,7 @@ class RegistryActor:
         self._ready: asyncio.Task[None] | None = None
         self._wakes: WakeHeap | None = None
         self._relieving = False
+        self._deaths: dict[str, list[float]] = {}  # workflow id -> when its hosts died
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
 
     # --- start-up ------------------------------------------------------------------------------
@@ -219,12 +222,22 @@ class RegistryActor:
                     member.handle.host_start.remote(definition, workflow_id, started, run_id),
                     member.name,
                 )
+            except EngineUnavailableError as exc:
+                if not actor_gone(exc) or not await self._started(workflow_id, run_id):
+                    self._unplace(workflow_id, member)
+                    raise
+                # Durable, then the host died: its death is handled like any other (the
+                # workflow is resumed elsewhere); the start itself succeeded.
             except BaseException:
                 self._unplace(workflow_id, member)
                 raise
         finally:
             self._placing.pop(workflow_id, None)
             done.set_result(None)
+
+    async def _started(self, workflow_id: str, run_id: str) -> bool:
+        history = await self._history(workflow_id)
+        return bool(history) and current_run(history)[0].run_id == run_id
 
     def _mark_placing(self, workflow_id: str) -> asyncio.Future[None]:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -282,18 +295,58 @@ class RegistryActor:
                 self._closed_one(member.name, workflow_id, resumed, None)
             else:
                 self._unplace(workflow_id, member)
-        except AionError:
+        except AionError as exc:
+            if actor_gone(exc):
+                # The host died during the resume: its death is handled like any other
+                # (counted against the restart limit, then resumed elsewhere or failed).
+                log.warning("host %s died resuming %s", member.name, workflow_id)
+                return
             log.exception("resuming %s on %s failed", workflow_id, member.name)
             self._unplace(workflow_id, member)
 
     def _host_died(self, member: Member) -> None:
-        """A pooled actor died: resume each workflow it hosted on another one."""
-        hosted = [self.entries[w] for w in member.hosted if w in self.entries]
-        for entry in hosted:
-            entry.host = None
-        types = {entry.workflow_id: entry.workflow_type for entry in hosted}
-        if types:
-            asyncio.get_running_loop().create_task(self._resume(list(types), types))
+        """A pooled actor died: resume each workflow it hosted on another one, backing off
+        as its deaths repeat; past ``restart_limit`` the run is failed instead."""
+        for workflow_id in list(member.hosted):
+            entry = self.entries.get(workflow_id)
+            if entry is not None:
+                entry.host = None
+                delay = self._count_death(workflow_id)
+                task = (
+                    self._fail_crashing(entry)
+                    if delay is None
+                    else self._resume_later(entry, delay)
+                )
+                asyncio.get_running_loop().create_task(task)
+
+    def _count_death(self, workflow_id: str) -> float | None:
+        """Seconds to wait before the next resume, or None: the limit is passed."""
+        limit, window = self.config.restart_limit
+        now = time.monotonic()
+        deaths = [at for at in self._deaths.get(workflow_id, []) if now - at < window] + [now]
+        self._deaths[workflow_id] = deaths
+        if len(deaths) > limit:
+            return None
+        return min(10.0, 0.05 * 2.0 ** (len(deaths) - 1))
+
+    async def _resume_later(self, entry: Entry, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._resume([entry.workflow_id], {entry.workflow_id: entry.workflow_type})
+
+    async def _fail_crashing(self, entry: Entry) -> None:
+        limit, window = self.config.restart_limit
+        error = ErrorInfo(
+            type="RestartIntensityExceeded",
+            message=f"its host died more than {limit} time(s) within {window}s; fix the cause "
+            "and reopen the run",
+        )
+        history = await self._history(entry.workflow_id)
+        ended = parked_failure(history, _UTC, error)
+        await append_parked(self.store, entry.workflow_id, ended, len(history))
+        started = current_run(history)[0]
+        parent = started.parent if isinstance(started, ev.WorkflowStarted) else None
+        self._closed_one("", entry.workflow_id, ended[-1], parent)
+        log.error("failed %s: %s", entry.workflow_id, error.message)
 
     # --- residency -----------------------------------------------------------------------------
 

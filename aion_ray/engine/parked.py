@@ -2,8 +2,9 @@
 
 While a workflow is suspended only its history exists; the registry holds it and records a
 signal or a cancel request itself (record-before-deliver), then makes the workflow resident,
-and the new host replays the arrival from history. These are the decisions that recording
-needs, with no I/O: the caller reads the history and appends what is returned.
+and the new host replays the arrival from history. The holder may also end a run it gives
+up on (a workflow whose hosts keep dying). These are the decisions that recording needs,
+with no I/O: the caller reads the history and appends what is returned.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aion_ray.engine.recorder import Recorder, draft
 from aion_ray.errors import WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
+from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import current_run
 from aion_ray.model.payload import Payload
 
@@ -39,6 +41,12 @@ def parked_cancel(history: Sequence[ev.Event], clock: Clock, reason: str) -> lis
     if any(isinstance(e, ev.WorkflowCancelRequested) for e in current_run(history)):
         return []
     return recorder.stamp([draft(ev.WorkflowCancelRequested, reason=reason)])
+
+
+def parked_failure(history: Sequence[ev.Event], clock: Clock, error: ErrorInfo) -> list[ev.Event]:
+    """The WorkflowFailed that ends a run its holder gives up on (e.g. its hosts keep dying)."""
+    recorder = _open_recorder(history, clock, "fail")
+    return recorder.stamp([draft(ev.WorkflowFailed, error=error)])
 
 
 def _open_recorder(history: Sequence[ev.Event], clock: Clock, operation: str) -> Recorder:

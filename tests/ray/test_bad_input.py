@@ -96,6 +96,7 @@ def test_bad_sql_and_filters_are_refused(engine: aion.Client) -> None:
         {"pool_size": 4},
         {"idle_timeout": 0},
         {"namespace": ""},
+        {"restart_limit": (1, 0)},
     ],
 )
 def test_bad_connect_options_are_refused(options: dict[str, Any], tmp_path: Path) -> None:

@@ -63,6 +63,17 @@ def test_every_workflow_of_a_killed_shared_host_recovers(connect: Connect, tmp_p
     assert [h.result(timeout=60) for h in handles] == [[1, 2]] * 3
 
 
+def test_a_workflow_whose_hosts_keep_dying_is_failed_past_the_restart_limit(
+    connect: Connect,
+) -> None:
+    client = connect(restart_limit=(1, 60.0), pool_size=(1, 3))
+    handle = client.start(wf.crash_loop)
+    with pytest.raises(aion.WorkflowFailedError, match="host died more than 1 time"):
+        handle.result(timeout=60)
+    started = [e for e in handle.history() if isinstance(e, ev.ActivityStarted)]
+    assert len(started) == 2  # the first run and one restart, then no more
+
+
 def _run(*args: str, timeout: float = 120) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(

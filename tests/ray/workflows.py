@@ -201,3 +201,14 @@ def beats_locally() -> int:
 @aion.workflow
 async def watched_locally(ctx: aion.WorkflowContext) -> int:
     return await ctx.run(beats_locally)
+
+
+@aion.activity(local=True, retry=aion.RetryPolicy(max_attempts=10, initial_interval=0.01))
+def kill_my_host() -> None:
+    """Crashes the actor hosting the workflow (a local activity runs in it)."""
+    os.kill(os.getpid(), 9)
+
+
+@aion.workflow
+async def crash_loop(ctx: aion.WorkflowContext) -> None:
+    await ctx.run(kill_my_host)
