@@ -19,7 +19,7 @@ import ray
 from aion_ray.actors.calls import call, get
 from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
-from aion_ray.actors.registry import RegistryActor, StartSpec
+from aion_ray.actors.registry import RegistryActor, Started, StartSpec
 from aion_ray.actors.store_actor import HistoryStoreActor
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
@@ -90,7 +90,7 @@ class Client:
         self.config = config
         self.store = store
         self.registry = registry
-        self._batch: list[tuple[StartSpec, asyncio.Future[str | AionError]]] = []
+        self._batch: list[tuple[StartSpec, asyncio.Future[Started | AionError]]] = []
 
     # --- starting ------------------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ class Client:
         """``start`` for asyncio; concurrent calls share one registry call."""
         spec = self._spec(workflow, arg, id, search_attributes)
         loop = asyncio.get_running_loop()
-        reply: asyncio.Future[str | AionError] = loop.create_future()
+        reply: asyncio.Future[Started | AionError] = loop.create_future()
         if not self._batch:
             loop.call_soon(lambda: loop.create_task(self._send_batch()))
         self._batch.append((spec, reply))
@@ -161,10 +161,10 @@ class Client:
         wid = validate_workflow_id(workflow_id) if workflow_id is not None else new_workflow_id()
         return StartSpec(wid, workflow, payload, search_attributes)
 
-    def _handle(self, spec: StartSpec, reply: str | AionError) -> WorkflowHandle[Any]:
+    def _handle(self, spec: StartSpec, reply: Started | AionError) -> WorkflowHandle[Any]:
         if isinstance(reply, AionError):
             raise reply
-        return WorkflowHandle(self, spec.workflow_id, spec.definition, reply)
+        return WorkflowHandle(self, spec.workflow_id, spec.definition, reply.run_id, reply.host)
 
     # --- finding -------------------------------------------------------------------------------
 

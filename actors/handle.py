@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aion_ray.actors.calls import call, get
+from aion_ray.actors.calls import actor_gone, call, get
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.outcomes import result_from_terminal
-from aion_ray.errors import InvalidInputError, WorkflowNotFoundError
+from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import Payload, encode
 from aion_ray.model.visibility import WorkflowInfo
@@ -29,11 +30,15 @@ class WorkflowHandle(Generic[T]):
         workflow_id: str,
         definition: WorkflowDefinition[T] | None = None,
         run_id: str | None = None,
+        host: Any = None,
     ) -> None:
         self._client = client
         self.workflow_id = workflow_id
         self.run_id = run_id
         self._definition = definition
+        # The actor that hosted the workflow when it started: signals and queries go to it
+        # directly (one hop less) until it says the workflow left; then the registry.
+        self._host = host
 
     # --- synchronous ---------------------------------------------------------------------------
 
@@ -47,11 +52,18 @@ class WorkflowHandle(Generic[T]):
     def signal(self, name: str, payload: Any = None) -> None:
         """Send signal ``name``; durable in the history when this returns."""
         args = self._signal_args(name, payload)
+        if self._host is not None and self._on_host(lambda: get(self._host.signal.remote(*args))):
+            return
         get(self._registry.signal.remote(*args), REGISTRY_NAME)
 
     def query(self, name: str, *args: Any) -> Any:
         """Ask a query handler the workflow registered (the history does not change)."""
         _check_name(name, "query")
+        answer: list[Any] = []
+        if self._host is not None and self._on_host(
+            lambda: answer.append(get(self._host.query.remote(self.workflow_id, name, args)))
+        ):
+            return answer[0]
         return get(self._registry.query.remote(self.workflow_id, name, args), REGISTRY_NAME)
 
     def cancel(self, reason: str = "cancelled") -> bool:
@@ -75,10 +87,21 @@ class WorkflowHandle(Generic[T]):
 
     async def signal_async(self, name: str, payload: Any = None) -> None:
         args = self._signal_args(name, payload)
+        if self._host is not None:
+            try:
+                await call(self._host.signal.remote(*args))
+                return
+            except AionError as exc:
+                self._left_host(exc)
         await call(self._registry.signal.remote(*args), REGISTRY_NAME)
 
     async def query_async(self, name: str, *args: Any) -> Any:
         _check_name(name, "query")
+        if self._host is not None:
+            try:
+                return await call(self._host.query.remote(self.workflow_id, name, args))
+            except AionError as exc:
+                self._left_host(exc)
         return await call(self._registry.query.remote(self.workflow_id, name, args))
 
     async def cancel_async(self, reason: str = "cancelled") -> bool:
@@ -102,6 +125,21 @@ class WorkflowHandle(Generic[T]):
     @property
     def _store(self) -> Any:
         return self._client.store
+
+    def _on_host(self, request: Callable[[], None]) -> bool:
+        """Make ``request`` to the cached host; False if the workflow left it."""
+        try:
+            request()
+            return True
+        except AionError as exc:
+            self._left_host(exc)
+            return False
+
+    def _left_host(self, error: AionError) -> None:
+        """Forget the host if ``error`` says the workflow is no longer there; else raise."""
+        if not (isinstance(error, WorkflowNotFoundError) or actor_gone(error)):
+            raise error
+        self._host = None
 
     def _outcome(self, terminal: ev.Event | None, timeout: float | None) -> T:
         if terminal is None:

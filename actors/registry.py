@@ -70,6 +70,15 @@ class StartSpec:
     search_attributes: dict[str, ev.SearchAttributeValue] | None = None
 
 
+@dataclass(frozen=True)
+class Started:
+    """A start's reply: the run, and the actor hosting it (a client may call it directly
+    while the workflow stays there; the registry answers everything else)."""
+
+    run_id: str
+    host: Any
+
+
 @dataclass
 class Entry:
     """A workflow the registry hosts (closed ones leave; the store keeps the truth)."""
@@ -152,12 +161,19 @@ class RegistryActor:
 
     # --- starts --------------------------------------------------------------------------------
 
-    async def start(self, specs: Sequence[StartSpec]) -> list[str | AionError]:
-        """Start each spec (idempotent by id); the run id of each, or the error refusing it."""
+    async def start(self, specs: Sequence[StartSpec]) -> list[Started | AionError]:
+        """Start each spec (idempotent by id); for each, its run and host, or the error
+        refusing it."""
         self.calls["start"] += 1
         await self._started_up()
         replies = await asyncio.gather(*(self._start_one(s) for s in specs), return_exceptions=True)
-        return [r if isinstance(r, str | AionError) else _unexpected(r) for r in replies]
+        return [self._reply(spec, reply) for spec, reply in zip(specs, replies, strict=True)]
+
+    def _reply(self, spec: StartSpec, reply: str | BaseException) -> Started | AionError:
+        if isinstance(reply, str):
+            member = self._member_of(spec.workflow_id)
+            return Started(reply, member.handle if member is not None else None)
+        return reply if isinstance(reply, AionError) else _unexpected(reply)
 
     async def _start_one(self, spec: StartSpec) -> str:
         definition = spec.definition

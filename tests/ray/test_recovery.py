@@ -49,6 +49,17 @@ def test_a_killed_host_is_replaced_and_no_completed_activity_runs_again(
     assert len(_interrupted(handle.history())) == 1
 
 
+def test_a_handle_whose_host_died_reaches_the_workflow_through_the_registry(
+    connect: Connect,
+) -> None:
+    client = connect()
+    handle = client.start(wf.waits_for_signal, "go")
+    kill_host(client, handle.workflow_id)
+    assert handle.query("progress") == "waiting"  # answered on the workflow's new host
+    handle.signal("go", "still here")
+    assert handle.result(timeout=60) == "still here"
+
+
 def test_every_workflow_of_a_killed_shared_host_recovers(connect: Connect, tmp_path: Path) -> None:
     client = connect(workflows_per_actor=4, pool_size=(1, 4))
     handles = []
