@@ -4,6 +4,7 @@ cancels recorded for workflows no host holds before they are made resident."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,9 @@ from aion_ray.model import events as ev
 from aion_ray.model.history import current_run, current_terminal
 from aion_ray.model.payload import Payload
 from aion_ray.model.store import LifecycleEntry
+
+RELIEF_PAUSE = 0.2
+"""Seconds without pressure rounds after one found no blocked workflow to suspend."""
 
 
 class ResidencyControl(Placement):
@@ -63,7 +67,9 @@ class ResidencyControl(Placement):
     def _relieve(self, needed: int) -> None:
         """The pool is full and starts wait: suspend the least recently active blocked
         workflows, across hosts, to make room."""
-        if not self._relieving:
+        # One round at a time, and none for a while after a round found nobody blocked (a
+        # full pool of busy workflows would otherwise be asked again on every hand-out).
+        if not self._relieving and time.monotonic() >= self._relief_quiet_until:
             self._relieving = True
             asyncio.get_running_loop().create_task(self._suspend_oldest(needed))
 
@@ -86,6 +92,8 @@ class ResidencyControl(Placement):
             for name, wids in chosen.items():
                 if (host := self.pool.members.get(name)) is not None:
                     host.handle.suspend.remote(wids)
+            if not chosen:
+                self._relief_quiet_until = time.monotonic() + RELIEF_PAUSE
         finally:
             self._relieving = False
 

@@ -79,6 +79,7 @@ class RegistryState:
         self._ready: asyncio.Task[None] | None = None
         self._wakes: WakeHeap | None = None
         self._relieving = False
+        self._relief_quiet_until = 0.0
         self._deaths: dict[str, list[float]] = {}  # workflow id -> when its hosts died
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
 
