@@ -71,9 +71,11 @@ class Placement(RegistryState):
         if definition is None:
             log.error("cannot resume %s: no definition of %r is known", workflow_id, workflow_type)
             return
-        if workflow_id in self._placing or self._member_of(workflow_id) is not None:
-            await self._settled(workflow_id)
-            return  # another caller is resuming it, or it is resident already
+        # A placement in progress (a start whose host died meanwhile, another resume) is
+        # waited for; then, with no await before the mark, it is resumed unless resident.
+        await self._settled(workflow_id)
+        if self._member_of(workflow_id) is not None:
+            return
         done = self._mark_placing(workflow_id)
         try:
             member = await self.pool.acquire()
