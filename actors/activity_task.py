@@ -30,6 +30,8 @@ def run_activity(
 ) -> Outcome:
     """One attempt, in a Ray worker: user errors come back as ``ErrorInfo``, never raised;
     heartbeats go to the hosting actor, one-way and throttled."""
+    if command.options.heartbeat_timeout is not None:
+        host.alive.remote(*attempt)  # the heartbeat timeout counts from here, not from dispatch
     beat = Throttle(
         interval_for(command.options.heartbeat_timeout),
         lambda details: host.heartbeat.remote(*attempt, encode(details, what="heartbeat details")),

@@ -143,6 +143,9 @@ class WorkflowActor:
         self.calls["heartbeat"] += 1
         self._ensure_host().heartbeat(workflow_id, run_id, activity_id, attempt, details)
 
+    async def alive(self, workflow_id: str, run_id: str, activity_id: int, attempt: int) -> None:
+        self._ensure_host().alive(workflow_id, run_id, activity_id)
+
     async def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         self.calls["child_finished"] += 1
         self._ensure_host().child_finished(workflow_id, child_id, terminal)

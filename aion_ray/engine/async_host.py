@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -124,6 +124,18 @@ class AsyncHost(Residency):
             driver.activity_heartbeat(activity_id, attempt, details)
             self._touch(workflow_id)
             self._kick.set()
+
+    def alive(self, workflow_id: str, run_id: str, activity_id: int) -> None:
+        """A Ray-task attempt began running (its worker may have taken a while to start):
+        its heartbeat timeout counts from now. Nothing is recorded."""
+        driver = self.core.drivers.get(workflow_id)
+        key: WakeKey = ("heartbeat", activity_id)
+        if driver is None or driver.recorder.run_id != run_id or driver.run is None:
+            return
+        trail = driver.run.state.trail(activity_id)
+        timeout = trail.command.options.heartbeat_timeout if trail and trail.command else None
+        if timeout is not None and (workflow_id, key) in self._timers:
+            self.arm(driver, key, self.clock.now() + timedelta(seconds=timeout))
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         driver = self.core.drivers.get(workflow_id)

@@ -174,7 +174,7 @@ async def busy_locally(ctx: aion.WorkflowContext, seconds: float) -> float:
     return await ctx.run(local_sleep, seconds)
 
 
-@aion.activity(heartbeat_timeout=1.0, retry=aion.RetryPolicy(max_attempts=3, initial_interval=0.05))
+@aion.activity(heartbeat_timeout=2.0, retry=aion.RetryPolicy(max_attempts=3, initial_interval=0.05))
 def hangs_once(counter: str) -> str:
     """Attempt 1 hangs without a heartbeat; attempt 2 beats while it works."""
     if bump(counter) == 1:
