@@ -11,6 +11,7 @@ deadlines are loop timers; local activities run in threads, so the loop stays re
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,13 +25,21 @@ from aion_ray.engine.pump import APPEND_RETRY_DELAYS, Batch, Failure
 from aion_ray.engine.recorder import EventDraft
 from aion_ray.engine.residency import Residency
 from aion_ray.engine.transport import Closure, Transport
-from aion_ray.errors import AionError, FencedError, StoreError, WorkflowNotFoundError
+from aion_ray.errors import (
+    AionError,
+    EngineUnavailableError,
+    FencedError,
+    StoreError,
+    WorkflowNotFoundError,
+)
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock, SystemClock
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload, encode
 from aion_ray.model.store import AppendRequest, AppendResult, WakeKey
 from aion_ray.runtime import commands as cmd
+
+log = logging.getLogger(__name__)
 
 
 class AsyncHost(Residency):
@@ -184,10 +193,16 @@ class AsyncHost(Residency):
         while True:
             await self._kick.wait()
             self._kick.clear()
-            while batch := self.core.pump.collect(self._forced()):
-                await self._append_and_settle(batch)
-            self._flush_closures()
-            self._schedule_held()
+            try:
+                while batch := self.core.pump.collect(self._forced()):
+                    await self._append_and_settle(batch)
+                self._flush_closures()
+                self._schedule_held()
+            except Exception:
+                # A bug must not stop the pump of every workflow on this host: log it, and
+                # come back at the next arrival (or a moment later).
+                log.exception("the pump of %s failed", self.core.holder)
+                asyncio.get_running_loop().call_later(0.1, self._kick.set)
 
     def _forced(self) -> list[WorkflowDriver]:
         """Drivers someone waits on are appended now, whatever the local bound says."""
@@ -220,6 +235,8 @@ class AsyncHost(Residency):
                 await asyncio.sleep(delay)
             except AionError as exc:
                 return exc
+            except Exception as exc:  # not the store's answer: fail the batch, rebuild it
+                return EngineUnavailableError("store transport", f"{type(exc).__name__}: {exc}")
         raise AssertionError("unreachable")
 
     def _release(self, workflow_id: str, failure: Failure | None) -> None:
