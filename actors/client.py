@@ -22,11 +22,12 @@ from aion_ray.actors.handle import WorkflowHandle
 from aion_ray.actors.registry import RegistryActor, Started, StartSpec
 from aion_ray.actors.store_actor import HistoryStoreActor
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.starts import encode_input
 from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_workflow_id, validate_workflow_id
-from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, encode
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 
 RemoteStore = ray.remote(HistoryStoreActor)
@@ -147,17 +148,9 @@ class Client:
             raise InvalidInputError(
                 f"start needs a function decorated with @aion.workflow, got {workflow!r}"
             )
-        if not workflow.takes_input and arg is not None:
-            raise InvalidInputError(f"workflow {workflow.name} takes no input, got {arg!r}")
         if search_attributes is not None and not isinstance(search_attributes, dict):
             raise InvalidInputError(f"search_attributes must be a dict, got {search_attributes!r}")
-        payload = encode(
-            arg,
-            codec=workflow.codec,
-            annotation=workflow.input_type,
-            max_bytes=self.config.max_payload_bytes,
-            what=f"input of workflow {workflow.name}",
-        )
+        payload = encode_input(workflow, arg, self.config.max_payload_bytes)
         wid = validate_workflow_id(workflow_id) if workflow_id is not None else new_workflow_id()
         return StartSpec(wid, workflow, payload, search_attributes)
 

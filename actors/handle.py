@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aion_ray.actors.calls import actor_gone, call, get
@@ -52,18 +51,22 @@ class WorkflowHandle(Generic[T]):
     def signal(self, name: str, payload: Any = None) -> None:
         """Send signal ``name``; durable in the history when this returns."""
         args = self._signal_args(name, payload)
-        if self._host is not None and self._on_host(lambda: get(self._host.signal.remote(*args))):
-            return
+        if self._host is not None:
+            try:
+                get(self._host.signal.remote(*args))
+                return
+            except AionError as exc:
+                self._left_host(exc)
         get(self._registry.signal.remote(*args), REGISTRY_NAME)
 
     def query(self, name: str, *args: Any) -> Any:
         """Ask a query handler the workflow registered (the history does not change)."""
         _check_name(name, "query")
-        answer: list[Any] = []
-        if self._host is not None and self._on_host(
-            lambda: answer.append(get(self._host.query.remote(self.workflow_id, name, args)))
-        ):
-            return answer[0]
+        if self._host is not None:
+            try:
+                return get(self._host.query.remote(self.workflow_id, name, args))
+            except AionError as exc:
+                self._left_host(exc)
         return get(self._registry.query.remote(self.workflow_id, name, args), REGISTRY_NAME)
 
     def cancel(self, reason: str = "cancelled") -> bool:
@@ -125,15 +128,6 @@ class WorkflowHandle(Generic[T]):
     @property
     def _store(self) -> Any:
         return self._client.store
-
-    def _on_host(self, request: Callable[[], None]) -> bool:
-        """Make ``request`` to the cached host; False if the workflow left it."""
-        try:
-            request()
-            return True
-        except AionError as exc:
-            self._left_host(exc)
-            return False
 
     def _left_host(self, error: AionError) -> None:
         """Forget the host if ``error`` says the workflow is no longer there; else raise."""

@@ -31,6 +31,8 @@ from aion_ray.model.store import LifecycleEntry
 RELIEF_PAUSE = 0.2
 """Seconds without pressure rounds after one found no blocked workflow to suspend."""
 
+LEFT = object()  # a host's answer when the workflow is no longer there
+
 
 class ResidencyControl(Placement):
     """Suspends and wakes workflows; records arrivals for the suspended ones."""
@@ -106,7 +108,7 @@ class ResidencyControl(Placement):
             member = self._member_of(workflow_id)
             if member is not None:
                 ref = member.handle.signal.remote(workflow_id, name, payload, request_id)
-                if await self._on_host(ref, member):
+                if await self._on_host(ref, member) is not LEFT:
                     return
                 continue  # it left its host meanwhile: look again
             history = self._open(workflow_id, await self._history(workflow_id))
@@ -121,10 +123,11 @@ class ResidencyControl(Placement):
             await self._settled(workflow_id)
             member = self._member_of(workflow_id)
             if member is not None:
-                requested: list[bool] = []
-                ref = member.handle.cancel.remote(workflow_id, reason)
-                if await self._on_host(ref, member, requested):
-                    return requested[0]
+                requested = await self._on_host(
+                    member.handle.cancel.remote(workflow_id, reason), member
+                )
+                if requested is not LEFT:
+                    return bool(requested)
                 continue
             history = self._open(workflow_id, await self._history(workflow_id))
             try:
@@ -134,15 +137,12 @@ class ResidencyControl(Placement):
             if await self._record_parked(workflow_id, history, arrival):
                 return True
 
-    async def _on_host(self, ref: Any, member: Member, reply: list[Any] | None = None) -> bool:
-        """A call to a workflow's host; False if the workflow left the host meanwhile."""
+    async def _on_host(self, ref: Any, member: Member) -> Any:
+        """A call to a workflow's host: its answer, or LEFT if the workflow left the host."""
         try:
-            answer = await call(ref, member.name)
+            return await call(ref, member.name)
         except WorkflowNotFoundError:
-            return False
-        if reply is not None:
-            reply.append(answer)
-        return True
+            return LEFT
 
     def _open(self, workflow_id: str, history: list[ev.Event]) -> list[ev.Event]:
         if not history:

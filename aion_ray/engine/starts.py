@@ -9,11 +9,11 @@ from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.recorder import EventDraft, draft
-from aion_ray.errors import WorkflowAlreadyStartedError
+from aion_ray.errors import InvalidInputError, WorkflowAlreadyStartedError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import current_terminal
-from aion_ray.model.payload import Payload
+from aion_ray.model.payload import Payload, encode
 from aion_ray.runtime import commands as cmd
 
 
@@ -29,6 +29,19 @@ def start_event(
         code_fingerprint=definition.fingerprint,
         execution_timeout=definition.timeout,
         search_attributes=search_attributes or None,
+    )
+
+
+def encode_input(definition: WorkflowDefinition[Any], arg: Any, max_bytes: int) -> Payload:
+    """A start's input checked against the workflow and encoded (raises before any write)."""
+    if not definition.takes_input and arg is not None:
+        raise InvalidInputError(f"workflow {definition.name} takes no input, got {arg!r}")
+    return encode(
+        arg,
+        codec=definition.codec,
+        annotation=definition.input_type,
+        max_bytes=max_bytes,
+        what=f"input of workflow {definition.name}",
     )
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.engine.starts import existing_start, start_event
-from aion_ray.errors import InvalidInputError, SequenceConflictError, WorkflowNotFoundError
+from aion_ray.engine.starts import encode_input, existing_start, start_event
+from aion_ray.errors import SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_run_id, new_workflow_id, validate_workflow_id
-from aion_ray.model.payload import Payload, encode
+from aion_ray.model.payload import Payload
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.testing.handle import TestWorkflowHandle
 from aion_ray.testing.host import InProcessHost
@@ -42,7 +42,7 @@ class TestEngine(InProcessHost):
         workflow_id = (
             validate_workflow_id(id) if id is not None else new_workflow_id(self.clock, self._bytes)
         )
-        payload = self._encode_input(definition, arg)
+        payload = encode_input(definition, arg, self.max_payload_bytes)
         hosted = self.core.drivers.get(workflow_id)
         if hosted is not None:
             existing_start(self.store.read_history(workflow_id), definition, payload)
@@ -103,17 +103,6 @@ class TestEngine(InProcessHost):
         return self._with_residency(info)
 
     # --- internals -----------------------------------------------------------------------------
-
-    def _encode_input(self, definition: WorkflowDefinition[Any], arg: Any) -> Any:
-        if not definition.takes_input and arg is not None:
-            raise InvalidInputError(f"workflow {definition.name} takes no input, got {arg!r}")
-        return encode(
-            arg,
-            codec=definition.codec,
-            annotation=definition.input_type,
-            max_bytes=self.max_payload_bytes,
-            what=f"input of workflow {definition.name}",
-        )
 
     def _with_residency(self, info: WorkflowInfo) -> WorkflowInfo:
         driver = self.core.drivers.get(info.workflow_id)
