@@ -4,7 +4,8 @@ A thin shell over ``DuckDBHistoryStore``. Appends arrive in batches (``append_ba
 workflows' activations per call, events already encoded by the caller) and are acknowledged
 after COMMIT by the store's group commit, whose writer thread keeps this actor's event loop
 free; leases are taken inside those batches (``AppendRequest.acquire``), never by a blocking
-call. Reads come from the store's history cache when they can.
+call. Reads come from the store's history cache when they can; reads that show visibility
+or lifecycle rows run in a thread, since they first write whatever still trails.
 """
 
 from __future__ import annotations
@@ -57,11 +58,11 @@ class HistoryStoreActor:
 
     async def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
         self.calls["list_workflows"] += 1
-        return self.store.list_workflows(flt)
+        return await asyncio.to_thread(self.store.list_workflows, flt)
 
     async def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
         self.calls["count_workflows"] += 1
-        return self.store.count_workflows(flt)
+        return await asyncio.to_thread(self.store.count_workflows, flt)
 
     async def due_timers(self, as_of: datetime, limit: int = 1000) -> list[DueTimer]:
         self.calls["due_timers"] += 1
@@ -69,7 +70,7 @@ class HistoryStoreActor:
 
     async def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
         self.calls["read_lifecycle"] += 1
-        return self.store.read_lifecycle(workflow_id)
+        return await asyncio.to_thread(self.store.read_lifecycle, workflow_id)
 
     async def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
         self.calls["record_lifecycle"] += 1

@@ -3,6 +3,7 @@
     python -m benchmarks.compare HEAD~1                  # 6 rounds, asyncio workflows
     python -m benchmarks.compare main --mode append --rounds 4
     python -m benchmarks.compare main --bench runtime    # replay and live-run overhead
+    python -m benchmarks.compare main --bench ray        # the engine on Ray: one step, signal
 
 The development VM's speed drifts by 2x within an hour, so numbers from different sittings do
 not compare. This runs both versions in alternation, each run in a fresh process, and prints
@@ -13,6 +14,9 @@ and ``actors`` inside) and put first on ``PYTHONPATH``; both run this working tr
 ``--bench runtime`` is the exception: it times the runtime alone (replay of a 10,000-activity
 history, and the overhead per live activity), whose module paths moved over time, so each
 version runs its own ``benchmarks/runtime_bench.py`` (the timed loops are the same code).
+``--bench ray`` starts a local Ray cluster per run (its workers inherit ``PYTHONPATH``) and
+times a one-step workflow from start to result (and the store's time per append in it) and a
+signal to a resident workflow, beside a bare actor call of the same run.
 """
 
 from __future__ import annotations
@@ -60,6 +64,35 @@ def throughput_run(mode: str, batch: int, events: int) -> float:
             store.close()
     return run.events / run.seconds
 
+RAY_RUN = """
+import statistics, tempfile
+import ray
+import aion_ray as aion
+from benchmarks import ray_bench
+ray.init(address="local", num_cpus=2, namespace="aion-compare", log_to_driver=False)
+bare = statistics.median(ray_bench.bare_call_ms(200))
+client = aion.connect(store_path=tempfile.mkdtemp() + "/a.duckdb", namespace="compare")
+before = ray_bench.calls(client)
+one, _ = ray_bench.timed(client, 100, ray_bench.one_workflow(client, (1, True)))
+made = ray_bench.calls(client) - before
+signal, _ = ray_bench.resident_signals(client, 100)
+print("one-step-ms", statistics.median(one))
+print("store-append-ms", made["store.append_us"] / made["store.appends"] / 1000)
+print("signal-ms", statistics.median(signal))
+print("bare-ms", bare)
+client.shutdown()
+ray.shutdown()
+"""
+MEASURES = (
+    "events/s",
+    "replay-s",
+    "live-us",
+    "one-step-ms",
+    "store-append-ms",
+    "signal-ms",
+    "bare-ms",
+)
+
 
 def package_copy(source: Path, target: Path, *, own_benchmarks: bool = False) -> Path:
     """Lay ``source`` (a checkout) out in ``target`` as the installed package is laid out,
@@ -91,6 +124,8 @@ def one_run(tree: Path, args: argparse.Namespace) -> dict[str, float]:
     interpreter."""
     if args.bench == "runtime":
         command = [sys.executable, "-c", RUNTIME_RUN]
+    elif args.bench == "ray":
+        command = [sys.executable, "-c", RAY_RUN]
     else:
         command = [sys.executable, "-c", ONE_RUN, args.mode, str(args.batch), str(args.events)]
     env = {**os.environ, "PYTHONPATH": str(tree)}
@@ -98,7 +133,7 @@ def one_run(tree: Path, args: argparse.Namespace) -> dict[str, float]:
     numbers = {}
     for line in done.stdout.splitlines():
         name, _, value = line.partition(" ")
-        if name in ("events/s", "replay-s", "live-us"):
+        if name in MEASURES:
             numbers[name] = float(value)
     if done.returncode or not numbers:
         raise RuntimeError(f"run of {tree} failed:\n{done.stderr[-2000:]}")
@@ -125,8 +160,8 @@ def compare(trees: dict[str, Path], args: argparse.Namespace) -> Runs:
 
 
 def report(runs: Runs, args: argparse.Namespace) -> None:
-    what = "runtime" if args.bench == "runtime" else f"{args.mode}, 100 workflows, "
-    what += "" if args.bench == "runtime" else f"{args.batch} events per append"
+    what = {"runtime": "runtime", "ray": "engine on Ray"}.get(args.bench)
+    what = what or f"{args.mode}, 100 workflows, {args.batch} events per append"
     print(f"\n{what}, medians:")
     for measure in runs["working tree"]:
         medians = {name: statistics.median(values[measure]) for name, values in runs.items()}
@@ -143,7 +178,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("ref", help="git ref to compare the working tree with, e.g. HEAD")
     parser.add_argument("--rounds", type=int, default=6, help="runs of each version")
-    parser.add_argument("--bench", choices=("group", "runtime"), default="group")
+    parser.add_argument("--bench", choices=("group", "runtime", "ray"), default="group")
     parser.add_argument("--mode", choices=("append", "append_async"), default="append_async")
     parser.add_argument("--batch", type=int, default=10, help="events per append")
     parser.add_argument("--events", type=int, default=1200, help="events per workflow")

@@ -43,6 +43,7 @@ class Appenders:
             "leases_insert": con.appender("leases"),
             "leases_update": con.appender("leases", action="update", key=["workflow_id"]),
             "lifecycle": con.appender("lifecycle"),
+            "meta_update": con.appender("aion_meta", action="update", key=["key"]),
         }
         self._pending: set[str] = set()
         self._events: pa.Table | None = None

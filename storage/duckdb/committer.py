@@ -5,8 +5,8 @@ a small commit). Otherwise it queues its request and waits: a background committ
 drains the queue into one group per transaction, so under load one COMMIT serves everyone who
 queued while the previous one ran. Each request is checked on its own (one bad append fails
 alone); futures resolve only after COMMIT returned, so an acknowledged append is durable.
-Checkpoints run on the committer thread between groups, preferably when nobody is waiting, so
-they never stall a commit at random.
+Checkpoints and the trailing rows (``trail``) are written by the committer thread between
+groups, preferably when nobody is waiting, so they never stall a commit at random.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import duckdb
 from aion_ray.errors import AionError, StoreError
 from aion_ray.storage.duckdb.group import Group, Staged
 from aion_ray.storage.duckdb.replies import Replies, Reply
+from aion_ray.storage.duckdb.trail import Trail
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class GroupCommitter:
         wal_path: str,
         *,
         make_group: Callable[[], Group],
+        trail: Trail,
         last_committed: int = 0,
         checkpoint_soft_bytes: int = 16 << 20,
         checkpoint_hard_bytes: int = 256 << 20,
@@ -74,6 +76,7 @@ class GroupCommitter:
         self._con = con
         self._wal_path = wal_path
         self._make_group = make_group
+        self._trail = trail
         self._soft = checkpoint_soft_bytes
         self._hard = checkpoint_hard_bytes
         self._pending: collections.deque[Request] = collections.deque()
@@ -97,7 +100,7 @@ class GroupCommitter:
                 self._commit_pending()
             finally:
                 self._write_lock.release()
-        if self._pending or not future.done():
+        if self._pending or not future.done() or self._trail.pending:
             self._wake.set()
         return future.result()
 
@@ -115,7 +118,7 @@ class GroupCommitter:
 
     def _run(self) -> None:
         while not self._closed:
-            self._wake.wait(timeout=1.0)
+            woken = self._wake.wait(timeout=self._trail.idle if self._trail.pending else 1.0)
             self._wake.clear()
             with self._write_lock:
                 if self._closed:
@@ -123,9 +126,22 @@ class GroupCommitter:
                 try:
                     if self._pending:
                         self._commit_pending()
+                    if self._trail.due(idle=not woken and not self._pending):
+                        self._write_trail_logged()
                     self._maybe_checkpoint()
                 except Exception:  # never let the committer die: callers would hang forever
                     logger.exception("group commit failed unexpectedly")
+
+    def flush_trail(self) -> None:
+        """Write the trailing rows now (a reader about to show them calls this)."""
+        if self._trail.pending:
+            self.run_exclusive(lambda _: self._trail.write())
+
+    def _write_trail_logged(self) -> None:
+        try:
+            self._trail.write()
+        except Exception:  # kept for the next try; readers that need it raise themselves
+            logger.exception("writing the trailing visibility and lifecycle rows failed")
 
     def run_exclusive(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run ``work`` with the write connection while no group is being committed."""
@@ -137,6 +153,8 @@ class GroupCommitter:
         with self._write_lock:
             self._closed = True
             self._fail_pending()
+            if self._trail.pending:
+                self._write_trail_logged()
         self._wake.set()
         self._thread.join()
 

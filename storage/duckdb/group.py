@@ -2,12 +2,13 @@
 
 Staging checks each request against the state the earlier requests of the same group left
 behind, so two appends to one workflow in one group are ordered correctly. Nothing reaches
-the state cache until ``publish``, which runs only after COMMIT.
+the state cache until ``publish``, which runs only after COMMIT. The transaction holds the
+events, leases, timer index and recorded lifecycle entries; the visibility rows and the
+lifecycle facts observed with appends go to the ``Trail`` at publish (see ``trail``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,16 +18,17 @@ import duckdb
 from aion_ray.errors import AionError, StoreError
 from aion_ray.model.events import Event
 from aion_ray.model.lease import Lease
+from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.storage.codec import EventColumns
 from aion_ray.storage.contract import AppendRequest, AppendResult, LifecycleEntry
 from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.db import read_stored_events
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.state_cache import CachedWorkflow, StateCache
+from aion_ray.storage.duckdb.trail import Trail, lifecycle_row
 from aion_ray.storage.guard import PendingAppend, acquired_state, plan_append, retried_acquire
 from aion_ray.storage.inputs import checked_id, decoded
 from aion_ray.storage.timer_index import TimerDelta
-from aion_ray.storage.visibility_rows import workflow_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ class Group:
     con: duckdb.DuckDBPyConnection
     appenders: Appenders
     histories: HistoryCache
+    trail: Trail
     commit_id: int
     states: dict[str, CachedWorkflow] = field(default_factory=dict)
     events: dict[str, list[Event]] = field(default_factory=dict)
@@ -51,6 +54,9 @@ class Group:
     timers: TimerDelta = field(default_factory=TimerDelta)
     leases: dict[str, Lease] = field(default_factory=dict)
     lifecycle: list[LifecycleEntry] = field(default_factory=list)
+    """Entries recorded on their own (``record_lifecycle``): durable with the group."""
+    observed: list[LifecycleEntry] = field(default_factory=list)
+    """Entries that rode on appends: they trail the group."""
     touched_infos: set[str] = field(default_factory=set)
     stored_infos: set[str] = field(default_factory=set)
     stored_leases: set[str] = field(default_factory=set)
@@ -59,7 +65,7 @@ class Group:
         entry = self.states.get(workflow_id)
         if entry is None:
             entry = self.cache.get(workflow_id)
-            if entry.info is not None:
+            if entry.info is not None:  # stored, or waiting in the trail (which knows)
                 self.stored_infos.add(workflow_id)
             if entry.state.epoch > 0:
                 self.stored_leases.add(workflow_id)
@@ -117,7 +123,7 @@ class Group:
             )
             return AppendResult(error=error)
         if fresh or request.acquire is None:  # a recognised retry logged its rows already
-            self.lifecycle.extend(request.lifecycle)
+            self.observed.extend(request.lifecycle)
         return AppendResult(head=head, lease=lease)
 
     def _acquiring_lease(self, request: AppendRequest, events: int) -> tuple[Lease, bool]:
@@ -177,9 +183,6 @@ class Group:
         appenders.add("timers_clear", ((wid,) for wid in cleared))
         appenders.add("timers_remove", self._replaced_timer_keys())
         appenders.add_events(self.columns, self.commit_id)
-        new, changed = self._visibility_rows()
-        appenders.add("workflows_insert", new)
-        appenders.add("workflows_update", changed)
         appenders.add(
             "timers_insert",
             (
@@ -191,7 +194,7 @@ class Group:
         leases = [(lease.workflow_id, lease.epoch, lease.holder) for lease in self.leases.values()]
         appenders.add("leases_insert", (row for row in leases if row[0] not in self.stored_leases))
         appenders.add("leases_update", (row for row in leases if row[0] in self.stored_leases))
-        appenders.add("lifecycle", (_lifecycle_row(entry) for entry in self.lifecycle))
+        appenders.add("lifecycle", (lifecycle_row(entry) for entry in self.lifecycle))
 
     def _replaced_timer_keys(self) -> list[tuple[str, int]]:
         """Index rows to delete before the inserts: removed ones, and stored retry times that
@@ -205,17 +208,6 @@ class Group:
             if timer is None
             or (key[1] < 0 and self.states[key[0]].indexed and key[0] not in cleared)
         ]
-
-    def _visibility_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        new: list[tuple[Any, ...]] = []
-        changed: list[tuple[Any, ...]] = []
-        for workflow_id in self.touched_infos:
-            info = self.states[workflow_id].info
-            if info is None:
-                continue
-            row = tuple(workflow_row(info).values())
-            (changed if workflow_id in self.stored_infos else new).append(row)
-        return new, changed
 
     def abandon(self) -> None:
         """After a failed write: forget cached state that may have been half-observed."""
@@ -234,8 +226,9 @@ class Group:
             self.cache.put(workflow_id, entry)
         for workflow_id, events in self.events.items():
             self.histories.extend(workflow_id, events)
+        self.trail.add(self.commit_id, self._visibility(), self.observed)
 
-
-def _lifecycle_row(entry: LifecycleEntry) -> tuple[Any, ...]:
-    detail = json.dumps(entry.detail)
-    return (entry.workflow_id, entry.run_id, entry.recorded_at, entry.kind, detail)
+    def _visibility(self) -> dict[str, tuple[WorkflowInfo, bool]]:
+        """The changed visibility of each touched workflow, and whether it had a row."""
+        touched = ((wid, self.states[wid].info) for wid in self.touched_infos)
+        return {wid: (info, wid in self.stored_infos) for wid, info in touched if info is not None}

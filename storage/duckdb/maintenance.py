@@ -1,4 +1,5 @@
-"""Opening a store file (schema, settings, version check) and rebuilding derived tables."""
+"""Opening a store file (schema, settings, version check, visibility catch-up) and rebuilding
+derived tables."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pyarrow as pa
 from aion_ray.errors import StoreError
 from aion_ray.model.events import Event
 from aion_ray.storage.codec import events_from_rows
-from aion_ray.storage.duckdb.db import first_row
+from aion_ray.storage.duckdb.db import first_row, read_stored_events
+from aion_ray.storage.duckdb.trail import VISIBILITY_COMMIT, stored_visibility_commit
 from aion_ray.storage.schema import DDL, SCHEMA_VERSION, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.timer_index import derived_from_history
 from aion_ray.storage.visibility_rows import workflow_row
@@ -42,7 +44,42 @@ def open_database(
         con.execute(statement)
     _check_version(con, path)
     row = first_row(con, "SELECT coalesce(max(commit_id), 0) FROM events")
-    return con, int(row[0]) if row else 0
+    last_commit = int(row[0]) if row else 0
+    catch_up_visibility(con, last_commit)
+    return con, last_commit
+
+
+def catch_up_visibility(con: duckdb.DuckDBPyConnection, last_commit: int) -> int:
+    """Rebuild the ``workflows`` rows of commits whose trailing rows were never written (the
+    process died first); return how many workflows that touched."""
+    written = stored_visibility_commit(con)
+    if written is None:  # a new file, or one from before trailing rows: nothing trails
+        con.execute("INSERT INTO aion_meta VALUES (?, ?)", [VISIBILITY_COMMIT, str(last_commit)])
+        return 0
+    if written >= last_commit:
+        return 0
+    ids = [
+        wid
+        for (wid,) in con.execute(
+            "SELECT DISTINCT workflow_id FROM events WHERE commit_id > ?", [written]
+        ).fetchall()
+    ]
+    infos = [derived_from_history(read_stored_events(con, wid))[0] for wid in ids]
+    rows = [workflow_row(info) for info in infos if info is not None]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM workflows WHERE list_contains(?, workflow_id)", [ids])
+        con.register("aion_rebuilt", pa.Table.from_pylist(rows, WORKFLOWS_ARROW))
+        con.execute("INSERT INTO workflows BY NAME SELECT * FROM aion_rebuilt")
+        con.unregister("aion_rebuilt")
+        con.execute(
+            "UPDATE aion_meta SET value = ? WHERE key = ?", [str(last_commit), VISIBILITY_COMMIT]
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(ids)
 
 
 def _check_version(con: duckdb.DuckDBPyConnection, path: str) -> None:

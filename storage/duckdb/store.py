@@ -3,6 +3,8 @@
 One process owns the file (DuckDB allows a single read-write process). Writes go through the
 GroupCommitter's single writer thread; reads use a cursor per calling thread and see only
 committed data. Automatic checkpoints are switched off: the writer checkpoints between groups.
+Visibility rows and the lifecycle facts of appends trail their group by a few milliseconds
+(``trail``); every read that shows them writes what still trails first.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from aion_ray.storage.duckdb.group import Group, Staged
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
 from aion_ray.storage.duckdb.state_cache import StateCache
+from aion_ray.storage.duckdb.trail import TRAIL_IDLE, TRAIL_MAX_AGE, Trail
 from aion_ray.storage.duckdb.visibility_query import count_workflows, list_workflows
 from aion_ray.storage.guard import PendingAppend
 from aion_ray.storage.inputs import (
@@ -72,19 +75,26 @@ class DuckDBHistoryStore:
         threads: int = DEFAULT_THREADS,
         state_cache_size: int = 100_000,
         history_cache_events: int = 200_000,
+        trail_idle: float = TRAIL_IDLE,
+        trail_max_age: float = TRAIL_MAX_AGE,
     ) -> None:
         self.path = str(path)
         self._con, last_commit = open_database(self.path, threads=threads)
         self._cache = StateCache(self._con, state_cache_size)
         self._appenders = Appenders(self._con)
         self._histories = HistoryCache(history_cache_events)
+        self._trail = Trail(self._appenders, idle=trail_idle, max_age=trail_max_age)
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursor_lock = threading.Lock()
         self._export_lock = threading.Lock()
         self._closed = False
         self._writer = GroupCommitter(
-            self._con, self.path + ".wal", make_group=self._new_group, last_committed=last_commit
+            self._con,
+            self.path + ".wal",
+            make_group=self._new_group,
+            trail=self._trail,
+            last_committed=last_commit,
         )
 
     # --- writes ------------------------------------------------------------------------------
@@ -126,6 +136,7 @@ class DuckDBHistoryStore:
 
     def rebuild_visibility(self) -> int:
         def run(con: duckdb.DuckDBPyConnection) -> int:
+            self._trail.write()  # its lifecycle rows are not derived: they must not be lost
             self._cache.clear()
             return rebuild_visibility(con)
 
@@ -144,6 +155,7 @@ class DuckDBHistoryStore:
             con=self._con,
             appenders=self._appenders,
             histories=self._histories,
+            trail=self._trail,
             commit_id=self._writer.last_committed + 1,
         )
 
@@ -175,33 +187,38 @@ class DuckDBHistoryStore:
 
     def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
         workflow_id = checked_id(workflow_id)
+        trailing = self._trail.info(workflow_id)
+        if trailing is not None:
+            return trailing
         row = first_row(
             self._cursor(), "SELECT * FROM workflows WHERE workflow_id = ?", [workflow_id]
         )
         return info_from_row(*row) if row else None
 
     def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
-        return list_workflows(self._cursor(), checked_filter(flt))
+        flt = checked_filter(flt)
+        return list_workflows(self._trailed_cursor(), flt)
 
     def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
-        return count_workflows(self._cursor(), checked_filter(flt))
+        flt = checked_filter(flt)
+        return count_workflows(self._trailed_cursor(), flt)
 
     def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
         workflow_id = checked_id(workflow_id)
-        rows = self._cursor().execute(_LIFECYCLE, [workflow_id]).fetchall()
+        rows = self._trailed_cursor().execute(_LIFECYCLE, [workflow_id]).fetchall()
         return [
             LifecycleEntry(workflow_id=w, run_id=r, recorded_at=at, kind=k, detail=_json(d))
             for w, r, at, k, d in rows
         ]
 
     def sql(self, query: str) -> pa.Table:
-        return run_read_only(self._cursor(), query)
+        return run_read_only(self._trailed_cursor(), query)
 
     def export_parquet(self, directory: str | Path) -> ExportResult:
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         with self._export_lock:
-            cursor = self._cursor()
+            cursor = self._trailed_cursor()
             since = _exported_commit(cursor)
             until = self._writer.last_committed
             reader = cursor.sql(
@@ -231,6 +248,12 @@ class DuckDBHistoryStore:
             self._con.execute("CHECKPOINT")
         finally:
             self._con.close()
+
+    def _trailed_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for a read that shows trailing rows: they are written first."""
+        cursor = self._cursor()
+        self._writer.flush_trail()
+        return cursor
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         if self._closed:

@@ -1,0 +1,65 @@
+"""A writer for the trailing-rows crash test: its trailing rows never get written.
+
+Run as ``python -m tests.durability.trail_writer STORE_PATH [--idle]``. With the trail's idle
+and age limits at an hour (the default here), it records a lifecycle entry on its own (durable
+at once), starts four workflows (each append carrying a lifecycle observation), completes two
+of them, prints ``DONE`` and waits to be SIGKILLed. With ``--idle`` the store keeps its usual
+limits and the writer idles half a second before ``DONE``, time for the trail to be written.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+
+from aion_ray.model import events as ev
+from aion_ray.model.payload import encode
+from aion_ray.model.store import AppendRequest, LifecycleEntry
+from aion_ray.storage import DuckDBHistoryStore
+
+WORKFLOWS = 4
+COMPLETED = 2
+
+
+def _event(cls: type[ev.Event], workflow_id: str, seq: int, **fields: object) -> ev.Event:
+    return cls(
+        workflow_id=workflow_id,
+        run_id=f"run-{workflow_id}",
+        seq=seq,
+        recorded_at=datetime.now(UTC),
+        **fields,
+    )
+
+
+def _observed(workflow_id: str) -> LifecycleEntry:
+    return LifecycleEntry(
+        workflow_id=workflow_id, recorded_at=datetime.now(UTC), kind="resident", detail={}
+    )
+
+
+def main() -> None:
+    idle = "--idle" in sys.argv
+    limits = {} if idle else {"trail_idle": 3600.0, "trail_max_age": 3600.0}
+    store = DuckDBHistoryStore(sys.argv[1], **limits)
+    kept = LifecycleEntry(workflow_id="catalogue", recorded_at=datetime.now(UTC), kind="kept")
+    store.record_lifecycle([kept])
+    for i in range(WORKFLOWS):
+        wid = f"wf-{i}"
+        started = _event(ev.WorkflowStarted, wid, 1, workflow_type="t", input=encode(None))
+        request = AppendRequest(wid, [started], 0, acquire="writer", lifecycle=[_observed(wid)])
+        [result] = store.append_batch([request])
+        assert result.ok, result.error
+        if i < COMPLETED:
+            done = _event(ev.WorkflowCompleted, wid, 2, result=encode(i))
+            [closed] = store.append_batch([AppendRequest(wid, [done], 1, lease=result.lease)])
+            assert closed.ok, closed.error
+    if idle:
+        time.sleep(0.5)
+    sys.stdout.write("DONE\n")
+    sys.stdout.flush()
+    time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
