@@ -64,6 +64,7 @@ def throughput_run(mode: str, batch: int, events: int) -> float:
             store.close()
     return run.events / run.seconds
 
+
 RAY_RUN = """
 import statistics, tempfile
 import ray

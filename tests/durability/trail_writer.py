@@ -40,8 +40,12 @@ def _observed(workflow_id: str) -> LifecycleEntry:
 
 def main() -> None:
     idle = "--idle" in sys.argv
-    limits = {} if idle else {"trail_idle": 3600.0, "trail_max_age": 3600.0}
-    store = DuckDBHistoryStore(sys.argv[1], **limits)
+    hour = 3600.0
+    store = (
+        DuckDBHistoryStore(sys.argv[1])
+        if idle
+        else DuckDBHistoryStore(sys.argv[1], trail_idle=hour, trail_max_age=hour)
+    )
     kept = LifecycleEntry(workflow_id="catalogue", recorded_at=datetime.now(UTC), kind="kept")
     store.record_lifecycle([kept])
     for i in range(WORKFLOWS):
