@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -9,6 +10,7 @@ from aion_ray.actors.calls import actor_gone, call, get
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.outcomes import result_from_terminal
+from aion_ray.engine.results import LONGEST_WAIT
 from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import Payload, encode
@@ -35,8 +37,9 @@ class WorkflowHandle(Generic[T]):
         self.workflow_id = workflow_id
         self.run_id = run_id
         self._definition = definition
-        # The actor that hosted the workflow when it started: signals and queries go to it
-        # directly (one hop less) until it says the workflow left; then the registry.
+        # The actor that hosted the workflow when it started: result waits, signals and
+        # queries go to it directly (one hop less) until it says the workflow left; then the
+        # registry, which knows where every workflow is.
         self._host = host
 
     # --- synchronous ---------------------------------------------------------------------------
@@ -45,7 +48,16 @@ class WorkflowHandle(Generic[T]):
         """Wait for the workflow to end (through continue-as-new); its decoded result, or
         WorkflowFailedError / WorkflowCancelledError / WorkflowTimedOutError; TimeoutError
         if ``timeout`` seconds pass first."""
-        terminal = get(self._registry.result.remote(self.workflow_id, timeout), REGISTRY_NAME)
+        began, timeout = time.monotonic(), _checked_timeout(timeout)
+        if self._host is not None:
+            try:
+                terminal = get(self._host.result.remote(self.workflow_id, timeout))
+                if terminal is not None or _within_host_wait(timeout):
+                    return self._outcome(terminal, timeout)
+            except AionError as exc:
+                self._left_host(exc)
+        remaining = _remaining(timeout, began)
+        terminal = get(self._registry.result.remote(self.workflow_id, remaining), REGISTRY_NAME)
         return self._outcome(terminal, timeout)
 
     def signal(self, name: str, payload: Any = None) -> None:
@@ -85,7 +97,15 @@ class WorkflowHandle(Generic[T]):
     # --- asyncio -------------------------------------------------------------------------------
 
     async def result_async(self, timeout: float | None = None) -> T:
-        ref = self._registry.result.remote(self.workflow_id, timeout)
+        began, timeout = time.monotonic(), _checked_timeout(timeout)
+        if self._host is not None:
+            try:
+                terminal = await call(self._host.result.remote(self.workflow_id, timeout))
+                if terminal is not None or _within_host_wait(timeout):
+                    return self._outcome(terminal, timeout)
+            except AionError as exc:
+                self._left_host(exc)
+        ref = self._registry.result.remote(self.workflow_id, _remaining(timeout, began))
         return self._outcome(await call(ref, REGISTRY_NAME), timeout)
 
     async def signal_async(self, name: str, payload: Any = None) -> None:
@@ -157,6 +177,23 @@ class WorkflowHandle(Generic[T]):
 
     def __repr__(self) -> str:
         return f"WorkflowHandle({self.workflow_id!r})"
+
+
+def _checked_timeout(timeout: object) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout >= 0:
+        raise InvalidInputError(f"timeout must be None or seconds >= 0, got {timeout!r}")
+    return float(timeout)
+
+
+def _within_host_wait(timeout: float | None) -> bool:
+    """Whether a host's wait of ``timeout`` covered all of it (it holds one LONGEST_WAIT)."""
+    return timeout is not None and timeout <= LONGEST_WAIT
+
+
+def _remaining(timeout: float | None, began: float) -> float | None:
+    return None if timeout is None else max(0.0, timeout - (time.monotonic() - began))
 
 
 def _check_name(name: object, what: str) -> None:

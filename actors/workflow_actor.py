@@ -133,6 +133,10 @@ class WorkflowActor:
         self.calls["cancel"] += 1
         return await self._ensure_host().cancel(workflow_id, reason)
 
+    async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
+        self.calls["result"] += 1
+        return await self._ensure_host().result(workflow_id, timeout)
+
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         self.calls["query"] += 1
         return self._ensure_host().query(workflow_id, name, args)

@@ -24,6 +24,7 @@ from aion_ray.engine.host import HostCore
 from aion_ray.engine.pump import APPEND_RETRY_DELAYS, Batch, Failure
 from aion_ray.engine.recorder import EventDraft
 from aion_ray.engine.residency import Residency
+from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.transport import Closure, Transport
 from aion_ray.errors import (
     AionError,
@@ -66,6 +67,7 @@ class AsyncHost(Residency):
         self._active: dict[str, float] = {}  # workflow id -> when it last did something
         self._attempts: dict[tuple[str, str, int], asyncio.Task[None]] = {}
         self._closures: list[Closure] = []
+        self.results = ResultWaits(lambda workflow_id: workflow_id in self.core.drivers)
         loop = asyncio.get_running_loop()
         self._pump = loop.create_task(self._run_pump())
         self._sweeper = loop.create_task(self._sweep(idle_timeout)) if idle_timeout else None
@@ -82,6 +84,7 @@ class AsyncHost(Residency):
         """Host a new workflow; returns once its start is durable (raises if refused, e.g.
         SequenceConflictError: the id is taken)."""
         self.core.register(definition)
+        self.results.started(workflow_id)
         driver = self.core.launch(workflow_id, definition, started, run_id)
         await self.durable(driver)
 
@@ -118,6 +121,10 @@ class AsyncHost(Residency):
         requested = driver.cancel(reason)
         await self.durable(driver)
         return requested
+
+    async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
+        """The end of a workflow hosted here (see ``ResultWaits.wait``)."""
+        return await self.results.wait(workflow_id, timeout)
 
     def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         driver = self._hosted(workflow_id)
@@ -262,6 +269,7 @@ class AsyncHost(Residency):
         workflow_id = failure.driver.workflow_id
         self._durable.pop(workflow_id, None)
         if failure.activation.expected_seq == 0 or isinstance(failure.error, FencedError):
+            self.results.left(workflow_id)
             return
         asyncio.get_running_loop().create_task(self.resume([workflow_id]))
 
@@ -275,6 +283,7 @@ class AsyncHost(Residency):
                 self.core.discard(closure.workflow_id)
                 self._durable.pop(closure.workflow_id, None)
                 self._active.pop(closure.workflow_id, None)
+        self.results.closed(closures)
         self.transport.closed(closures)
 
     def _schedule_held(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.transport import Parked, Transport
 from aion_ray.model.store import WakeKey
 
@@ -26,6 +27,7 @@ class Residency:
 
     core: HostCore
     transport: Transport
+    results: ResultWaits
     _attempts: dict[tuple[str, str, int], asyncio.Task[None]]
     _timers: dict[tuple[str, WakeKey], tuple[datetime, asyncio.TimerHandle]]
     _waiters: dict[str, list[tuple[int, asyncio.Future[None]]]]
@@ -69,6 +71,7 @@ class Residency:
         self.core.discard(workflow_id)
         self._durable.pop(workflow_id, None)
         self._active.pop(workflow_id, None)
+        self.results.left(workflow_id)
         return Parked(workflow_id, driver.recorder.run_id, wake_at)
 
     async def _sweep(self, idle_timeout: float) -> None:

@@ -24,6 +24,7 @@ from aion_ray.storage.contract import AppendRequest, AppendResult, LifecycleEntr
 from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.db import read_stored_events
 from aion_ray.storage.duckdb.history_cache import HistoryCache
+from aion_ray.storage.duckdb.known_ids import KnownIds
 from aion_ray.storage.duckdb.state_cache import CachedWorkflow, StateCache
 from aion_ray.storage.duckdb.trail import Trail, lifecycle_row
 from aion_ray.storage.guard import PendingAppend, acquired_state, plan_append, retried_acquire
@@ -46,6 +47,7 @@ class Group:
     con: duckdb.DuckDBPyConnection
     appenders: Appenders
     histories: HistoryCache
+    known: KnownIds
     trail: Trail
     commit_id: int
     states: dict[str, CachedWorkflow] = field(default_factory=dict)
@@ -65,6 +67,9 @@ class Group:
         entry = self.states.get(workflow_id)
         if entry is None:
             entry = self.cache.get(workflow_id)
+            trailing = self.trail.info(workflow_id)
+            if trailing is not None and trailing is not entry.info:
+                entry = replace(entry, info=trailing)  # reloaded from a row not yet written
             if entry.info is not None:  # stored, or waiting in the trail (which knows)
                 self.stored_infos.add(workflow_id)
             if entry.state.epoch > 0:
@@ -226,6 +231,7 @@ class Group:
             self.cache.put(workflow_id, entry)
         for workflow_id, events in self.events.items():
             self.histories.extend(workflow_id, events)
+        self.known.add_all(self.leases)
         self.trail.add(self.commit_id, self._visibility(), self.observed)
 
     def _visibility(self) -> dict[str, tuple[WorkflowInfo, bool]]:

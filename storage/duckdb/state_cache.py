@@ -1,7 +1,8 @@
 """Per-workflow head state for the DuckDB store's writer, cached and loaded on demand.
 
 Only the writer thread touches it. A miss reads the workflow's last event, lease and
-visibility row; the cache is bounded (least recently used entries are dropped and reloaded).
+visibility row, unless the known ids say it is certainly new; the cache is bounded (least
+recently used entries are dropped and reloaded).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import duckdb
 from aion_ray.model.events import EVENT_TYPES, TERMINAL_EVENTS
 from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.storage.duckdb.db import first_row
+from aion_ray.storage.duckdb.known_ids import KnownIds
 from aion_ray.storage.guard import HeadState
 from aion_ray.storage.visibility_rows import info_from_row
 
@@ -38,8 +40,11 @@ class CachedWorkflow:
 class StateCache:
     """An LRU map workflow id -> CachedWorkflow, backed by the database."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, capacity: int = 100_000) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, known: KnownIds, capacity: int = 100_000
+    ) -> None:
         self._con = con
+        self._known = known
         self._capacity = capacity
         self._entries: OrderedDict[str, CachedWorkflow] = OrderedDict()
 
@@ -65,6 +70,8 @@ class StateCache:
         self._entries.clear()
 
     def _load(self, workflow_id: str) -> CachedWorkflow:
+        if self._known.certainly_absent(workflow_id):
+            return CachedWorkflow(HeadState(), None, indexed=False)
         lease = first_row(self._con, _LEASE, [workflow_id])
         if lease is None:
             # Every append is made under a lease the store granted, so an id without a

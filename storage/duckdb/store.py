@@ -38,6 +38,7 @@ from aion_ray.storage.duckdb.committer import GroupCommitter, Stage, WriterStats
 from aion_ray.storage.duckdb.db import first_row, read_stored_events
 from aion_ray.storage.duckdb.group import Group, Staged
 from aion_ray.storage.duckdb.history_cache import HistoryCache
+from aion_ray.storage.duckdb.known_ids import KnownIds
 from aion_ray.storage.duckdb.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
 from aion_ray.storage.duckdb.state_cache import StateCache
 from aion_ray.storage.duckdb.trail import TRAIL_IDLE, TRAIL_MAX_AGE, Trail
@@ -80,7 +81,9 @@ class DuckDBHistoryStore:
     ) -> None:
         self.path = str(path)
         self._con, last_commit = open_database(self.path, threads=threads)
-        self._cache = StateCache(self._con, state_cache_size)
+        self._known = KnownIds()
+        self._loading_known = self._known.load(self._con.cursor())
+        self._cache = StateCache(self._con, self._known, state_cache_size)
         self._appenders = Appenders(self._con)
         self._histories = HistoryCache(history_cache_events)
         self._trail = Trail(self._appenders, idle=trail_idle, max_age=trail_max_age)
@@ -155,6 +158,7 @@ class DuckDBHistoryStore:
             con=self._con,
             appenders=self._appenders,
             histories=self._histories,
+            known=self._known,
             trail=self._trail,
             commit_id=self._writer.last_committed + 1,
         )
@@ -239,6 +243,7 @@ class DuckDBHistoryStore:
         if self._closed:
             return
         self._closed = True
+        self._loading_known.join()
         self._writer.close()
         with self._cursor_lock:
             for cursor in self._cursors:

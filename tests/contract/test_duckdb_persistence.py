@@ -402,3 +402,41 @@ def test_writer_stats_account_for_every_request(file: StoreFile) -> None:
     store.acquire_lease("wf-other")
     assert stats.requests == 1 + len(history) + 1
     assert store.writer_stats.requests == stats.requests + 1
+
+
+def test_an_evicted_workflow_keeps_the_visibility_that_still_trails(file: StoreFile) -> None:
+    hour = 3600.0
+    store = file.reopen(state_cache_size=1, trail_idle=hour, trail_max_age=hour)  # type: ignore[arg-type]
+    first, second = HistoryBuilder("wf-first"), HistoryBuilder("wf-second")
+    for b in (first, second):  # the second start evicts the first from the state cache
+        b.started()
+        append_all(store, b.events)
+    first.completed()
+    store.append(
+        first.workflow_id,
+        first.since(first.head - 1),
+        expected_seq=first.head - 1,
+        lease=store.acquire_lease(first.workflow_id),
+    )
+    statuses = {info.workflow_id: info.status for info in store.list_workflows()}
+    assert statuses == {"wf-first": "completed", "wf-second": "running"}
+
+
+def test_a_reopened_store_refuses_a_second_start_of_a_stored_id(file: StoreFile) -> None:
+    store = file.reopen()
+    builders = [HistoryBuilder(f"wf-{i}") for i in range(50)]
+    for b in builders:
+        b.started()
+        append_all(store, b.events)
+    for _ in range(2):  # before and after the known ids are loaded from the file
+        store = file.reopen()
+        for b in builders:
+            again = HistoryBuilder(b.workflow_id, run_id="another-run")
+            again.started()
+            with pytest.raises(SequenceConflictError):
+                store.append(
+                    b.workflow_id,
+                    again.events,
+                    expected_seq=0,
+                    lease=store.acquire_lease(b.workflow_id),
+                )

@@ -73,6 +73,9 @@ def test_unknown_ids_and_names_get_typed_errors(engine: aion.Client) -> None:
     with pytest.raises(aion.PayloadError):
         running.signal("go", object())
     assert len(running.history()) == before
+    for bad_timeout in (-1, "soon", float("nan"), True):
+        with pytest.raises(aion.InvalidInputError, match="timeout"):
+            running.result(timeout=bad_timeout)
     running.signal("go", 1)
     running.result(timeout=30)
 

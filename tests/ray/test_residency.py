@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import ray
 
 import aion_ray as aion
+from aion_ray.engine.results import LONGEST_WAIT
 from tests.ray import workflows as wf
 from tests.ray.conftest import Connect
 
@@ -37,6 +40,26 @@ def _lifecycle(client: aion.Client, workflow_id: str) -> list[str]:
 @pytest.fixture
 def parking(connect: Connect) -> aion.Client:
     return connect(idle_timeout=0.2, pool_size=(1, 4))
+
+
+def test_a_result_wait_held_by_the_host_follows_the_workflow_it_suspends(
+    connect: Connect,
+) -> None:
+    parking = connect(idle_timeout=0.2, pool_size=(2, 4))  # a floor that keeps the host alive
+    handle = parking.start(wf.waits_for_signal, "go")
+
+    def registry_waits() -> int:
+        return int(ray.get(parking.registry.stats.remote())["registry"].get("result", 0))
+
+    before = registry_waits()
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(handle.result, 30)  # held by the host the workflow started on
+        _eventually(_suspended(handle))
+        # The host lets the wait go as it suspends the workflow (not when its own bound of
+        # LONGEST_WAIT seconds runs out): the wait moves to the registry.
+        _eventually(lambda: registry_waits() == before + 1, timeout=LONGEST_WAIT / 2)
+        parking.get(handle.workflow_id).signal("go", "after the move")
+        assert waiting.result(timeout=30) == "after the move"
 
 
 def test_a_signal_brings_a_suspended_workflow_back(parking: aion.Client) -> None:
