@@ -4,7 +4,7 @@ Run as ``python -m tests.durability.trail_writer STORE_PATH [--idle]``. With the
 and age limits at an hour (the default here), it records a lifecycle entry on its own (durable
 at once), starts four workflows (each append carrying a lifecycle observation), completes two
 of them, prints ``DONE`` and waits to be SIGKILLed. With ``--idle`` the store keeps its usual
-limits and the writer idles half a second before ``DONE``, time for the trail to be written.
+limits and the writer idles 1.5 s (past both limits) before ``DONE``, time for the trail to be written.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def main() -> None:
             [closed] = store.append_batch([AppendRequest(wid, [done], 1, lease=result.lease)])
             assert closed.ok, closed.error
     if idle:
-        time.sleep(0.5)
+        time.sleep(1.5)
     sys.stdout.write("DONE\n")
     sys.stdout.flush()
     time.sleep(3600)
