@@ -1,8 +1,10 @@
 """ActorPool: warm WorkflowActors, so a start or a resume never waits for a process to boot.
 
-Each member hosts up to ``per_actor`` workflows. ``acquire`` takes a slot on a running member
-(packing members before opening idle ones) and starts a new actor only when every running
-one is full and the ceiling allows; the pool keeps ``min_idle`` empty members warm, refilled
+Each member hosts workflows of one hosting group at a time (``Hosting.slot``: the engine's
+default group, or a type with its own ``workflows_per_actor``), up to that group's number.
+``acquire`` takes a slot on a running member of the group, or on an empty one (packing members
+before opening idle ones), and starts a new actor only when none has room and the ceiling
+allows; the pool keeps ``min_idle`` empty members warm, refilled
 in the background (a spawn costs ~1 CPU-second, so at most two start at once), and ``trim``
 stops members idle for a while above that floor, so they never pile up. A member's death
 is reported through ``on_death``.
@@ -25,6 +27,9 @@ from aion_ray.actors.config import HOST_PREFIX, EngineConfig
 
 log = logging.getLogger(__name__)
 
+Slot = tuple[str, int]
+"""A placement's hosting group and how many of its workflows one actor holds."""
+
 SPAWN_CONCURRENCY = 2
 """Actors started at once: each start is ~1 CPU-second, and a burst must not starve the rest."""
 
@@ -36,6 +41,7 @@ class Member:
     hosted: set[str] = field(default_factory=set)
     reserved: int = 0  # slots promised to placements in progress
     idle_since: float | None = field(default_factory=time.monotonic)
+    group: str = ""  # the hosting group of what it holds (any, while empty)
 
     @property
     def load(self) -> int:
@@ -52,7 +58,6 @@ class ActorPool:
         on_death: Callable[[Member], None],
         on_pressure: Callable[[int], None] = lambda needed: None,
     ) -> None:
-        self.per_actor = config.workflows_per_actor
         self.min_idle = config.pool_min
         self.max_actors = config.pool_max
         self._make_actor = make_actor
@@ -60,18 +65,19 @@ class ActorPool:
         self._on_pressure = on_pressure  # every member is full and no more may start
         self.members: dict[str, Member] = {}
         self._starting = 0
-        self._waiting: collections.deque[asyncio.Future[Member]] = collections.deque()
+        self._waiting: collections.deque[tuple[Slot, asyncio.Future[Member]]] = collections.deque()
         self._refill: asyncio.Task[None] | None = None
         self._watches: dict[str, asyncio.Task[None]] = {}
 
-    async def acquire(self) -> Member:
-        """A member with a free slot, reserved for one placement (``place`` or ``unreserve``).
-        Waiters are served first come, first served, as slots free up or members start."""
-        member = self._with_room()
+    async def acquire(self, slot: Slot) -> Member:
+        """A member with a free ``slot`` (hosting group, workflows per actor), reserved for
+        one placement (``place`` or ``unreserve``). Waiters are served first come, first
+        served, as slots free up or members start."""
+        member = self._with_room(slot)
         if member is not None and not self._waiting:
-            return self._reserve(member)
+            return self._reserve(member, slot)
         waiter: asyncio.Future[Member] = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
+        self._waiting.append((slot, waiter))
         self._hand_out()
         try:
             return await waiter
@@ -80,22 +86,26 @@ class ActorPool:
                 self.unreserve(waiter.result())
             raise
 
-    def _reserve(self, member: Member) -> Member:
+    def _reserve(self, member: Member, slot: Slot) -> Member:
         member.reserved += 1
+        member.group = slot[0]
         member.idle_since = None
         self.refill()
         return member
 
     def _hand_out(self) -> None:
-        """Give free slots to waiters; start members (bounded) while some still wait."""
-        while self._waiting:
-            member = self._with_room()
-            if member is None:
-                break
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(self._reserve(member))
-        while len(self._waiting) > self._starting * self.per_actor and self._may_spawn():
+        """Give free slots to waiters, in order (one whose group has no room waits without
+        holding up the others); start members (bounded) while some still wait."""
+        for slot, waiter in list(self._waiting):
+            member = self._with_room(slot)
+            if member is None and not waiter.done():
+                continue
+            self._waiting.remove((slot, waiter))
+            if not waiter.done() and member is not None:
+                waiter.set_result(self._reserve(member, slot))
+        # Actors the waiters need: one per `per_actor` waiters of each group.
+        needed = sum(1 / slot[1] for slot, _ in self._waiting)
+        while needed > self._starting and self._may_spawn():
             self._starting += 1  # counted now, so the loop sees it
             asyncio.get_running_loop().create_task(self._spawn(counted=True))
         if self._waiting and len(self.members) + self._starting >= self.max_actors:
@@ -140,8 +150,13 @@ class ActorPool:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _with_room(self) -> Member | None:
-        open_members = [m for m in self.members.values() if m.load < self.per_actor]
+    def _with_room(self, slot: Slot) -> Member | None:
+        group, per_actor = slot
+        open_members = [
+            m
+            for m in self.members.values()
+            if m.load == 0 or (m.group == group and m.load < per_actor)
+        ]
         return max(open_members, key=lambda m: m.load, default=None)
 
     def _idle(self) -> list[Member]:

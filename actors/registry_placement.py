@@ -10,7 +10,7 @@ from typing import Any
 
 from aion_ray.actors.calls import actor_gone, call
 from aion_ray.actors.parking import append_parked
-from aion_ray.actors.pool import Member
+from aion_ray.actors.pool import Member, Slot
 from aion_ray.actors.registry_state import RECENT_CLOSURES, UTC_CLOCK, Entry, RegistryState, log
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.parked import parked_failure
@@ -37,7 +37,7 @@ class Placement(RegistryState):
         """Host a new workflow on a pooled actor; returns once its start is durable."""
         done = self._mark_placing(workflow_id)  # before any await: one placement per id
         try:
-            member = await self.pool.acquire()
+            member = await self.pool.acquire(self._slot(definition))
             self.pool.place(member, workflow_id)
             self.entries[workflow_id] = Entry(workflow_id, run_id, definition.name, member.name)
             try:
@@ -57,6 +57,9 @@ class Placement(RegistryState):
         finally:
             self._placing.pop(workflow_id, None)
             done.set_result(None)
+
+    def _slot(self, definition: WorkflowDefinition[Any]) -> Slot:
+        return definition.hosting.slot(definition.name, self.config.workflows_per_actor)
 
     async def _started(self, workflow_id: str, run_id: str) -> bool:
         history = await self._history(workflow_id)
@@ -78,7 +81,7 @@ class Placement(RegistryState):
             return
         done = self._mark_placing(workflow_id)
         try:
-            member = await self.pool.acquire()
+            member = await self.pool.acquire(self._slot(definition))
             self.pool.place(member, workflow_id)
             self.entries[workflow_id] = Entry(workflow_id, "", workflow_type, member.name)
             await self._host_resume(member, definition, workflow_id)

@@ -14,12 +14,13 @@ import inspect
 import sys
 import typing
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aion_ray.authoring.heartbeat import heartbeat
+from aion_ray.authoring.hosting import Hosting
 from aion_ray.errors import InvalidInputError
 from aion_ray.model.events import MAX_DURATION_SECONDS
 from aion_ray.model.payload import CodecName
@@ -123,6 +124,7 @@ class WorkflowDefinition(Generic[R]):
     codec: CodecName
     timeout: float | None
     fingerprint: str
+    hosting: Hosting = field(default_factory=Hosting)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return _reduced(self, self.fn) or super().__reduce_ex__(protocol)
@@ -230,6 +232,7 @@ def define_workflow(
     codec: CodecName = "json",
     timeout: float | None = None,
     localns: dict[str, Any] | None = None,
+    hosting: Hosting | None = None,
 ) -> WorkflowDefinition[Any]:
     """Build a WorkflowDefinition, checking that ``fn`` is ``async def (ctx, [arg])``."""
     if not inspect.iscoroutinefunction(fn):
@@ -254,6 +257,7 @@ def define_workflow(
         codec=codec,
         timeout=timeout,
         fingerprint=_fingerprint(fn),
+        hosting=hosting or Hosting(),
     )
 
 
@@ -261,7 +265,12 @@ def define_workflow(
 def workflow(fn: Callable[..., Awaitable[R]], /) -> WorkflowDefinition[R]: ...
 @overload
 def workflow(
-    *, name: str | None = None, codec: CodecName = "json", timeout: float | None = None
+    *,
+    name: str | None = None,
+    codec: CodecName = "json",
+    timeout: float | None = None,
+    workflows_per_actor: int | None = None,
+    idle_timeout: float | None = None,
 ) -> Callable[[Callable[..., Awaitable[R]]], WorkflowDefinition[R]]: ...
 def workflow(
     fn: Any = None,
@@ -270,12 +279,16 @@ def workflow(
     name: str | None = None,
     codec: CodecName = "json",
     timeout: float | None = None,
+    workflows_per_actor: int | None = None,
+    idle_timeout: float | None = None,
 ) -> Any:
-    """Declare a workflow, bare (``@workflow``) or with options (``@workflow(name=...)``)."""
+    """Declare a workflow, bare (``@workflow``) or with options (``@workflow(name=...)``;
+    ``workflows_per_actor`` and ``idle_timeout`` override ``aion.connect``'s for this type)."""
     localns = _caller_locals(1)
     if fn is not None:
         return define_workflow(fn, name, codec, timeout, localns)
-    return lambda f: define_workflow(f, name, codec, timeout, localns)
+    hosting = Hosting(workflows_per_actor, idle_timeout)
+    return lambda f: define_workflow(f, name, codec, timeout, localns, hosting)
 
 
 activity.heartbeat = heartbeat  # type: ignore[attr-defined]  # aion.activity.heartbeat(...)

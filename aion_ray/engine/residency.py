@@ -75,12 +75,19 @@ class Residency:
         return Parked(workflow_id, driver.recorder.run_id, wake_at)
 
     async def _sweep(self, idle_timeout: float) -> None:
-        """Suspend the workflows that have been blocked for ``idle_timeout`` seconds."""
+        """Suspend the workflows that have been blocked for their idle timeout: their type's
+        (``@aion.workflow(idle_timeout=...)``), else ``idle_timeout``."""
         while True:
-            await asyncio.sleep(max(0.02, idle_timeout / 4))
-            due = [wid for wid, seconds in self.idle().items() if seconds >= idle_timeout]
+            limits = {wid: self._idle_timeout(wid, idle_timeout) for wid in self.core.drivers}
+            await asyncio.sleep(max(0.02, min(limits.values(), default=idle_timeout) / 4))
+            blocked = self.idle().items()
+            due = [wid for wid, seconds in blocked if seconds >= limits.get(wid, idle_timeout)]
             if due:
                 self.suspend(due)
+
+    def _idle_timeout(self, workflow_id: str, default: float) -> float:
+        own = self.core.drivers[workflow_id].definition.hosting.idle_timeout
+        return own if own is not None else default
 
     def _touch(self, workflow_id: str) -> None:
         self._active[workflow_id] = time.monotonic()

@@ -4,7 +4,7 @@ Run as ``python -m tests.durability.trail_writer STORE_PATH [--idle]``. With the
 and age limits at an hour (the default here), it records a lifecycle entry on its own (durable
 at once), starts four workflows (each append carrying a lifecycle observation), completes two
 of them, prints ``DONE`` and waits to be SIGKILLed. With ``--idle`` the store keeps its usual
-limits and the writer idles 1.5 s (past both limits) before ``DONE``, time for the trail to be written.
+limits and the writer idles 1.5 s (past both) before ``DONE``: time to write the trail.
 """
 
 from __future__ import annotations

@@ -212,3 +212,21 @@ def kill_my_host() -> None:
 @aion.workflow
 async def crash_loop(ctx: aion.WorkflowContext) -> None:
     await ctx.run(kill_my_host)
+
+
+@aion.workflow(workflows_per_actor=3)
+async def shares_an_actor(ctx: aion.WorkflowContext, name: str) -> str:
+    """Hosted three to an actor, whatever the engine's workflows_per_actor."""
+    return str(await ctx.wait_signal(name))
+
+
+@aion.workflow(workflows_per_actor=1)
+async def keeps_an_actor(ctx: aion.WorkflowContext, name: str) -> str:
+    """Hosted alone, whatever the engine's workflows_per_actor."""
+    return str(await ctx.wait_signal(name))
+
+
+@aion.workflow(idle_timeout=0.2)
+async def parks_quickly(ctx: aion.WorkflowContext, name: str) -> str:
+    """Suspended after 0.2 s blocked, whatever the engine's idle_timeout."""
+    return str(await ctx.wait_signal(name))
