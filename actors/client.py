@@ -102,10 +102,12 @@ class Client:
         *,
         id: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+        new_run: bool = False,
     ) -> WorkflowHandle[Any]:
         """Start ``workflow`` (idempotent by id: a running id returns its handle; a finished
-        one raises WorkflowAlreadyStartedError). Durable when this returns."""
-        spec = self._spec(workflow, arg, id, search_attributes)
+        one raises WorkflowAlreadyStartedError, or with ``new_run`` starts another run of
+        it under the same id). Durable when this returns."""
+        spec = self._spec(workflow, arg, id, search_attributes, new_run)
         [reply] = get(self.registry.start.remote([spec]), REGISTRY_NAME)
         return self._handle(spec, reply)
 
@@ -116,9 +118,10 @@ class Client:
         *,
         id: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+        new_run: bool = False,
     ) -> WorkflowHandle[Any]:
         """``start`` for asyncio; concurrent calls share one registry call."""
-        spec = self._spec(workflow, arg, id, search_attributes)
+        spec = self._spec(workflow, arg, id, search_attributes, new_run)
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Started | AionError] = loop.create_future()
         if not self._batch:
@@ -142,6 +145,7 @@ class Client:
         arg: Any,
         workflow_id: str | None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None,
+        new_run: bool,
     ) -> StartSpec:
         """Check and encode a start here, before anything is sent: bad input writes nothing."""
         if not isinstance(workflow, WorkflowDefinition):
@@ -150,9 +154,11 @@ class Client:
             )
         if search_attributes is not None and not isinstance(search_attributes, dict):
             raise InvalidInputError(f"search_attributes must be a dict, got {search_attributes!r}")
+        if not isinstance(new_run, bool):
+            raise InvalidInputError(f"new_run must be True or False, got {new_run!r}")
         payload = encode_input(workflow, arg, self.config.max_payload_bytes)
         wid = validate_workflow_id(workflow_id) if workflow_id is not None else new_workflow_id()
-        return StartSpec(wid, workflow, payload, search_attributes)
+        return StartSpec(wid, workflow, payload, search_attributes, new_run)
 
     def _handle(self, spec: StartSpec, reply: Started | AionError) -> WorkflowHandle[Any]:
         if isinstance(reply, AionError):

@@ -20,10 +20,11 @@ import ray
 from aion_ray.actors import catalogue
 from aion_ray.actors.calls import call
 from aion_ray.actors.config import STORE_NAME
-from aion_ray.actors.parking import WakeHeap
+from aion_ray.actors.parking import WakeHeap, append_parked
 from aion_ray.actors.pool import ActorPool
 from aion_ray.actors.registry_residency import ResidencyControl
 from aion_ray.actors.registry_state import (
+    UTC_CLOCK,
     Started,
     StartSpec,
     log,
@@ -32,6 +33,7 @@ from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.host import undeliverable
 from aion_ray.engine.outcomes import terminal_status
+from aion_ray.engine.parked import parked_new_run
 from aion_ray.engine.starts import child_start, existing_start, start_event
 from aion_ray.errors import (
     AionError,
@@ -133,8 +135,10 @@ class RegistryActor(ResidencyControl):
         """The id exists in the store: the same open workflow is adopted, anything else is
         refused."""
         history = await self._history(spec.workflow_id)
-        existing_start(history, spec.definition, spec.payload)
         terminal = current_terminal(history)
+        if terminal is not None and spec.new_run:
+            return await self._new_run(spec, history)
+        existing_start(history, spec.definition, spec.payload)
         if terminal is not None:
             raise WorkflowAlreadyStartedError(
                 spec.workflow_id,
@@ -142,6 +146,27 @@ class RegistryActor(ResidencyControl):
             )
         await self._resume([spec.workflow_id], {spec.workflow_id: spec.definition.name})
         return current_run(history)[0].run_id
+
+    async def _new_run(self, spec: StartSpec, history: Sequence[ev.Event]) -> str:
+        """Record a new run of a finished workflow (under a lease taken in the same append,
+        as for a parked workflow), then host it like any resumed workflow."""
+        last = current_run(history)[0]
+        assert isinstance(last, ev.WorkflowStarted)
+        if last.workflow_type != spec.definition.name:
+            raise WorkflowAlreadyStartedError(
+                spec.workflow_id,
+                f"it is a {last.workflow_type!r} workflow, not {spec.definition.name!r}",
+            )
+        run_id = new_run_id()
+        started = start_event(spec.definition, spec.payload, spec.search_attributes)
+        events = parked_new_run(history, UTC_CLOCK, started, run_id)
+        try:
+            await append_parked(self.store, spec.workflow_id, events, len(history))
+        except SequenceConflictError:  # another caller's new run, or its retry, came first
+            return await self._taken(spec)
+        self._closed.pop(spec.workflow_id, None)
+        await self._resume([spec.workflow_id], {spec.workflow_id: spec.definition.name})
+        return run_id
 
     async def _catalogue(self, definition: WorkflowDefinition[Any]) -> None:
         """Keep the definition with the store the first time this code is seen."""

@@ -41,6 +41,8 @@ class StartSpec:
     definition: WorkflowDefinition[Any]
     payload: Payload
     search_attributes: dict[str, ev.SearchAttributeValue] | None = None
+    new_run: bool = False
+    """If the id's last run has ended, start another run under it (else it is refused)."""
 
 
 @dataclass(frozen=True)

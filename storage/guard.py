@@ -160,6 +160,15 @@ def _check_new_run(workflow_id: str, state: HeadState, event: WorkflowStarted) -
         )
     if not may_follow_terminal(state.terminal, event):
         raise _terminal_error(workflow_id, state, "start a new run of")
+    if state.terminal is not WorkflowContinuedAsNew:  # a new run a caller asked for
+        if event.run_id == state.run_id or event.parent_run_id is not None:
+            raise InvalidEventError(
+                workflow_id,
+                f"a new run after run {state.run_id} ended needs a run id of its own and no "
+                f"parent run; WorkflowStarted names run {event.run_id} with parent "
+                f"{event.parent_run_id}",
+            )
+        return
     if event.run_id != state.next_run_id or event.parent_run_id != state.run_id:
         raise InvalidEventError(
             workflow_id,

@@ -102,6 +102,7 @@ class AsyncHost(Residency):
                 outcome[workflow_id] = history[-1] if history else None
             else:
                 hosted.append(driver)
+                self.results.started(workflow_id)  # a new run may follow one that ended here
                 outcome[workflow_id] = driver.recorder.run_id
         await asyncio.gather(*(self.durable(driver) for driver in hosted))
         return outcome

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aion_ray.engine.outcomes import terminal_status
-from aion_ray.engine.recorder import Recorder, draft
+from aion_ray.engine.recorder import EventDraft, Recorder, draft
 from aion_ray.errors import WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
@@ -47,6 +47,17 @@ def parked_failure(history: Sequence[ev.Event], clock: Clock, error: ErrorInfo) 
     """The WorkflowFailed that ends a run its holder gives up on (e.g. its hosts keep dying)."""
     recorder = _open_recorder(history, clock, "fail")
     return recorder.stamp([draft(ev.WorkflowFailed, error=error)])
+
+
+def parked_new_run(
+    history: Sequence[ev.Event], clock: Clock, started: EventDraft, run_id: str
+) -> list[ev.Event]:
+    """The WorkflowStarted of a new run a caller asked for, after the last run ended (a
+    continue-as-new is not an end: that workflow is still running)."""
+    recorder = Recorder(history[0].workflow_id, clock, history)
+    if recorder.terminal is None or isinstance(recorder.terminal, ev.WorkflowContinuedAsNew):
+        raise ValueError("a new run follows a run that ended")
+    return recorder.stamp([started], run_id=run_id)
 
 
 def _open_recorder(history: Sequence[ev.Event], clock: Clock, operation: str) -> Recorder:

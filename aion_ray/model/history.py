@@ -62,11 +62,12 @@ so replaying it would only cancel it again; a completed run has nothing left to 
 
 
 def may_follow_terminal(terminal: type[EventBase], event: Event) -> bool:
-    """Whether ``event`` may be appended after a run that ended with ``terminal``: only the
-    next run's ``WorkflowStarted`` after continue-as-new, or a ``WorkflowReopened`` of a
-    failed run. The recorder and every store's append guard apply this one rule."""
+    """Whether ``event`` may be appended after a run that ended with ``terminal``: only a
+    ``WorkflowStarted`` (the next run after continue-as-new, or a new run a caller asked for
+    after any other end), or a ``WorkflowReopened`` of a failed run. The recorder and every
+    store's append guard apply this one rule."""
     if type(event) is WorkflowStarted:
-        return terminal is WorkflowContinuedAsNew
+        return True
     if type(event) is WorkflowReopened:
         return issubclass(terminal, REOPENABLE_TERMINALS)
     return False

@@ -219,6 +219,29 @@ def test_continue_as_new_opens_only_the_named_next_run(store: HistoryStore) -> N
     assert (info.run_id, info.status) == ("run-2", "completed")
 
 
+def test_a_finished_workflow_takes_a_new_run_under_a_run_id_of_its_own(
+    store: HistoryStore,
+) -> None:
+    b = HistoryBuilder()
+    b.started()
+    b.completed()
+    append_all(store, b.events)
+    lease = store.acquire_lease("wf-1")
+    for run_id, parent in (("run-1", None), ("run-2", "run-1")):
+        wrong = HistoryBuilder(run_id=run_id)
+        wrong.events = list(b.events)
+        wrong.started(parent_run_id=parent)
+        with pytest.raises(InvalidEventError, match="new run"):
+            store.append("wf-1", wrong.since(2), expected_seq=2, lease=lease)
+    b.run_id = "run-2"
+    b.started(value="again")
+    assert store.append("wf-1", b.since(2), expected_seq=2, lease=lease) == 3
+    info = store.workflow_info("wf-1")
+    assert info is not None
+    assert (info.run_id, info.status, info.closed_at) == ("run-2", "running", None)
+    assert store.read_history("wf-1") == b.events
+
+
 def test_only_failed_runs_reopen(store: HistoryStore) -> None:
     b = HistoryBuilder()
     b.started()

@@ -38,6 +38,15 @@ def test_a_bad_start_is_refused_before_anything_is_written(
     assert _events(engine) == before
 
 
+def test_bad_start_options_are_refused_before_anything_is_written(engine: aion.Client) -> None:
+    before = _events(engine)
+    with pytest.raises(aion.InvalidInputError, match="new_run"):
+        engine.start(wf.one_local, 1, new_run="yes")
+    with pytest.raises(aion.InvalidInputError, match="search_attributes"):
+        engine.start(wf.one_local, 1, search_attributes=["team"])
+    assert _events(engine) == before
+
+
 @pytest.mark.parametrize("bad_id", ["", " padded ", 42, "x" * 5000])
 def test_a_bad_workflow_id_is_refused(engine: aion.Client, bad_id: Any) -> None:
     before = _events(engine)

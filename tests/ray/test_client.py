@@ -108,6 +108,27 @@ def test_start_is_idempotent_by_id(engine: aion.Client) -> None:
     assert sum(isinstance(e, ev.WorkflowStarted) for e in first.history()) == 1
 
 
+def test_a_finished_id_takes_a_new_run_when_asked(engine: aion.Client) -> None:
+    workflow_id = _id()
+    running = engine.start(wf.waits_for_signal, "go", id=workflow_id, new_run=True)
+    # While a run is open, asking for a new one returns it (start stays idempotent).
+    assert engine.start(wf.waits_for_signal, "go", id=workflow_id, new_run=True).run_id == (
+        running.run_id
+    )
+    running.signal("go", "first")
+    assert running.result(timeout=30) == "first"
+    with pytest.raises(aion.WorkflowAlreadyStartedError, match="one_local"):
+        engine.start(wf.one_local, 1, id=workflow_id, new_run=True)  # another type: refused
+    again = engine.start(wf.waits_for_signal, "again", id=workflow_id, new_run=True)
+    assert again.run_id != running.run_id
+    assert again.describe().status == "running"
+    again.signal("again", "second")
+    assert again.result(timeout=30) == "second"
+    starts = [e for e in again.history() if isinstance(e, ev.WorkflowStarted)]
+    assert [e.run_id for e in starts] == [running.run_id, again.run_id]
+    assert (again.describe().run_id, again.describe().status) == (again.run_id, "completed")
+
+
 def test_timers_and_children_run_on_ray(engine: aion.Client) -> None:
     sleeper = engine.start(wf.sleeps_then_adds, 0.3)
     assert sleeper.result(timeout=30) == 2

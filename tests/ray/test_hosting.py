@@ -38,7 +38,8 @@ def test_a_type_with_its_own_number_shares_actors_only_with_its_kind(connect: Co
     shared = [client.start(wf.shares_an_actor, "go") for _ in range(4)]
     alone = [client.start(wf.waits_for_signal, "go") for _ in range(2)]
     hosts = [_where(client, h) for h in shared]
-    assert len(set(hosts[:3])) == 1 and hosts[3] != hosts[0]  # three to an actor
+    assert len(set(hosts[:3])) == 1  # three to an actor
+    assert hosts[3] != hosts[0]
     assert len({_where(client, h) for h in alone} | set(hosts)) == 4  # the rest one each
     _finish([*shared, *alone])
 
@@ -50,7 +51,8 @@ def test_a_type_kept_alone_gets_an_actor_of_its_own_on_a_packed_engine(connect: 
     packed_hosts = {_where(client, h) for h in packed}
     alone_hosts = [_where(client, h) for h in alone]
     assert len(packed_hosts) == 1
-    assert len(set(alone_hosts)) == 2 and not packed_hosts & set(alone_hosts)
+    assert len(set(alone_hosts)) == 2
+    assert not packed_hosts & set(alone_hosts)
     _finish([*packed, *alone])
 
 
