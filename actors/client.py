@@ -20,6 +20,7 @@ from aion_ray.actors.calls import call, get
 from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
 from aion_ray.actors.registry import RegistryActor, Started, StartSpec
+from aion_ray.actors.result_stream import ResultStream
 from aion_ray.actors.store_actor import HistoryStoreActor
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.starts import encode_input
@@ -92,6 +93,7 @@ class Client:
         self.store = store
         self.registry = registry
         self._batch: list[tuple[StartSpec, asyncio.Future[Started | AionError]]] = []
+        self.results = ResultStream(registry)
 
     # --- starting ------------------------------------------------------------------------------
 

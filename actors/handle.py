@@ -105,8 +105,8 @@ class WorkflowHandle(Generic[T]):
                     return self._outcome(terminal, timeout)
             except AionError as exc:
                 self._left_host(exc)
-        ref = self._registry.result.remote(self.workflow_id, _remaining(timeout, began))
-        return self._outcome(await call(ref, REGISTRY_NAME), timeout)
+        terminal = await self._client.results.wait(self.workflow_id, _remaining(timeout, began))
+        return self._outcome(terminal, timeout)
 
     async def signal_async(self, name: str, payload: Any = None) -> None:
         args = self._signal_args(name, payload)

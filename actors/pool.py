@@ -13,7 +13,6 @@ is reported through ``on_death``.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 import uuid
@@ -24,6 +23,7 @@ from typing import Any
 import ray
 
 from aion_ray.actors.config import HOST_PREFIX, EngineConfig
+from aion_ray.actors.pool_waiters import Waiters
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class ActorPool:
         self._on_pressure = on_pressure  # every member is full and no more may start
         self.members: dict[str, Member] = {}
         self._starting = 0
-        self._waiting: collections.deque[tuple[Slot, asyncio.Future[Member]]] = collections.deque()
+        self._waiting = Waiters()
         self._refill: asyncio.Task[None] | None = None
         self._watches: dict[str, asyncio.Task[None]] = {}
 
@@ -73,11 +73,11 @@ class ActorPool:
         """A member with a free ``slot`` (hosting group, workflows per actor), reserved for
         one placement (``place`` or ``unreserve``). Waiters are served first come, first
         served, as slots free up or members start."""
-        member = self._with_room(slot)
-        if member is not None and not self._waiting:
+        member = self._group_room(slot) or self._empty()
+        if member is not None and not self._waiting.count:
             return self._reserve(member, slot)
         waiter: asyncio.Future[Member] = asyncio.get_running_loop().create_future()
-        self._waiting.append((slot, waiter))
+        self._waiting.add(slot, waiter)
         self._hand_out()
         try:
             return await waiter
@@ -94,22 +94,26 @@ class ActorPool:
         return member
 
     def _hand_out(self) -> None:
-        """Give free slots to waiters, in order (one whose group has no room waits without
-        holding up the others); start members (bounded) while some still wait."""
-        for slot, waiter in list(self._waiting):
-            member = self._with_room(slot)
-            if member is None and not waiter.done():
-                continue
-            self._waiting.remove((slot, waiter))
-            if not waiter.done() and member is not None:
-                waiter.set_result(self._reserve(member, slot))
-        # Actors the waiters need: one per `per_actor` waiters of each group.
-        needed = sum(1 / slot[1] for slot, _ in self._waiting)
-        while needed > self._starting and self._may_spawn():
+        """Give free slots to waiters: room on a member of their group first, in order, then
+        empty members to the longest waiting; start members (bounded) while some still wait."""
+        while True:
+            for group in self._waiting.groups():
+                while (head := self._waiting.head(group)) is not None:
+                    member = self._group_room(head[1])
+                    if member is None:
+                        break
+                    _, slot, waiter = self._waiting.pop(group)
+                    waiter.set_result(self._reserve(member, slot))
+            oldest, empty = self._waiting.oldest_group(), self._empty()
+            if oldest is None or empty is None:
+                break
+            _, slot, waiter = self._waiting.pop(oldest)
+            waiter.set_result(self._reserve(empty, slot))  # then its group fills it up
+        while self._waiting.actors_needed() > self._starting and self._may_spawn():
             self._starting += 1  # counted now, so the loop sees it
             asyncio.get_running_loop().create_task(self._spawn(counted=True))
-        if self._waiting and len(self.members) + self._starting >= self.max_actors:
-            self._on_pressure(len(self._waiting))
+        if self._waiting.count and len(self.members) + self._starting >= self.max_actors:
+            self._on_pressure(self._waiting.count)
 
     def place(self, member: Member, workflow_id: str) -> None:
         member.reserved -= 1
@@ -150,14 +154,16 @@ class ActorPool:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _with_room(self, slot: Slot) -> Member | None:
+    def _group_room(self, slot: Slot) -> Member | None:
+        """The fullest member holding workflows of the slot's group that still has room."""
         group, per_actor = slot
         open_members = [
-            m
-            for m in self.members.values()
-            if m.load == 0 or (m.group == group and m.load < per_actor)
+            m for m in self.members.values() if m.group == group and 0 < m.load < per_actor
         ]
         return max(open_members, key=lambda m: m.load, default=None)
+
+    def _empty(self) -> Member | None:
+        return next((m for m in self.members.values() if m.load == 0), None)
 
     def _idle(self) -> list[Member]:
         return [m for m in self.members.values() if m.load == 0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,6 +131,32 @@ class RegistryActor(Starts):
         """The terminal event of the workflow's last run, once it has one (None: ``timeout``
         seconds passed first)."""
         self.calls["result"] += 1
+        return await self._result_one(workflow_id, timeout)
+
+    async def results(
+        self, waits: Sequence[tuple[str, float | None]]
+    ) -> AsyncIterator[tuple[int, ev.Event | AionError | None]]:
+        """Many result waits in one call (a streaming one): yields ``(index, answer)`` for
+        each wait as its answer comes, the terminal event, None (its timeout passed) or the
+        AionError that refuses it."""
+        self.calls["results"] += 1
+        tasks = {
+            asyncio.get_running_loop().create_task(self._result_one(wid, timeout)): index
+            for index, (wid, timeout) in enumerate(waits)
+        }
+        pending = set(tasks)
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    error = task.exception()
+                    answer = task.result() if error is None else _as_aion_error(error)
+                    yield tasks[task], answer
+        finally:
+            for task in pending:  # the caller went away
+                task.cancel()
+
+    async def _result_one(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         await self._settled(workflow_id)
         if workflow_id in self._closed:
             return self._closed[workflow_id]
@@ -190,6 +216,10 @@ class RegistryActor(Starts):
         self.calls["shutdown"] += 1
         if self._pool is not None:
             self.pool.stop_all()
+
+
+def _as_aion_error(error: BaseException) -> AionError:
+    return error if isinstance(error, AionError) else _unexpected(error)
 
 
 def _unexpected(error: BaseException) -> AionError:

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import ray
 
 import aion_ray as aion
 from aion_ray.model import events as ev
@@ -127,6 +128,31 @@ def test_a_finished_id_takes_a_new_run_when_asked(engine: aion.Client) -> None:
     starts = [e for e in again.history() if isinstance(e, ev.WorkflowStarted)]
     assert [e.run_id for e in starts] == [running.run_id, again.run_id]
     assert (again.describe().run_id, again.describe().status) == (again.run_id, "completed")
+
+
+def test_concurrent_result_waits_share_one_registry_call(engine: aion.Client) -> None:
+    done = [engine.start(wf.one_local, i) for i in range(5)]
+    for handle in done:
+        handle.result(timeout=30)
+    waiting = engine.start(wf.waits_for_signal, "go")
+
+    async def wait_all() -> list[object]:
+        found = [await engine.get_async(h.workflow_id) for h in done]  # no host known
+        unknown = aion.WorkflowHandle(engine, _id())
+        slow = await engine.get_async(waiting.workflow_id)
+        waits = [h.result_async(timeout=30) for h in found]
+        waits += [unknown.result_async(timeout=30), slow.result_async(timeout=0.5)]
+        answers: list[object] = await asyncio.gather(*waits, return_exceptions=True)
+        return answers
+
+    before = ray.get(engine.registry.stats.remote())["registry"].get("results", 0)
+    answers = asyncio.run(wait_all())
+    assert answers[:5] == [i + 1 for i in range(5)]
+    assert isinstance(answers[5], aion.WorkflowNotFoundError)
+    assert isinstance(answers[6], TimeoutError)
+    assert ray.get(engine.registry.stats.remote())["registry"]["results"] == before + 1
+    waiting.signal("go", 1)
+    waiting.result(timeout=30)
 
 
 def test_timers_and_children_run_on_ray(engine: aion.Client) -> None:
