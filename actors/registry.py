@@ -22,8 +22,10 @@ from aion_ray.actors.calls import call
 from aion_ray.actors.config import STORE_NAME
 from aion_ray.actors.parking import WakeHeap
 from aion_ray.actors.pool import ActorPool
+from aion_ray.actors.recovery import PARKED_QUERY, still_parked
 from aion_ray.actors.registry_starts import Starts
 from aion_ray.actors.registry_state import (
+    Entry,
     Started,
     StartSpec,
     log,
@@ -69,11 +71,26 @@ class RegistryActor(Starts):
         if running:
             types = {info.workflow_type for info in running}
             self.definitions.update(await catalogue.load(self.store, types))
-            log.info("recovering %d running workflow(s)", len(running))
-            await self._resume(
-                [info.workflow_id for info in running],
-                {info.workflow_id: info.workflow_type for info in running},
-            )
+            await self._recover(running)
+
+    async def _recover(self, running: list[WorkflowInfo]) -> None:
+        """Leave the workflows that were parked with nothing since parked (their wakes
+        armed); resume the rest (see ``recovery``)."""
+        table = await call(self.store.sql.remote(PARKED_QUERY), STORE_NAME)
+        parked = {p.workflow_id: p for p in still_parked(table)}
+        for info in running:
+            if (found := parked.get(info.workflow_id)) is not None:
+                self.entries[info.workflow_id] = Entry(
+                    info.workflow_id, info.run_id, info.workflow_type, None, found.wake_at
+                )
+                if found.wake_at is not None:
+                    self.wakes.add(info.workflow_id, found.wake_at)
+        resumed = [info for info in running if info.workflow_id not in parked]
+        log.info("recovering %d running workflow(s), %d parked", len(resumed), len(parked))
+        await self._resume(
+            [info.workflow_id for info in resumed],
+            {info.workflow_id: info.workflow_type for info in resumed},
+        )
 
     def _make_actor(self, name: str) -> Any:
         return RemoteWorkflowActor.options(

@@ -13,6 +13,7 @@ from aion_ray.actors.calls import call
 from aion_ray.actors.config import STORE_NAME
 from aion_ray.actors.parking import append_parked
 from aion_ray.actors.pool import Member
+from aion_ray.actors.recovery import parked_detail
 from aion_ray.actors.registry_placement import Placement
 from aion_ray.actors.registry_state import UTC_CLOCK
 from aion_ray.engine.outcomes import terminal_status
@@ -55,7 +56,7 @@ class ResidencyControl(Placement):
                     run_id=item.run_id,
                     recorded_at=datetime.now(UTC),
                     kind="suspended",
-                    detail={"host": host},
+                    detail=parked_detail(host, item),
                 )
             )
         if logged:

@@ -72,7 +72,7 @@ class Residency:
         self._durable.pop(workflow_id, None)
         self._active.pop(workflow_id, None)
         self.results.left(workflow_id)
-        return Parked(workflow_id, driver.recorder.run_id, wake_at)
+        return Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
 
     async def _sweep(self, idle_timeout: float) -> None:
         """Suspend the workflows that have been blocked for their idle timeout: their type's

@@ -32,11 +32,13 @@ class Closure:
 @dataclass(frozen=True, slots=True)
 class Parked:
     """A workflow this host suspended: only its history holds it now; ``wake_at`` is its
-    next timer (or deadline), when it must be made resident again."""
+    next timer (or deadline), when it must be made resident again; ``head`` the history's
+    head when it left (an engine recovering later keeps it parked if nothing came since)."""
 
     workflow_id: str
     run_id: str
     wake_at: datetime | None
+    head: int = 0
 
 
 class Transport(Protocol):

@@ -7,7 +7,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import ray
@@ -92,6 +94,40 @@ def _run(*args: str, timeout: float = 120) -> str:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_new_engine_leaves_parked_workflows_parked_until_something_comes(
+    connect: Connect, tmp_path: Path
+) -> None:
+    path = tmp_path / "parked.duckdb"
+    first = connect(idle_timeout=0.3, store_path=path)
+    waiting = first.start(wf.waits_for_signal, "go")
+    sleeping = first.start(wf.sleeps_then_adds, 10.0)
+    busy = first.start(wf.busy_locally, 3.0)  # inside a local activity: never blocked
+    _eventually(
+        lambda: {waiting.describe().residency, sleeping.describe().residency} == {"suspended"}
+    )
+    first.shutdown()
+    second = connect(idle_timeout=30.0, store_path=path)
+
+    def residency(handle: aion.WorkflowHandle[Any]) -> str | None:
+        found: str | None = second.get(handle.workflow_id).describe().residency
+        return found
+
+    assert (residency(waiting), residency(sleeping)) == ("suspended", "suspended")
+    assert residency(busy) == "resident"  # it was working when the engine stopped
+    assert second.get(busy.workflow_id).result(timeout=30) == 3.0
+    assert second.get(sleeping.workflow_id).result(timeout=30) == 2  # its wake was kept
+    again = second.get(waiting.workflow_id)
+    again.signal("go", "back")
+    assert again.result(timeout=30) == "back"
+
+
+def _eventually(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
 
 
 def test_a_second_driver_finds_the_same_workflows(connect: Connect) -> None:
