@@ -294,7 +294,8 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
     samples, made = suspended_signals(directory, max(10, n // 5))
     results.append(latency("signal to a suspended workflow", samples, 50.0, bare, made))
     bursts: list[tuple[str, dict[str, Any], float]] = [
-        ("default (workflows_per_actor=1)", {"pool_size": (8, 16)}, 150.0),
+        ("default (workflows_per_actor=1), pool (2, 4)", {"pool_size": (2, 4)}, 150.0),
+        ("default (workflows_per_actor=1), pool (8, 16)", {"pool_size": (8, 16)}, 150.0),
         ("workflows_per_actor=50", {"pool_size": (2, 4), "workflows_per_actor": 50}, 300.0),
     ]
     for label, options, target in bursts:
@@ -304,7 +305,11 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
             **options,
         )
         progress(f"burst, {label}")
+        before = calls(burst_client)
         rate = asyncio.run(burst(burst_client, count))
+        made = calls(burst_client) - before
+        for key in ("registry.stats", "store.stats", "host.stats"):
+            made.pop(key, None)
         results.append(
             Result(
                 f"{count} concurrent one-step, {label}",
@@ -312,6 +317,7 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
                 rate,
                 target=target,
                 higher_is_better=True,
+                note=per_run(made, count),
             )
         )
         burst_client.shutdown()
