@@ -3,11 +3,12 @@
 Each member hosts workflows of one hosting group at a time (``Hosting.slot``: the engine's
 default group, or a type with its own ``workflows_per_actor``), up to that group's number.
 ``acquire`` takes a slot on a running member of the group, or on an empty one (packing members
-before opening idle ones), and starts a new actor only when none has room and the ceiling
-allows; the pool keeps ``min_idle`` empty members warm, refilled
-in the background (a spawn costs ~1 CPU-second, so at most two start at once), and ``trim``
-stops members idle for a while above that floor, so they never pile up. A member's death
-is reported through ``on_death``.
+before opening idle ones), and starts a new actor only when none has room, the ceiling
+allows and the backlog would not drain soon through the members it has (``pool_growth``);
+the pool keeps ``min_idle`` empty members warm, refilled in the background a moment after
+they are taken and not while placements wait (a spawn costs ~1 CPU-second, so at most two
+start at once), and ``trim`` stops members idle for a while above that floor, so they never
+pile up. A member's death is reported through ``on_death``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import ray
 
 from aion_ray.actors.config import HOST_PREFIX, EngineConfig
+from aion_ray.actors.pool_growth import Growth
 from aion_ray.actors.pool_waiters import Waiters
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 Slot = tuple[str, int]
 """A placement's hosting group and how many of its workflows one actor holds."""
 
+REFILL_DELAY = 1.0
+"""Seconds between a member being taken and the pool warming a replacement."""
 SPAWN_CONCURRENCY = 2
 """Actors started at once: each start is ~1 CPU-second, and a burst must not starve the rest."""
 
@@ -66,6 +70,7 @@ class ActorPool:
         self.members: dict[str, Member] = {}
         self._starting = 0
         self._waiting = Waiters()
+        self._growth = Growth()
         self._refill: asyncio.Task[None] | None = None
         self._watches: dict[str, asyncio.Task[None]] = {}
 
@@ -102,14 +107,21 @@ class ActorPool:
                     member = self._group_room(head[1])
                     if member is None:
                         break
-                    _, slot, waiter = self._waiting.pop(group)
+                    _, slot, waiter, _ = self._waiting.pop(group)
                     waiter.set_result(self._reserve(member, slot))
             oldest, empty = self._waiting.oldest_group(), self._empty()
             if oldest is None or empty is None:
                 break
-            _, slot, waiter = self._waiting.pop(oldest)
+            _, slot, waiter, _ = self._waiting.pop(oldest)
             waiter.set_result(self._reserve(empty, slot))  # then its group fills it up
         while self._waiting.actors_needed() > self._starting and self._may_spawn():
+            decision = self._growth.spawn_pays_off(
+                self._waiting.count, self._waiting.longest_wait()
+            )
+            if decision is not True:
+                if decision is not False:  # ask again once the backlog has waited a moment
+                    asyncio.get_running_loop().call_later(decision, self._hand_out)
+                break
             self._starting += 1  # counted now, so the loop sees it
             asyncio.get_running_loop().create_task(self._spawn(counted=True))
         if self._waiting.count and len(self.members) + self._starting >= self.max_actors:
@@ -129,6 +141,7 @@ class ActorPool:
             member.hosted.discard(workflow_id)
             if member.load == 0:
                 member.idle_since = time.monotonic()
+            self._growth.released()
             self._hand_out()
 
     def trim(self, idle_for: float) -> None:
@@ -140,9 +153,10 @@ class ActorPool:
                 self._stop(member.name)
 
     def refill(self) -> None:
-        """Start warming members in the background until ``min_idle`` are empty."""
+        """Warm members in the background until ``min_idle`` are empty, a moment from now
+        (the end of a burst empties members by itself: no actor is started for it)."""
         if self._refill is None or self._refill.done():
-            self._refill = asyncio.get_running_loop().create_task(self._fill())
+            self._refill = asyncio.get_running_loop().create_task(self._fill(REFILL_DELAY))
 
     async def warm(self) -> None:
         """Fill the floor now (the registry's start-up)."""
@@ -174,8 +188,13 @@ class ActorPool:
             and len(self.members) + self._starting < self.max_actors
         )
 
-    async def _fill(self) -> None:
-        while len(self._idle()) + self._starting < self.min_idle and self._may_spawn():
+    async def _fill(self, delay: float = 0.0) -> None:
+        await asyncio.sleep(delay)
+        while (
+            len(self._idle()) + self._starting < self.min_idle
+            and self._may_spawn()
+            and not self._waiting.count  # waiting placements: the hand-out decides
+        ):
             await self._spawn()
 
     async def _spawn(self, counted: bool = False) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from aion_ray.actors.pool import Member, Slot
 
-Waiter = tuple[int, "Slot", "asyncio.Future[Member]"]
+Waiter = tuple[int, "Slot", "asyncio.Future[Member]", float]
+"""Arrival order, the slot it needs, where its member goes, and when it came (monotonic)."""
 
 
 class Waiters:
@@ -29,7 +31,7 @@ class Waiters:
 
     def add(self, slot: Slot, waiter: asyncio.Future[Member]) -> None:
         self._queues.setdefault(slot[0], collections.deque()).append(
-            (next(self._arrivals), slot, waiter)
+            (next(self._arrivals), slot, waiter, time.monotonic())
         )
         self.count += 1
 
@@ -57,6 +59,11 @@ class Waiters:
     def oldest_group(self) -> str | None:
         heads = [(head[0], group) for group in self.groups() if (head := self.head(group))]
         return min(heads)[1] if heads else None
+
+    def longest_wait(self) -> float:
+        """Seconds the longest-waiting placement has waited (0 if none waits)."""
+        heads = [head[3] for group in self.groups() if (head := self.head(group))]
+        return time.monotonic() - min(heads) if heads else 0.0
 
     def actors_needed(self) -> float:
         """Actors that would seat every waiter: per group, its waiters over its number."""

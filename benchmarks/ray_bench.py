@@ -307,9 +307,9 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
         progress(f"burst, {label}")
         before = calls(burst_client)
         rate = asyncio.run(burst(burst_client, count))
-        made = calls(burst_client) - before
+        burst_calls = calls(burst_client) - before
         for key in ("registry.stats", "store.stats", "host.stats"):
-            made.pop(key, None)
+            burst_calls.pop(key, None)
         results.append(
             Result(
                 f"{count} concurrent one-step, {label}",
@@ -317,7 +317,7 @@ def run_all(directory: Path, n: int, count: int) -> list[Result]:
                 rate,
                 target=target,
                 higher_is_better=True,
-                note=per_run(made, count),
+                note=per_run(burst_calls, count),
             )
         )
         burst_client.shutdown()

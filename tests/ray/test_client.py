@@ -13,6 +13,7 @@ import ray
 import aion_ray as aion
 from aion_ray.model import events as ev
 from tests.ray import workflows as wf
+from tests.ray.conftest import Connect
 
 pytestmark = pytest.mark.ray
 
@@ -245,3 +246,9 @@ def _wait_for(condition: object, timeout: float = 30.0) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.02)
+
+
+def test_the_default_pool_ceiling_follows_the_cluster_cpus(connect: Connect) -> None:
+    client = connect(pool_size=None)  # the session's cluster has 2 CPUs
+    assert (client.config.pool_min, client.config.pool_max) == (2, 4)
+    assert client.start(wf.one_local, 1).result(timeout=30) == 2
