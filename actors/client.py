@@ -111,6 +111,7 @@ class Client:
         self.registry = registry
         self._batch: list[tuple[StartSpec, asyncio.Future[Started | AionError]]] = []
         self.results = ResultStream(registry)
+        self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
 
     # --- starting ------------------------------------------------------------------------------
 
@@ -144,9 +145,14 @@ class Client:
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Started | AionError] = loop.create_future()
         if not self._batch:
-            loop.call_soon(lambda: loop.create_task(self._send_batch()))
+            loop.call_soon(self._start_sending, loop)
         self._batch.append((spec, reply))
         return self._handle(spec, await reply)
+
+    def _start_sending(self, loop: asyncio.AbstractEventLoop) -> None:
+        task = loop.create_task(self._send_batch())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _send_batch(self) -> None:
         batch, self._batch = self._batch, []

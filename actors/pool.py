@@ -24,7 +24,7 @@ from typing import Any
 import ray
 
 from aion_ray.actors.config import HOST_PREFIX, EngineConfig
-from aion_ray.actors.pool_growth import Growth
+from aion_ray.actors.pool_growth import RATE_WINDOW, Growth
 from aion_ray.actors.pool_waiters import Waiters
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ class ActorPool:
         self._starting = 0
         self._waiting = Waiters()
         self._growth = Growth()
+        self._rechecking = False
         self._refill: asyncio.Task[None] | None = None
         self._watches: dict[str, asyncio.Task[None]] = {}
 
@@ -119,13 +120,23 @@ class ActorPool:
                 self._waiting.count, self._waiting.longest_wait()
             )
             if decision is not True:
-                if decision is not False:  # ask again once the backlog has waited a moment
-                    asyncio.get_running_loop().call_later(decision, self._hand_out)
+                # Ask again: once the backlog has waited a moment, or (declined) a rate
+                # window later, in case the members stop freeing slots.
+                self._recheck(RATE_WINDOW if decision is False else decision)
                 break
             self._starting += 1  # counted now, so the loop sees it
             asyncio.get_running_loop().create_task(self._spawn(counted=True))
         if self._waiting.count and len(self.members) + self._starting >= self.max_actors:
             self._on_pressure(self._waiting.count)
+
+    def _recheck(self, delay: float) -> None:
+        if not self._rechecking:
+            self._rechecking = True
+            asyncio.get_running_loop().call_later(delay, self._rechecked)
+
+    def _rechecked(self) -> None:
+        self._rechecking = False
+        self._hand_out()
 
     def place(self, member: Member, workflow_id: str) -> None:
         member.reserved -= 1
@@ -133,6 +144,8 @@ class ActorPool:
 
     def unreserve(self, member: Member) -> None:
         member.reserved -= 1
+        if member.load == 0:
+            member.idle_since = time.monotonic()
         self._hand_out()
 
     def release(self, name: str, workflow_id: str) -> None:

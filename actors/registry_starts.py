@@ -52,7 +52,8 @@ class Starts(ResidencyControl):
         refused."""
         history = await self._history(spec.workflow_id)
         terminal = current_terminal(history)
-        if terminal is not None and spec.new_run:
+        ended = terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew)
+        if ended and spec.new_run:
             return await self._new_run(spec, history)
         existing_start(history, spec.definition, spec.payload)
         if terminal is not None:
@@ -67,11 +68,11 @@ class Starts(ResidencyControl):
         """Record a new run of a finished workflow (under a lease taken in the same append,
         as for a parked workflow), then host it like any resumed workflow."""
         last = current_run(history)[0]
-        assert isinstance(last, ev.WorkflowStarted)
-        if last.workflow_type != spec.definition.name:
+        if not isinstance(last, ev.WorkflowStarted) or last.workflow_type != spec.definition.name:
+            found = last.workflow_type if isinstance(last, ev.WorkflowStarted) else "unknown"
             raise WorkflowAlreadyStartedError(
                 spec.workflow_id,
-                f"it is a {last.workflow_type!r} workflow, not {spec.definition.name!r}",
+                f"it is a {found!r} workflow, not {spec.definition.name!r}",
             )
         run_id = new_run_id()
         started = start_event(spec.definition, spec.payload, spec.search_attributes)

@@ -25,15 +25,21 @@ class ResultStream:
     def __init__(self, registry: Any) -> None:
         self._registry = registry
         self._batch: list[Wait] = []
+        self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
 
     async def wait(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         """The end of the workflow's last run (None: ``timeout`` passed first)."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[ev.Event | None] = loop.create_future()
         if not self._batch:
-            loop.call_soon(lambda: loop.create_task(self._send()))
+            loop.call_soon(self._start_sending, loop)
         self._batch.append((workflow_id, timeout, answer))
         return await answer
+
+    def _start_sending(self, loop: asyncio.AbstractEventLoop) -> None:
+        task = loop.create_task(self._send())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _send(self) -> None:
         batch, self._batch = self._batch, []

@@ -14,7 +14,7 @@ import inspect
 import sys
 import typing
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -124,7 +124,9 @@ class WorkflowDefinition(Generic[R]):
     codec: CodecName
     timeout: float | None
     fingerprint: str
-    hosting: Hosting = field(default_factory=Hosting)
+    # A class-level default (Hosting is frozen): definitions pickled by value before this
+    # field existed unpickle without it and read this one.
+    hosting: Hosting = Hosting()  # noqa: RUF009
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return _reduced(self, self.fn) or super().__reduce_ex__(protocol)

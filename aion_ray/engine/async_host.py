@@ -98,7 +98,8 @@ class AsyncHost(Residency):
             history = histories.get(workflow_id, [])
             self.core.discard(workflow_id)
             driver = self.core.recover(history)
-            if driver is None:
+            if driver is None:  # it ended (or never began): nothing to wait for here
+                self.results.left(workflow_id)
                 outcome[workflow_id] = history[-1] if history else None
             else:
                 hosted.append(driver)

@@ -78,10 +78,14 @@ class Residency:
         """Suspend the workflows that have been blocked for their idle timeout: their type's
         (``@aion.workflow(idle_timeout=...)``), else ``idle_timeout``."""
         while True:
-            limits = {wid: self._idle_timeout(wid, idle_timeout) for wid in self.core.drivers}
-            await asyncio.sleep(max(0.02, min(limits.values(), default=idle_timeout) / 4))
-            blocked = self.idle().items()
-            due = [wid for wid, seconds in blocked if seconds >= limits.get(wid, idle_timeout)]
+            own = (d.hosting.idle_timeout for d in self.core.definitions.values())
+            shortest = min((t for t in own if t is not None), default=idle_timeout)
+            await asyncio.sleep(max(0.02, min(shortest, idle_timeout) / 4))
+            due = [
+                wid
+                for wid, seconds in self.idle().items()
+                if seconds >= self._idle_timeout(wid, idle_timeout)
+            ]
             if due:
                 self.suspend(due)
 

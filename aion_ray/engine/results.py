@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from collections.abc import Callable, Sequence
 
 from aion_ray.engine.transport import Closure
@@ -20,6 +21,9 @@ from aion_ray.model import events as ev
 
 RECENTLY_CLOSED = 1024
 """Terminal events kept after a run closed here: the caller's wait often arrives after it."""
+RECENT_SECONDS = 10.0
+"""How long such an end is answered from here (later, the registry knows better: the
+workflow may have taken a new run elsewhere)."""
 LONGEST_WAIT = 5.0
 """Seconds a host holds one result wait at most; then the caller asks the registry."""
 
@@ -30,13 +34,16 @@ class ResultWaits:
     def __init__(self, hosted: Callable[[str], bool]) -> None:
         self._hosted = hosted
         self._waiters: dict[str, list[asyncio.Future[ev.Event]]] = {}
-        self._recent: collections.OrderedDict[str, ev.Event] = collections.OrderedDict()
+        self._recent: collections.OrderedDict[str, tuple[ev.Event, float]] = (
+            collections.OrderedDict()
+        )
 
     async def wait(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         """The terminal event of the workflow's last run, None if ``timeout`` (at most
         LONGEST_WAIT) passed first; WorkflowNotFoundError if it is not, or no longer, here."""
-        if workflow_id in self._recent:
-            return self._recent[workflow_id]
+        recent = self._recent.get(workflow_id)
+        if recent is not None and time.monotonic() - recent[1] < RECENT_SECONDS:
+            return recent[0]
         if not self._hosted(workflow_id):
             raise WorkflowNotFoundError(workflow_id)
         waiter: asyncio.Future[ev.Event] = asyncio.get_running_loop().create_future()
@@ -58,7 +65,7 @@ class ResultWaits:
         for closure in closures:
             if isinstance(closure.terminal, ev.WorkflowContinuedAsNew):
                 continue
-            self._recent[closure.workflow_id] = closure.terminal
+            self._recent[closure.workflow_id] = (closure.terminal, time.monotonic())
             self._recent.move_to_end(closure.workflow_id)
             while len(self._recent) > RECENTLY_CLOSED:
                 self._recent.popitem(last=False)

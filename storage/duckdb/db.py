@@ -33,3 +33,12 @@ def read_stored_events(
     rows = con.execute(READ_HISTORY, [workflow_id, from_seq]).fetchall()
     rows.sort(key=lambda row: row[0])  # cheaper here than an ORDER BY in the index scan
     return events_from_rows(workflow_id, rows)
+
+
+def exported_commit(cursor: duckdb.DuckDBPyConnection) -> int:
+    row = first_row(cursor, "SELECT value FROM aion_meta WHERE key = 'exported_commit'")
+    return int(row[0]) if row else 0
+
+
+def set_exported_commit(con: duckdb.DuckDBPyConnection, commit_id: int) -> None:
+    con.execute("INSERT OR REPLACE INTO aion_meta VALUES ('exported_commit', ?)", [str(commit_id)])

@@ -174,6 +174,9 @@ class Group:
     def write(self) -> None:
         """Write everything staged in one transaction; on any error nothing is written and
         nothing stays buffered for a later group."""
+        # Known before COMMIT: whatever strikes after it, a stored id is never "certainly
+        # absent" (an id that stays unwritten only costs its lookups a query).
+        self.known.add_all(self.leases)
         try:
             self._buffer(self.appenders)
             self.appenders.flush()
@@ -231,8 +234,9 @@ class Group:
             self.cache.put(workflow_id, entry)
         for workflow_id, events in self.events.items():
             self.histories.extend(workflow_id, events)
-        self.known.add_all(self.leases)
-        self.trail.add(self.commit_id, self._visibility(), self.observed)
+        # Only a group with events takes its commit id (GroupCommitter._write): an event-less
+        # one must not move the visibility watermark past commits still to come.
+        self.trail.add(self.commit_id if self.has_events else 0, self._visibility(), self.observed)
 
     def _visibility(self) -> dict[str, tuple[WorkflowInfo, bool]]:
         """The changed visibility of each touched workflow, and whether it had a row."""

@@ -11,10 +11,13 @@ that is done, and by the writer as it commits new leases. It grows a layer when 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 
 import duckdb
+
+log = logging.getLogger(__name__)
 
 BITS_PER_ID = 10
 HASHES = 7  # with 10 bits per id: about 0.8% false positives per layer
@@ -66,8 +69,8 @@ class KnownIds:
             while batch := con.fetchmany(LOAD_BATCH):
                 self.add_all(workflow_id for (workflow_id,) in batch)
             self._ready.set()
-        except duckdb.Error:
-            pass  # the store closed meanwhile: the filter stays "perhaps" for everything
+        except duckdb.Error as exc:  # the store closed meanwhile, or its file is unreadable
+            log.warning("known ids not loaded (every start looks its id up): %s", exc)
         finally:
             con.close()
 

@@ -35,7 +35,12 @@ from aion_ray.storage.contract import (
 )
 from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.committer import GroupCommitter, Stage, WriterStats
-from aion_ray.storage.duckdb.db import first_row, read_stored_events
+from aion_ray.storage.duckdb.db import (
+    exported_commit,
+    first_row,
+    read_stored_events,
+    set_exported_commit,
+)
 from aion_ray.storage.duckdb.group import Group, Staged
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.known_ids import KnownIds
@@ -223,7 +228,7 @@ class DuckDBHistoryStore:
         target.mkdir(parents=True, exist_ok=True)
         with self._export_lock:
             cursor = self._trailed_cursor()
-            since = _exported_commit(cursor)
+            since = exported_commit(cursor)
             until = self._writer.last_committed
             reader = cursor.sql(
                 "SELECT * FROM events WHERE commit_id > $since AND commit_id <= $until "
@@ -236,7 +241,7 @@ class DuckDBHistoryStore:
                 for table in SNAPSHOT_SCHEMAS
             }
             files = ([name] if name else []) + export.write_snapshots(snapshots, target)
-            self._writer.run_exclusive(lambda con: _set_exported_commit(con, until))
+            self._writer.run_exclusive(lambda con: set_exported_commit(con, until))
         return ExportResult(directory=str(target), files=tuple(files), events_exported=rows)
 
     def close(self) -> None:
@@ -257,7 +262,10 @@ class DuckDBHistoryStore:
     def _trailed_cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for a read that shows trailing rows: they are written first."""
         cursor = self._cursor()
-        self._writer.flush_trail()
+        try:
+            self._writer.flush_trail()
+        except duckdb.Error as exc:
+            raise StoreError(f"the trailing visibility rows could not be written: {exc}") from exc
         return cursor
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -297,12 +305,3 @@ def _append_request(
 def _json(text: str) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(text)
     return value
-
-
-def _exported_commit(cursor: duckdb.DuckDBPyConnection) -> int:
-    row = first_row(cursor, "SELECT value FROM aion_meta WHERE key = 'exported_commit'")
-    return int(row[0]) if row else 0
-
-
-def _set_exported_commit(con: duckdb.DuckDBPyConnection, commit_id: int) -> None:
-    con.execute("INSERT OR REPLACE INTO aion_meta VALUES ('exported_commit', ?)", [str(commit_id)])

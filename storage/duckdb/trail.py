@@ -40,8 +40,8 @@ about how many seconds of commits the catch-up at open rebuilds)."""
 
 
 class Trail:
-    """Trailing rows waiting for the writer (touched by the writer thread only, except
-    ``info``, which readers may call at any time)."""
+    """Trailing rows waiting for the writer (changed only under the store's write lock: by
+    the writer thread, or by a reader flushing it; ``info`` may be read at any time)."""
 
     def __init__(
         self, appenders: Appenders, *, idle: float = TRAIL_IDLE, max_age: float = TRAIL_MAX_AGE

@@ -2,9 +2,11 @@
 
 Run as ``python -m tests.durability.trail_writer STORE_PATH [--idle]``. With the trail's idle
 and age limits at an hour (the default here), it records a lifecycle entry on its own (durable
-at once), starts four workflows (each append carrying a lifecycle observation), completes two
-of them, prints ``DONE`` and waits to be SIGKILLed. With ``--idle`` the store keeps its usual
-limits and the writer idles 1.5 s (past both) before ``DONE``: time to write the trail.
+at once), starts four workflows (each append carrying a lifecycle observation), reads (which
+writes their trail), resumes one without events (its trail written by another read),
+completes two of them, prints ``DONE`` and waits to be SIGKILLed. With ``--idle`` the store
+keeps its usual limits and the writer idles 1.5 s (past both) before ``DONE``: time to write
+the trail.
 """
 
 from __future__ import annotations
@@ -48,16 +50,27 @@ def main() -> None:
     )
     kept = LifecycleEntry(workflow_id="catalogue", recorded_at=datetime.now(UTC), kind="kept")
     store.record_lifecycle([kept])
+    leases = {}
     for i in range(WORKFLOWS):
         wid = f"wf-{i}"
         started = _event(ev.WorkflowStarted, wid, 1, workflow_type="t", input=encode(None))
         request = AppendRequest(wid, [started], 0, acquire="writer", lifecycle=[_observed(wid)])
         [result] = store.append_batch([request])
         assert result.ok, result.error
-        if i < COMPLETED:
-            done = _event(ev.WorkflowCompleted, wid, 2, result=encode(i))
-            [closed] = store.append_batch([AppendRequest(wid, [done], 1, lease=result.lease)])
-            assert closed.ok, closed.error
+        leases[wid] = result.lease
+    store.list_workflows()  # a read: the starts' trailing rows are written now
+    # A resume that records nothing (a group without events, with a lifecycle fact), its
+    # trail written too: it must not move the visibility watermark past the next commits.
+    last = f"wf-{WORKFLOWS - 1}"
+    resume = AppendRequest(last, [], 1, acquire="another", lifecycle=[_observed(last)])
+    [resumed] = store.append_batch([resume])
+    assert resumed.ok, resumed.error
+    store.list_workflows()
+    for i in range(COMPLETED):  # these trail, and are never written
+        wid = f"wf-{i}"
+        done = _event(ev.WorkflowCompleted, wid, 2, result=encode(i))
+        [closed] = store.append_batch([AppendRequest(wid, [done], 1, lease=leases[wid])])
+        assert closed.ok, closed.error
     if idle:
         time.sleep(1.5)
     sys.stdout.write("DONE\n")

@@ -34,3 +34,12 @@ def test_a_type_keeps_the_engine_group_unless_it_sets_its_own_number() -> None:
     assert Hosting().slot("nightly", 4) == ("", 4)
     assert Hosting(idle_timeout=5.0).slot("nightly", 4) == ("", 4)
     assert Hosting(workflows_per_actor=1).slot("nightly", 4) == ("nightly", 1)
+
+
+def test_a_definition_pickled_before_hosting_existed_reads_the_engine_defaults() -> None:
+    @aion.workflow
+    async def older(ctx: aion.WorkflowContext) -> None:
+        return None
+
+    del older.__dict__["hosting"]  # as a definition kept by value by an earlier version
+    assert older.hosting == Hosting()
