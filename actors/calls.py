@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 import ray
@@ -27,6 +29,14 @@ def get(ref: Any, actor: str = "engine actor", timeout: float | None = None) -> 
         raise TimeoutError(f"no answer from {actor} within {timeout}s") from None
     except ray.exceptions.RayError as exc:
         raise translated(exc, actor) from None
+
+
+def in_background(held: set[asyncio.Task[None]], work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` as a task on the running loop, kept in ``held`` until it ends (the loop
+    itself keeps only a weak reference to a task)."""
+    task = asyncio.get_running_loop().create_task(work)
+    held.add(task)
+    task.add_done_callback(held.discard)
 
 
 def translated(exc: BaseException, actor: str) -> AionError:

@@ -17,7 +17,7 @@ from typing import Any
 
 import ray
 
-from aion_ray.actors.calls import call, get
+from aion_ray.actors.calls import call, get, in_background
 from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
 from aion_ray.actors.registry import RegistryActor, Started, StartSpec
@@ -145,14 +145,9 @@ class Client:
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Started | AionError] = loop.create_future()
         if not self._batch:
-            loop.call_soon(self._start_sending, loop)
+            loop.call_soon(lambda: in_background(self._sending, self._send_batch()))
         self._batch.append((spec, reply))
         return self._handle(spec, await reply)
-
-    def _start_sending(self, loop: asyncio.AbstractEventLoop) -> None:
-        task = loop.create_task(self._send_batch())
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
 
     async def _send_batch(self) -> None:
         batch, self._batch = self._batch, []

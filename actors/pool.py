@@ -190,7 +190,7 @@ class ActorPool:
         return max(open_members, key=lambda m: m.load, default=None)
 
     def _empty(self) -> Member | None:
-        return next((m for m in self.members.values() if m.load == 0), None)
+        return next(iter(self._idle()), None)
 
     def _idle(self) -> list[Member]:
         return [m for m in self.members.values() if m.load == 0]

@@ -18,16 +18,17 @@ from typing import Any
 from aion_ray.engine.transport import Parked
 
 PARKED_QUERY = """
-SELECT p.workflow_id, p.detail
-FROM (
-    SELECT workflow_id, arg_max(detail, recorded_at) AS detail
-    FROM lifecycle WHERE kind = 'suspended' GROUP BY workflow_id
-) AS p
-JOIN workflows AS w USING (workflow_id)
-JOIN (SELECT workflow_id, max(seq) AS head FROM events GROUP BY workflow_id) AS h
-    USING (workflow_id)
-WHERE w.status IN ('running', 'paused')
-    AND TRY_CAST(json_extract_string(p.detail, '$.head') AS BIGINT) = h.head
+WITH parked AS (
+    SELECT l.workflow_id, arg_max(l.detail, l.recorded_at) AS detail
+    FROM lifecycle AS l JOIN workflows AS w USING (workflow_id)
+    WHERE l.kind = 'suspended' AND w.status IN ('running', 'paused')
+    GROUP BY l.workflow_id
+), heads AS (
+    SELECT workflow_id, max(seq) AS head FROM events
+    WHERE workflow_id IN (SELECT workflow_id FROM parked) GROUP BY workflow_id
+)
+SELECT p.workflow_id, p.detail FROM parked AS p JOIN heads AS h USING (workflow_id)
+WHERE TRY_CAST(json_extract_string(p.detail, '$.head') AS BIGINT) = h.head
 """
 """Running workflows whose last suspension is also their last word (one query at connect)."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aion_ray.actors.calls import call, translated
+from aion_ray.actors.calls import call, in_background, translated
 from aion_ray.actors.config import REGISTRY_NAME
 from aion_ray.errors import AionError, EngineUnavailableError
 from aion_ray.model import events as ev
@@ -32,14 +32,9 @@ class ResultStream:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[ev.Event | None] = loop.create_future()
         if not self._batch:
-            loop.call_soon(self._start_sending, loop)
+            loop.call_soon(lambda: in_background(self._sending, self._send()))
         self._batch.append((workflow_id, timeout, answer))
         return await answer
-
-    def _start_sending(self, loop: asyncio.AbstractEventLoop) -> None:
-        task = loop.create_task(self._send())
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
 
     async def _send(self) -> None:
         batch, self._batch = self._batch, []

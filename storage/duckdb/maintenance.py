@@ -3,6 +3,7 @@ derived tables."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 from collections.abc import Iterator
@@ -65,20 +66,12 @@ def catch_up_visibility(con: duckdb.DuckDBPyConnection, last_commit: int) -> int
         ).fetchall()
     ]
     infos = [derived_from_history(read_stored_events(con, wid))[0] for wid in ids]
-    rows = [workflow_row(info) for info in infos if info is not None]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         con.execute("DELETE FROM workflows WHERE list_contains(?, workflow_id)", [ids])
-        con.register("aion_rebuilt", pa.Table.from_pylist(rows, WORKFLOWS_ARROW))
-        con.execute("INSERT INTO workflows BY NAME SELECT * FROM aion_rebuilt")
-        con.unregister("aion_rebuilt")
+        _insert(con, "workflows", [workflow_row(i) for i in infos if i is not None])
         con.execute(
             "UPDATE aion_meta SET value = ? WHERE key = ?", [str(last_commit), VISIBILITY_COMMIT]
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return len(ids)
 
 
@@ -102,22 +95,33 @@ def rebuild_visibility(con: duckdb.DuckDBPyConnection) -> int:
         if info is not None:
             infos.append(workflow_row(info))
         timers.extend(t.model_dump() for t in pending)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         con.execute("DELETE FROM workflows")
         con.execute("DELETE FROM timers")
-        for name, rows, schema in (
-            ("workflows", infos, WORKFLOWS_ARROW),
-            ("timers", timers, TIMERS_ARROW),
-        ):
-            con.register("aion_rebuilt", pa.Table.from_pylist(rows, schema))
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM aion_rebuilt")
-            con.unregister("aion_rebuilt")
-        con.execute("COMMIT")
+        _insert(con, "workflows", infos)
+        _insert(con, "timers", timers)
+    return len(infos)
+
+
+_SCHEMAS = {"workflows": WORKFLOWS_ARROW, "timers": TIMERS_ARROW}
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert derived rows (dicts by column name) in one statement."""
+    con.register("aion_rebuilt", pa.Table.from_pylist(rows, _SCHEMAS[table]))
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM aion_rebuilt")
+    con.unregister("aion_rebuilt")
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return len(infos)
+    con.execute("COMMIT")
 
 
 def _histories(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[Event]]:
