@@ -4,7 +4,8 @@
 file cannot hang it) or joins ``address``, then finds or creates the engine's detached actors
 in ``namespace``: the store actor over ``store_path`` and the registry, which recovers the
 store's running workflows on its first start. A second driver connecting to the same
-namespace finds the same workflows.
+namespace finds the same workflows; it need not name the store, since an engine already
+serving the namespace is joined over whatever file it serves.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ def connect(
     if pool_size is not None and (not isinstance(pool_size, tuple) or len(pool_size) != 2):
         raise InvalidInputError(f"pool_size must be a (min, max) tuple, got {pool_size!r}")
     sized = pool_size or (2, MAX_DEFAULT_POOL)
-    path = os.path.abspath(os.fspath(store_path or DEFAULT_STORE_PATH))
+    wanted = _store_path(store_path)
     config = EngineConfig(
         namespace=namespace,
-        store_path=path,
+        store_path=wanted or os.path.abspath(DEFAULT_STORE_PATH),
         idle_timeout=idle_timeout,
         workflows_per_actor=workflows_per_actor,
         pool_min=sized[0],
@@ -62,21 +63,51 @@ def connect(
         max_payload_bytes=max_payload_bytes,
         restart_limit=restart_limit,
     )
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     if not ray.is_initialized():
         ray.init(address=address or "local", namespace=namespace, log_to_driver=False)
     if pool_size is None:
         config = dataclasses.replace(config, pool_max=default_pool_max())
-    store = _system_actor(RemoteStore, STORE_NAME, namespace, path)
-    served = get(store.ping.remote(), STORE_NAME)
-    if served != path:
-        raise InvalidInputError(
-            f"namespace {namespace!r} is served by the store at {served}, not {path}; "
-            "connect with that store_path or another namespace"
-        )
+    store, served = _attach_store(namespace, config.store_path, asked=wanted is not None)
+    config = dataclasses.replace(config, store_path=served)
     registry = _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config)
     get(registry.ready.remote(), REGISTRY_NAME)
     return Client(config, store, registry)
+
+
+def _store_path(store_path: object) -> str | None:
+    """The absolute store path asked for, or None when the caller named none."""
+    if store_path is None:
+        return None
+    if not isinstance(store_path, str | os.PathLike) or not os.fspath(store_path):
+        raise InvalidInputError(f"store_path must be a non-empty path, got {store_path!r}")
+    return os.path.abspath(os.fspath(store_path))
+
+
+def _attach_store(namespace: str, path: str, *, asked: bool) -> tuple[Any, str]:
+    """The namespace's store actor and the path it serves. One that already runs is joined:
+    over any file when the caller named none (``asked`` False), else only over ``path``
+    (InvalidInputError otherwise: two files would split the namespace's histories). With none
+    running, one is created over ``path``; if another driver won that race, its store is
+    judged like one found running."""
+    store = _running_actor(STORE_NAME, namespace)
+    if store is None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        store = _system_actor(RemoteStore, STORE_NAME, namespace, path)
+    served: str = get(store.ping.remote(), STORE_NAME)
+    if asked and served != path:
+        raise InvalidInputError(
+            f"namespace {namespace!r} is served by the store at {served}, not {path}; "
+            "connect with that store_path, with none, or with another namespace"
+        )
+    return store, served
+
+
+def _running_actor(name: str, namespace: str) -> Any:
+    """The live named actor, or None if the namespace has none by that name."""
+    try:
+        return ray.get_actor(name, namespace=namespace)
+    except ValueError:  # Ray's answer for "no such actor"
+        return None
 
 
 MAX_DEFAULT_POOL = 32
