@@ -183,13 +183,34 @@ def test_an_activity_over_its_timeout_is_cancelled_and_recorded(
 def test_cancelling_a_workflow_cancels_its_running_ray_task(
     engine: aion.Client, tmp_path: Path
 ) -> None:
-    marker = tmp_path / "ran"
+    marker = tmp_path / "ticks"
     handle = engine.start(wf.cancellable_task, str(marker))
-    _wait_for(marker.exists)
+    _wait_for(lambda: marker.exists() and marker.stat().st_size > 20)  # pid line, then ticks
+    pid = int(marker.read_text().splitlines()[0])
     assert handle.cancel("stop") is True
     with pytest.raises(aion.WorkflowCancelledError):
         handle.result(timeout=25)
+    # The task ticks every 50 ms for 90 s unless it is killed: its file must stop growing
+    # and its worker process must end, well within the deadline.
+    _wait_for(lambda: _stops_growing(marker), timeout=30)
+    _wait_for(lambda: not _process_alive(pid), timeout=30)
     assert not any(isinstance(e, ev.ActivityCompleted) for e in handle.history())
+
+
+def _stops_growing(path: Path, quiet: float = 0.5) -> bool:
+    """Whether ``path`` does not grow for ``quiet`` seconds (ten of the task's ticks)."""
+    size = path.stat().st_size
+    time.sleep(quiet)
+    return path.stat().st_size == size
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, killed and not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_a_query_is_answered_while_a_local_activity_runs(engine: aion.Client) -> None:

@@ -157,9 +157,22 @@ async def times_out(ctx: aion.WorkflowContext, marker: str) -> int:
     return await ctx.run(too_slow, marker)
 
 
+@aion.activity(retry=aion.RetryPolicy(max_attempts=1), num_cpus=0)
+def ticks(marker: str) -> int:
+    """Writes its pid as the first line of ``marker``, then a tick every 50 ms for 90 s: the
+    file stops growing only when this task ends."""
+    with open(marker, "a") as file:
+        file.write(f"{os.getpid()}\n")
+        for _ in range(1800):
+            file.write("x")
+            file.flush()
+            time.sleep(0.05)
+    return 1
+
+
 @aion.workflow
 async def cancellable_task(ctx: aion.WorkflowContext, marker: str) -> int:
-    return await ctx.run(too_slow, marker, timeout=None)
+    return await ctx.run(ticks, marker, timeout=None)
 
 
 @aion.activity(local=True)
