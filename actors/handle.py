@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aion_ray.actors.calls import actor_gone, call, get
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.display.history import History
+from aion_ray.display.infos import LAST_EVENTS, failure_html, handle_text, info_html
+from aion_ray.display.picture import TimelinePicture
 from aion_ray.engine.outcomes import result_from_terminal
 from aion_ray.engine.results import LONGEST_WAIT
 from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
 from aion_ray.model import events as ev
+from aion_ray.model.history import current_terminal
 from aion_ray.model.payload import Payload, encode
 from aion_ray.model.visibility import WorkflowInfo
 
@@ -91,8 +96,17 @@ class WorkflowHandle(Generic[T]):
         info: WorkflowInfo = get(self._registry.describe.remote(self.workflow_id), REGISTRY_NAME)
         return info
 
-    def history(self) -> list[ev.Event]:
+    def history(self) -> History:
+        """Every event of the workflow (all runs): a list that renders as a table."""
         return self._history(get(self._store.read_history.remote(self.workflow_id), STORE_NAME))
+
+    def timeline(self, format: str = "svg") -> TimelinePicture:
+        """The workflow's timeline as a picture (Jupyter shows it; ``.save(path)`` writes it):
+        a lane per activity with a bar per attempt, timers, signals, children, suspensions."""
+        history = self.history()
+        lifecycle = get(self._store.read_lifecycle.remote(self.workflow_id), STORE_NAME)
+        now = datetime.now(UTC) if current_terminal(history) is None else None
+        return TimelinePicture.of(history, lifecycle, now=now, format=format)
 
     # --- asyncio -------------------------------------------------------------------------------
 
@@ -136,7 +150,7 @@ class WorkflowHandle(Generic[T]):
         info: WorkflowInfo = await call(self._registry.describe.remote(self.workflow_id))
         return info
 
-    async def history_async(self) -> list[ev.Event]:
+    async def history_async(self) -> History:
         return self._history(await call(self._store.read_history.remote(self.workflow_id)))
 
     # --- internals -----------------------------------------------------------------------------
@@ -170,13 +184,22 @@ class WorkflowHandle(Generic[T]):
         # A request id per send: a call the registry retries is recorded once.
         return self.workflow_id, name, encoded, uuid.uuid4().hex
 
-    def _history(self, events: list[ev.Event]) -> list[ev.Event]:
+    def _history(self, events: list[ev.Event]) -> History:
         if not events:
             raise WorkflowNotFoundError(self.workflow_id)
-        return events
+        return History(events)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the workflow's card (status, residency, times) and latest events."""
+        try:
+            info, history = self.describe(), self.history()
+        except AionError as exc:
+            return failure_html(self.workflow_id, exc)
+        return info_html(info, history[-LAST_EVENTS:])
 
     def __repr__(self) -> str:
-        return f"WorkflowHandle({self.workflow_id!r})"
+        kind = self._definition.name if self._definition is not None else None
+        return f"WorkflowHandle({handle_text(self.workflow_id, self.run_id, kind)})"
 
 
 def _checked_timeout(timeout: object) -> float | None:

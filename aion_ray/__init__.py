@@ -24,6 +24,7 @@ from aion_ray.authoring.definitions import (
     workflow,
 )
 from aion_ray.authoring.heartbeat import heartbeat
+from aion_ray.display import History, TimelinePicture, WorkflowList, wait, wait_async
 from aion_ray.errors import (
     ActivityError,
     AionError,
@@ -57,6 +58,7 @@ __all__ = [
     "Client",
     "EngineUnavailableError",
     "FencedError",
+    "History",
     "InvalidInputError",
     "NonDeterminismError",
     "PayloadError",
@@ -64,6 +66,7 @@ __all__ = [
     "RetryPolicy",
     "SequenceConflictError",
     "StoreError",
+    "TimelinePicture",
     "WorkflowAlreadyStartedError",
     "WorkflowCancelledError",
     "WorkflowContext",
@@ -71,6 +74,7 @@ __all__ = [
     "WorkflowFailedError",
     "WorkflowHandle",
     "WorkflowInfo",
+    "WorkflowList",
     "WorkflowNotFoundError",
     "WorkflowRunInfo",
     "WorkflowStatus",
@@ -80,6 +84,8 @@ __all__ = [
     "activity",
     "connect",
     "heartbeat",
+    "wait",
+    "wait_async",
     "workflow",
 ]
 

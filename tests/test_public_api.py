@@ -14,6 +14,7 @@ EXPECTED = [
     "Client",
     "EngineUnavailableError",
     "FencedError",
+    "History",
     "InvalidInputError",
     "NonDeterminismError",
     "PayloadError",
@@ -21,6 +22,7 @@ EXPECTED = [
     "RetryPolicy",
     "SequenceConflictError",
     "StoreError",
+    "TimelinePicture",
     "WorkflowAlreadyStartedError",
     "WorkflowCancelledError",
     "WorkflowContext",
@@ -28,6 +30,7 @@ EXPECTED = [
     "WorkflowFailedError",
     "WorkflowHandle",
     "WorkflowInfo",
+    "WorkflowList",
     "WorkflowNotFoundError",
     "WorkflowRunInfo",
     "WorkflowStatus",
@@ -37,6 +40,8 @@ EXPECTED = [
     "activity",
     "connect",
     "heartbeat",
+    "wait",
+    "wait_async",
     "workflow",
 ]
 TESTING = [

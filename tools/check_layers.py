@@ -7,6 +7,8 @@
 
 - model: events, payloads, ids, clock, lease, run segments, visibility; ``aion_ray/errors.py``
   belongs to it (every layer raises its errors);
+- display: HTML tables, the timeline model and its picture, progress; pure Python over the
+  model (matplotlib, tqdm and pyarrow are imported only inside the calls that draw or convert);
 - storage (``storage/``, installed as ``aion_ray.storage``) sees only the model: the engine
   reaches a store through the protocols it declares, never through the store's modules;
 - ray lives only in ``actors/`` (and the demo in ``examples/``); duckdb and pyarrow only in
@@ -26,13 +28,14 @@ ALLOWED = {
     "authoring": {"model"},
     "runtime": {"model", "authoring"},
     "engine": {"model", "authoring", "runtime"},
-    "testing": {"model", "authoring", "runtime", "engine", "storage"},
+    "testing": {"model", "authoring", "runtime", "engine", "storage", "display"},
     "storage": {"model"},
+    "display": {"model", "runtime"},
 }
 THIRD_PARTY = {
     "ray": {"actors", "examples"},
     "duckdb": {"storage", "actors"},
-    "pyarrow": {"storage", "actors"},
+    "pyarrow": {"storage", "actors", "display"},
 }
 EVERYTHING = {"actors", "package", "examples"}
 

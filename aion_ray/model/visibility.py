@@ -6,6 +6,7 @@ append, rebuildable from the events); ``apply_event`` is the one fold both store
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -39,8 +40,10 @@ class WorkflowInfo(BaseModel):
     residency: str | None = None
 
     def _repr_html_(self) -> str:
+        """Jupyter's view: a table of the fields, every value escaped (ids are user data)."""
         rows = "".join(
-            f"<tr><th style='text-align:left'>{key}</th><td>{value}</td></tr>"
+            f"<tr><th style='text-align:left'>{key}</th><td style='text-align:left'>"
+            f"{html.escape(str(value))}</td></tr>"
             for key, value in self.model_dump().items()
         )
         return f"<table>{rows}</table>"

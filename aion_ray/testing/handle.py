@@ -6,8 +6,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.display.history import History
+from aion_ray.display.infos import LAST_EVENTS, failure_html, handle_text, info_html
+from aion_ray.display.picture import TimelinePicture
 from aion_ray.engine.outcomes import result_from_terminal, terminal_status
-from aion_ray.errors import QueryError, WorkflowNotFoundError, WorkflowTerminalError
+from aion_ray.errors import AionError, QueryError, WorkflowNotFoundError, WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.history import current_terminal
 from aion_ray.model.payload import encode
@@ -70,8 +73,16 @@ class TestWorkflowHandle(Generic[T]):
     def describe(self) -> WorkflowInfo:
         return self._engine.describe(self.workflow_id)
 
-    def history(self) -> list[ev.Event]:
-        return self._engine.store.read_history(self.workflow_id)
+    def history(self) -> History:
+        """Every event of the workflow, with its lifecycle log: a list that renders as a table."""
+        store = self._engine.store
+        return History(store.read_history(self.workflow_id), store.read_lifecycle(self.workflow_id))
+
+    def timeline(self, format: str = "svg") -> TimelinePicture:
+        """The workflow's timeline as a picture; open bars end at the engine's clock."""
+        history = self.history()
+        now = self._engine.clock.now() if current_terminal(history) is None else None
+        return TimelinePicture.of(history, history.lifecycle, now=now, format=format)
 
     def _driver(self) -> Any:
         driver = self._engine.driver(self.workflow_id)
@@ -96,5 +107,13 @@ class TestWorkflowHandle(Generic[T]):
             terminal = self.history()[-1]
         return terminal
 
+    def _repr_html_(self) -> str:
+        try:
+            info, history = self.describe(), self.history()
+        except AionError as exc:
+            return failure_html(self.workflow_id, exc)
+        return info_html(info, history[-LAST_EVENTS:])
+
     def __repr__(self) -> str:
-        return f"TestWorkflowHandle({self.workflow_id!r})"
+        kind = self._definition.name if self._definition is not None else None
+        return f"TestWorkflowHandle({handle_text(self.workflow_id, None, kind)})"

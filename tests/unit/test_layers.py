@@ -33,7 +33,7 @@ def test_forbidden_imports_are_named(tmp_path: Path) -> None:
         "aion_ray/model/up.py:1: model must not import aion_ray.runtime.run",
         "aion_ray/runtime/run.py:1: runtime must not import ray",
         "aion_ray/runtime/run.py:2: runtime must not import duckdb",
-        "aion_ray/stray.py: not in a layer (authoring, engine, model, runtime, storage, testing)",
+        "aion_ray/stray.py: not in a layer (authoring, display, engine, model, runtime, storage, testing)",
         "storage/engine_use.py:1: storage must not import aion_ray.engine.recorder",
         "storage/store.py:2: storage must not import ray.util",
     ]
