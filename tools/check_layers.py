@@ -1,12 +1,14 @@
 """Enforce the layering rule: each layer imports only the layers below it.
 
-    model (+ errors)  <-  authoring  <-  runtime  <-  engine  <-  testing
-          ^                                                        |
-          +------------------  storage  <--------------------------+
+    model (+ errors)  <-  authoring  <-  runtime  <-  engine  <-  control  <-  testing
+          ^                                                                     |
+          +------------------  storage  <---------------------------------------+
     actors, the package root and examples may use everything.
 
 - model: events, payloads, ids, clock, lease, run segments, visibility; ``aion_ray/errors.py``
   belongs to it (every layer raises its errors);
+- control: the control plane's logic (placement, residency, supervision, recovery), with
+  no I/O of its own: the registry actor and the TestEngine both run it;
 - display: HTML tables, the timeline model and its picture, progress; pure Python over the
   model (matplotlib, tqdm and pyarrow are imported only inside the calls that draw or convert);
 - storage (``storage/``, installed as ``aion_ray.storage``) sees only the model: the engine
@@ -28,7 +30,8 @@ ALLOWED = {
     "authoring": {"model"},
     "runtime": {"model", "authoring"},
     "engine": {"model", "authoring", "runtime"},
-    "testing": {"model", "authoring", "runtime", "engine", "storage", "display"},
+    "control": {"model", "authoring", "runtime", "engine"},
+    "testing": {"model", "authoring", "runtime", "engine", "control", "storage", "display"},
     "storage": {"model"},
     "display": {"model", "runtime"},
 }

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from aion_ray.actors.pool_waiters import Waiters
+from aion_ray.control.waiters import Waiters
+from aion_ray.testing.clock import FakeClock
 
 
 def test_waiters_keep_arrival_order_and_drop_cancelled_ones() -> None:
     async def scenario() -> None:
         loop = asyncio.get_running_loop()
-        waiting = Waiters()
+        waiting = Waiters(FakeClock())
         futures = [loop.create_future() for _ in range(4)]
         waiting.add(("", 1), futures[0])
         waiting.add(("batch", 50), futures[1])

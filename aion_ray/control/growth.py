@@ -1,6 +1,6 @@
 """When the pool should start another actor for waiting placements.
 
-A new actor costs about a second of a core to start (design §2); on a small node that
+A new actor costs about a second of a core to start (README, "How it runs"); on a small node that
 second is taken from the workflows already running. So while placements wait, an actor is
 started only if they have waited a moment (``SPAWN_DELAY``: the members may free slots at
 once) and the backlog would not drain within ``SPAWN_PAYBACK`` seconds at the rate members
@@ -13,7 +13,8 @@ slots held by long workflows (no slot freed) still bring new actors after SPAWN_
 from __future__ import annotations
 
 import collections
-import time
+
+from aion_ray.model.clock import Clock
 
 SPAWN_DELAY = 0.25
 """Seconds the longest-waiting placement waits before an actor is started for it."""
@@ -26,16 +27,17 @@ RATE_WINDOW = 1.0
 class Growth:
     """Release rate of the pool's slots, and the decision it supports."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._releases: collections.deque[float] = collections.deque()
 
     def released(self) -> None:
-        self._releases.append(time.monotonic())
+        self._releases.append(self._clock.now().timestamp())
 
     def rate(self) -> float:
         """Slots freed per second over the last RATE_WINDOW seconds (over less, if the
         pool has freed slots for less time than that)."""
-        now = time.monotonic()
+        now = self._clock.now().timestamp()
         while self._releases and self._releases[0] < now - RATE_WINDOW:
             self._releases.popleft()
         if not self._releases:

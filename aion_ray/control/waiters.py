@@ -11,27 +11,29 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
-import time
 from typing import TYPE_CHECKING
 
+from aion_ray.model.clock import Clock
+
 if TYPE_CHECKING:
-    from aion_ray.actors.pool import Member, Slot
+    from aion_ray.control.pool import Member, Slot
 
 Waiter = tuple[int, "Slot", "asyncio.Future[Member]", float]
-"""Arrival order, the slot it needs, where its member goes, and when it came (monotonic)."""
+"""Arrival order, the slot it needs, where its member goes, and when it came (seconds)."""
 
 
 class Waiters:
     """Waiting placements by hosting group, in arrival order."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._queues: dict[str, collections.deque[Waiter]] = {}
         self._arrivals = itertools.count()
         self.count = 0
 
     def add(self, slot: Slot, waiter: asyncio.Future[Member]) -> None:
         self._queues.setdefault(slot[0], collections.deque()).append(
-            (next(self._arrivals), slot, waiter, time.monotonic())
+            (next(self._arrivals), slot, waiter, self._clock.now().timestamp())
         )
         self.count += 1
 
@@ -63,7 +65,7 @@ class Waiters:
     def longest_wait(self) -> float:
         """Seconds the longest-waiting placement has waited (0 if none waits)."""
         heads = [head[3] for group in self.groups() if (head := self.head(group))]
-        return time.monotonic() - min(heads) if heads else 0.0
+        return self._clock.now().timestamp() - min(heads) if heads else 0.0
 
     def actors_needed(self) -> float:
         """Actors that would seat every waiter: per group, its waiters over its number."""

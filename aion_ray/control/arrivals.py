@@ -1,0 +1,141 @@
+"""Arrivals for workflows: signals, cancels and queries, at their host if they are resident,
+else recorded first by the control plane (record-before-deliver, under its own lease) and then
+the workflow is made resident, and its new host replays the arrival from history."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
+
+from aion_ray.control.directory import Directory
+from aion_ray.control.placement import Placement
+from aion_ray.control.pool import Member
+from aion_ray.control.ports import HostDied
+from aion_ray.engine.outcomes import terminal_status
+from aion_ray.engine.parked import parked_cancel, parked_signal
+from aion_ray.errors import (
+    QueryError,
+    SequenceConflictError,
+    WorkflowNotFoundError,
+    WorkflowTerminalError,
+)
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock
+from aion_ray.model.history import current_run, current_terminal
+from aion_ray.model.payload import Payload
+
+T = TypeVar("T")
+LEFT = object()  # a host's answer when the workflow is no longer there
+HOST_DEATH_NOTICE = 0.05
+"""Seconds to give the pool to learn of a host's death a call ran into."""
+
+
+class Arrivals:
+    """Delivers arrivals wherever the workflow is; see the module docstring."""
+
+    def __init__(self, directory: Directory, placement: Placement, clock: Clock) -> None:
+        self.directory = directory
+        self.placement = placement
+        self.store = placement.store
+        self.clock = clock
+
+    async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
+        """Record a signal: by its host if it is resident, else here first."""
+        while True:
+            await self.directory.settled(workflow_id)
+            member = self.directory.member_of(workflow_id)
+            if member is not None:
+                call = member.host.signal(workflow_id, name, payload, request_id)
+                if await self._on_host(call) is not LEFT:
+                    return
+                continue  # it left its host meanwhile: look again
+            history = _open(workflow_id, await self.store.read_history(workflow_id))
+            arrival = parked_signal(history, self.clock, name, payload, request_id)
+            if await self._record(workflow_id, history, arrival):
+                return
+
+    async def cancel(self, workflow_id: str, reason: str) -> bool:
+        """Request cancellation, recorded like a signal; False if the run has ended."""
+        while True:
+            await self.directory.settled(workflow_id)
+            member = self.directory.member_of(workflow_id)
+            if member is not None:
+                requested = await self._on_host(member.host.cancel(workflow_id, reason))
+                if requested is not LEFT:
+                    return bool(requested)
+                continue
+            history = _open(workflow_id, await self.store.read_history(workflow_id))
+            try:
+                arrival = parked_cancel(history, self.clock, reason)
+            except WorkflowTerminalError:
+                return False
+            if await self._record(workflow_id, history, arrival):
+                return True
+
+    async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
+        """Ask the workflow's query handler, making it resident first if it is suspended."""
+        while True:
+            try:
+                member = await self.resident(workflow_id, "query")
+            except WorkflowTerminalError as exc:
+                raise QueryError(
+                    workflow_id, name, f"the workflow has ended ({exc.status})"
+                ) from None
+            answer = await self._on_host(member.host.query(workflow_id, name, args))
+            if answer is not LEFT:
+                return answer
+
+    async def resident(self, workflow_id: str, operation: str) -> Member:
+        """The member hosting an open workflow (resumed if suspended), or the error saying
+        why there is none."""
+        await self.directory.settled(workflow_id)
+        member = self.directory.member_of(workflow_id)
+        if member is not None:
+            return member
+        history = _open(workflow_id, await self.store.read_history(workflow_id))
+        terminal = current_terminal(history)
+        if terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew):
+            raise WorkflowTerminalError(
+                workflow_id, terminal.run_id, terminal_status(terminal), operation
+            )
+        await self.placement.resume(workflow_id, _workflow_type(history))
+        member = self.directory.member_of(workflow_id)
+        if member is None:
+            raise WorkflowNotFoundError(workflow_id)
+        return member
+
+    async def _on_host(self, call: Awaitable[T]) -> T | object:
+        """A call to a workflow's host: its answer, or LEFT if the workflow left the host."""
+        try:
+            return await call
+        except WorkflowNotFoundError:
+            return LEFT
+        except HostDied:
+            await asyncio.sleep(HOST_DEATH_NOTICE)  # its death is being handled: look again
+            return LEFT
+
+    async def _record(
+        self, workflow_id: str, history: list[ev.Event], arrival: list[ev.Event]
+    ) -> bool:
+        """Append an arrival for a workflow no host holds, then make it resident; False if
+        it became resident meanwhile (the caller goes to its host instead)."""
+        if arrival:
+            try:
+                await self.store.append_as_holder(workflow_id, arrival, len(history))
+            except SequenceConflictError:
+                return False
+        await self.placement.resume(workflow_id, _workflow_type(history))
+        return True
+
+
+def _open(workflow_id: str, history: list[ev.Event]) -> list[ev.Event]:
+    if not history:
+        raise WorkflowNotFoundError(workflow_id)
+    return history
+
+
+def _workflow_type(history: Sequence[ev.Event]) -> str:
+    started = current_run(history)[0]
+    assert isinstance(started, ev.WorkflowStarted)
+    return started.workflow_type

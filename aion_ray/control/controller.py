@@ -1,0 +1,210 @@
+"""Controller: the control plane, composed of objects with one job each.
+
+``Pool`` (hosts and their slots), ``Directory`` (where each open workflow lives),
+``Placement`` (hosting and resuming, with the ``Supervisor``'s restart limit), ``Residency``
+(suspended workflows, their wakes, relief under pool pressure), ``Arrivals`` (signals,
+cancels and queries wherever the workflow is), ``Starts`` and ``Results``. The registry
+actor is wiring over this class; tests run it with fake hosts and a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aion_ray.control import recovery
+from aion_ray.control.arrivals import Arrivals
+from aion_ray.control.directory import Directory, Entry
+from aion_ray.control.placement import Placement
+from aion_ray.control.pool import Member, Pool
+from aion_ray.control.ports import Fleet, Store, Timers
+from aion_ray.control.residency import Residency
+from aion_ray.control.results import Results
+from aion_ray.control.starts import Starts, StartSpec
+from aion_ray.control.supervision import Supervisor
+from aion_ray.engine.host import undeliverable
+from aion_ray.engine.transport import Closure, Parked
+from aion_ray.errors import (
+    AionError,
+    EngineUnavailableError,
+    WorkflowNotFoundError,
+    WorkflowTerminalError,
+)
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock
+from aion_ray.model.history import current_terminal
+from aion_ray.model.visibility import WorkflowInfo
+from aion_ray.runtime import commands as cmd
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the control plane runs (``aion.connect``'s options)."""
+
+    pool_size: tuple[int, int] = (2, 32)
+    workflows_per_host: int = 1
+    idle_timeout: float = 30.0
+    restart_limit: tuple[int, float] = (5, 60.0)
+    host_prefix: str = "aion-host-"
+
+
+class Controller:
+    """The control plane; see the module docstring."""
+
+    def __init__(
+        self, settings: Settings, store: Store, fleet: Fleet, clock: Clock, timers: Timers
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.pool = Pool(
+            settings.pool_size,
+            fleet,
+            clock,
+            timers,
+            on_death=self._host_died,
+            on_pressure=self._pressure,
+            name_prefix=settings.host_prefix,
+        )
+        self.directory = Directory(self.pool)
+        self.supervisor = Supervisor(clock, settings.restart_limit)
+        self.placement = Placement(
+            self.directory, store, self.supervisor, clock, timers, settings.workflows_per_host
+        )
+        self.placement.on_closed = self._closed
+        self.residency = Residency(self.directory, self.placement, clock, timers)
+        self.arrivals = Arrivals(self.directory, self.placement, clock)
+        self.results = Results()
+        self.starts = Starts(self.directory, self.placement, self.results, clock)
+
+    # --- start-up --------------------------------------------------------------------------------
+
+    async def start_up(self) -> None:
+        """Warm the pool and recover the store's running workflows."""
+        await self.pool.warm()
+        running = await self.store.running()
+        if not running:
+            return
+        types = sorted({info.workflow_type for info in running})
+        self.placement.definitions.update(await self.store.load_definitions(types))
+        made = recovery.plan(running, await self.store.suspended())
+        for info, wake_at in made.suspended:
+            self.directory.entries[info.workflow_id] = _suspended_entry(info)
+            self.residency.wake_at(info.workflow_id, wake_at)
+        log.info(
+            "recovering %d running workflow(s), %d suspended", len(made.resume), len(made.suspended)
+        )
+        await recovery.paced(
+            [(info.workflow_id, info.workflow_type) for info in made.resume],
+            self.placement.resume,
+        )
+
+    # --- what clients and hosts ask --------------------------------------------------------------
+
+    async def start(self, specs: Sequence[StartSpec]) -> list[str | AionError]:
+        """Start each spec (idempotent by id): its run id, or the error refusing it."""
+        replies = await asyncio.gather(
+            *(self.starts.start(spec) for spec in specs), return_exceptions=True
+        )
+        return [_reply(reply) for reply in replies]
+
+    async def start_child(
+        self, parent_id: str, parent_run_id: str, command: cmd.StartChild
+    ) -> None:
+        await self.starts.child(parent_id, parent_run_id, command)
+
+    def closed(self, host: str, closures: Sequence[Closure]) -> None:
+        """Runs ended on ``host`` (a continue-as-new keeps the workflow there)."""
+        for closure in closures:
+            if isinstance(closure.terminal, ev.WorkflowContinuedAsNew):
+                entry = self.directory.entries.get(closure.workflow_id)
+                if entry is not None:
+                    entry.run_id = closure.terminal.next_run_id
+                continue
+            self._closed(host, closure.workflow_id, closure.terminal, closure.parent)
+
+    async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
+        logged = self.residency.suspended(host, parked)
+        if logged:
+            await self.store.record_lifecycle(logged)
+
+    async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
+        """A workflow's signal to another one (its request id makes a repeat harmless)."""
+        try:
+            await self.arrivals.signal(
+                command.target_workflow_id, command.name, command.payload, request_id
+            )
+        except (WorkflowNotFoundError, WorkflowTerminalError):
+            # No open workflow takes it: a lifecycle fact, not an error of the sender.
+            await self.store.record_lifecycle([undeliverable(command, self.clock.now())])
+
+    async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
+        """The terminal event of the workflow's last run, once it has one (None:
+        ``timeout`` seconds passed first)."""
+        await self.directory.settled(workflow_id)
+        recent = self.results.recent(workflow_id)
+        if recent is not None:
+            return recent
+        if workflow_id not in self.directory.entries:
+            history = await self.store.read_history(workflow_id)
+            if not history:
+                raise WorkflowNotFoundError(workflow_id)
+            terminal = current_terminal(history)
+            if terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew):
+                return terminal
+        return await self.results.wait(workflow_id, timeout)
+
+    async def where(self, workflow_id: str) -> str | None:
+        """The name of the host holding the workflow (None: not resident)."""
+        await self.directory.settled(workflow_id)
+        member = self.directory.member_of(workflow_id)
+        return member.name if member is not None else None
+
+    def trim(self) -> None:
+        """Stop hosts idle for the idle timeout, above the pool's floor (called periodically)."""
+        self.pool.trim(self.settings.idle_timeout)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _host_died(self, member: Member) -> None:
+        self.placement.host_died(member)
+
+    def _pressure(self, needed: int) -> None:
+        self.residency.relieve(needed)
+
+    def _closed(
+        self, host: str, workflow_id: str, terminal: ev.Event, parent: ev.ParentRef | None
+    ) -> None:
+        self.directory.close(workflow_id, host)
+        self.supervisor.forget(workflow_id)
+        self.residency.wakes.clear(workflow_id)
+        self.results.ended(workflow_id, terminal)
+        if parent is None:
+            return
+        member = self.directory.member_of(parent.workflow_id)
+        if member is not None:
+            member.host.child_finished(parent.workflow_id, parent.child_id, terminal)
+        elif (waiting := self.directory.entries.get(parent.workflow_id)) is not None:
+            # Suspended: made resident, its replay asks for the child again and learns how
+            # it ended.
+            self.placement.later(waiting.workflow_id, waiting.workflow_type)
+
+
+def _suspended_entry(info: WorkflowInfo) -> Entry:
+    return Entry(info.workflow_id, info.run_id, info.workflow_type, None)
+
+
+def _reply(reply: str | BaseException) -> str | AionError:
+    if isinstance(reply, str | AionError):
+        return reply
+    if isinstance(reply, Exception):
+        return _unexpected(reply)
+    raise reply
+
+
+def _unexpected(error: BaseException) -> AionError:
+    return EngineUnavailableError("aion-registry", f"{type(error).__name__}: {error}")

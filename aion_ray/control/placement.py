@@ -1,0 +1,157 @@
+"""Placement: hosting new and resumed workflows on pool members, and resuming the workflows
+of a host that died (after the supervisor's backoff, or failing them past its limit)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.control.directory import Directory, Entry
+from aion_ray.control.pool import Member, Slot
+from aion_ray.control.ports import HostDied, Store, Timers
+from aion_ray.control.supervision import Supervisor
+from aion_ray.engine.parked import parked_failure
+from aion_ray.engine.recorder import EventDraft
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock
+from aion_ray.model.history import current_run
+
+log = logging.getLogger(__name__)
+
+Closed = Callable[[str, str, ev.Event, "ev.ParentRef | None"], None]
+"""(host, workflow id, terminal event, parent): a run ended."""
+
+
+class Placement:
+    """Puts workflows on hosts; see the module docstring."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        store: Store,
+        supervisor: Supervisor,
+        clock: Clock,
+        timers: Timers,
+        workflows_per_host: int,
+    ) -> None:
+        self.directory = directory
+        self.pool = directory.pool
+        self.store = store
+        self.supervisor = supervisor
+        self.clock = clock
+        self.timers = timers
+        self.workflows_per_host = workflows_per_host
+        self.definitions: dict[str, WorkflowDefinition[Any]] = {}
+        self.on_closed: Closed = lambda host, wid, terminal, parent: None
+
+    async def place(
+        self,
+        definition: WorkflowDefinition[Any],
+        workflow_id: str,
+        started: EventDraft,
+        run_id: str,
+    ) -> None:
+        """Host a new workflow; returns once its start is durable (raises the host's
+        refusal, e.g. SequenceConflictError: the id is taken)."""
+        done = self.directory.placing(workflow_id)  # before any await: one placement per id
+        try:
+            member = await self.pool.acquire(self.slot(definition))
+            self.directory.host(workflow_id, run_id, definition.name, member)
+            try:
+                await member.host.start(definition, workflow_id, started, run_id)
+            except HostDied:
+                if not await self._started(workflow_id, run_id):
+                    self.directory.unhost(workflow_id, member)
+                    raise
+                # Durable, then the host died: its death is handled like any other (the
+                # workflow is resumed elsewhere); the start itself succeeded.
+            except BaseException:
+                self.directory.unhost(workflow_id, member)
+                raise
+        finally:
+            self.directory.placed(workflow_id, done)
+
+    def slot(self, definition: WorkflowDefinition[Any]) -> Slot:
+        return definition.hosting.slot(definition.name, self.workflows_per_host)
+
+    async def resume(self, workflow_id: str, workflow_type: str) -> None:
+        """Host the workflow again, from its history, unless it is resident."""
+        definition = self.definitions.get(workflow_type)
+        if definition is None:
+            log.error("cannot resume %s: no definition of %r is known", workflow_id, workflow_type)
+            return
+        # A placement in progress (a start whose host died meanwhile, another resume) is
+        # waited for; then, with no await before the mark, it is resumed unless resident.
+        await self.directory.settled(workflow_id)
+        if self.directory.member_of(workflow_id) is not None:
+            return
+        done = self.directory.placing(workflow_id)
+        try:
+            member = await self.pool.acquire(self.slot(definition))
+            self.directory.host(workflow_id, "", workflow_type, member)
+            await self._host_resume(member, definition, workflow_id)
+        finally:
+            self.directory.placed(workflow_id, done)
+
+    async def _host_resume(
+        self, member: Member, definition: WorkflowDefinition[Any], workflow_id: str
+    ) -> None:
+        try:
+            outcome = await member.host.resume([definition], [workflow_id])
+        except HostDied:
+            # Its death is handled like any other (counted against the restart limit).
+            log.warning("host %s died resuming %s", member.name, workflow_id)
+            return
+        except Exception:
+            log.exception("resuming %s on %s failed", workflow_id, member.name)
+            self.directory.unhost(workflow_id, member)
+            return
+        resumed = outcome.get(workflow_id)
+        entry = self.directory.entries.get(workflow_id)
+        if isinstance(resumed, str):
+            if entry is not None:  # None: it already ended, in the time of the reply
+                entry.run_id = resumed
+        elif resumed is not None:
+            self.on_closed(member.name, workflow_id, resumed, None)
+        else:
+            self.directory.unhost(workflow_id, member)
+
+    def host_died(self, member: Member) -> None:
+        """A host died: resume each workflow it hosted elsewhere, backing off as its deaths
+        repeat; past the restart limit the run is failed instead."""
+        for workflow_id in list(member.hosted):
+            entry = self.directory.entries.get(workflow_id)
+            if entry is None:
+                continue
+            entry.host = None
+            delay = self.supervisor.died(workflow_id)
+            if delay is None:
+                asyncio.get_running_loop().create_task(self._fail(workflow_id))
+            else:
+                self.timers.call_later(delay, functools.partial(self.later, *_key(entry)))
+
+    def later(self, workflow_id: str, workflow_type: str) -> None:
+        """Resume in the background (from a timer)."""
+        asyncio.get_running_loop().create_task(self.resume(workflow_id, workflow_type))
+
+    async def _fail(self, workflow_id: str) -> None:
+        """End a run whose hosts keep dying (the controller holds it: no host does)."""
+        history = await self.store.read_history(workflow_id)
+        ended = parked_failure(history, self.clock, self.supervisor.failure())
+        await self.store.append_as_holder(workflow_id, ended, len(history))
+        started = current_run(history)[0]
+        parent = started.parent if isinstance(started, ev.WorkflowStarted) else None
+        self.on_closed("", workflow_id, ended[-1], parent)
+        log.error("failed %s: %s", workflow_id, self.supervisor.failure().message)
+
+    async def _started(self, workflow_id: str, run_id: str) -> bool:
+        history = await self.store.read_history(workflow_id)
+        return bool(history) and current_run(history)[0].run_id == run_id
+
+
+def _key(entry: Entry) -> tuple[str, str]:
+    return entry.workflow_id, entry.workflow_type

@@ -1,0 +1,131 @@
+"""Residency at the control plane: workflows their hosts suspended, waking them when their
+timers fall due, and relief: suspending blocked workflows when starts wait for a full pool.
+
+A suspended workflow costs no process: only its history and its next wake time, kept here.
+Relief is prompt: while placements wait at the pool's ceiling, a round every RELIEF_PAUSE
+asks the hosts which workflows are blocked and suspends the least recently active ones, so a
+workflow that becomes blocked (its activity done, now waiting for a signal) gives its slot up
+within a round, not after its idle timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from aion_ray.control.directory import Directory
+from aion_ray.control.placement import Placement
+from aion_ray.control.pool import Member
+from aion_ray.control.ports import Timers
+from aion_ray.control.wakes import WakeSchedule
+from aion_ray.engine.transport import Parked
+from aion_ray.model.clock import Clock
+from aion_ray.model.store import LifecycleEntry
+
+RELIEF_PAUSE = 0.2
+"""Seconds between relief rounds while placements wait at the pool's ceiling."""
+
+
+def suspension_detail(host: str, parked: Parked) -> dict[str, Any]:
+    """The detail of a ``suspended`` lifecycle row: the head then (an engine recovering
+    later keeps the workflow suspended if nothing was recorded since) and its next wake."""
+    wake = parked.wake_at.isoformat() if parked.wake_at is not None else None
+    return {"host": host, "head": parked.head, "wake_at": wake}
+
+
+class Residency:
+    """Suspended workflows, their wakes, and relief; see the module docstring."""
+
+    def __init__(
+        self, directory: Directory, placement: Placement, clock: Clock, timers: Timers
+    ) -> None:
+        self.directory = directory
+        self.placement = placement
+        self.clock = clock
+        self.timers = timers
+        self.wakes = WakeSchedule()
+        self._armed: datetime | None = None  # the wake time a timer is set for
+        self._relieving = False
+
+    def suspended(self, host: str, parked: Sequence[Parked]) -> list[LifecycleEntry]:
+        """A host suspended these workflows; the lifecycle rows to write for them."""
+        logged = []
+        for item in parked:
+            if self.directory.suspend(item.workflow_id, host) is None:
+                continue
+            self.wake_at(item.workflow_id, item.wake_at)
+            logged.append(
+                LifecycleEntry(
+                    workflow_id=item.workflow_id,
+                    run_id=item.run_id,
+                    recorded_at=self.clock.now(),
+                    kind="suspended",
+                    detail=suspension_detail(host, item),
+                )
+            )
+        return logged
+
+    def wake_at(self, workflow_id: str, at: datetime | None) -> None:
+        """Make the suspended workflow resident at ``at`` (None: only an arrival wakes it)."""
+        self.wakes.set(workflow_id, at)
+        self._arm()
+
+    def _arm(self) -> None:
+        at = self.wakes.next_at()
+        if at is None or (self._armed is not None and self._armed <= at):
+            return
+        self._armed = at
+        delay = max(0.0, (at - self.clock.now()).total_seconds())
+        self.timers.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._armed = None
+        for workflow_id in self.wakes.due(self.clock.now()):
+            entry = self.directory.entries.get(workflow_id)
+            if entry is not None and entry.host is None:
+                self.placement.later(workflow_id, entry.workflow_type)
+        self._arm()
+
+    # --- relief --------------------------------------------------------------------------------
+
+    def relieve(self, needed: int) -> None:
+        """Placements wait at the pool's ceiling: start relief rounds (one at a time)."""
+        if not self._relieving:
+            self._relieving = True
+            asyncio.get_running_loop().create_task(self._rounds())
+
+    async def _rounds(self) -> None:
+        try:
+            while self.directory.pool.waiting:
+                await self._round(self.directory.pool.waiting)
+                await asyncio.sleep(RELIEF_PAUSE)
+        finally:
+            self._relieving = False
+
+    async def _round(self, needed: int) -> None:
+        """Suspend up to ``needed`` blocked workflows, least recently active first."""
+        members = list(self.directory.pool.members.values())
+        idle = await asyncio.gather(*(m.host.idle() for m in members), return_exceptions=True)
+        chosen = choose_blocked(members, idle, needed)
+        for member, workflow_ids in chosen:
+            member.host.suspend(workflow_ids)
+
+
+def choose_blocked(
+    members: Sequence[Member], idle: Sequence[dict[str, float] | BaseException], needed: int
+) -> list[tuple[Member, list[str]]]:
+    """The ``needed`` blocked workflows idle longest, grouped by their member (a member that
+    did not answer offers none)."""
+    candidates = [
+        (seconds, index, workflow_id)
+        for index, found in enumerate(idle)
+        if isinstance(found, dict)
+        for workflow_id, seconds in found.items()
+    ]
+    candidates.sort(key=lambda c: -c[0])
+    chosen: dict[int, list[str]] = {}
+    for _, index, workflow_id in candidates[:needed]:
+        chosen.setdefault(index, []).append(workflow_id)
+    return [(members[index], ids) for index, ids in chosen.items()]

@@ -1,0 +1,149 @@
+"""Starts at the control plane: new workflows, ids that exist, new runs of ended ones, and
+children a parent recorded. Workflow code is kept with the store the first time it is seen
+(the definitions catalogue), so any later host, driver or cluster can run it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.control.directory import Directory
+from aion_ray.control.placement import Placement
+from aion_ray.control.results import Results
+from aion_ray.engine.outcomes import terminal_status
+from aion_ray.engine.parked import parked_new_run
+from aion_ray.engine.starts import child_start, existing_start, start_event
+from aion_ray.errors import InvalidInputError, SequenceConflictError, WorkflowAlreadyStartedError
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock
+from aion_ray.model.history import current_run, current_terminal
+from aion_ray.model.ids import new_run_id
+from aion_ray.model.payload import Payload
+from aion_ray.runtime import commands as cmd
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    """One ``client.start``: the input is encoded (and checked) by the client."""
+
+    workflow_id: str
+    definition: WorkflowDefinition[Any]
+    payload: Payload
+    search_attributes: dict[str, ev.SearchAttributeValue] | None = None
+    new_run: bool = False
+    """If the id's last run has ended, start another run under it (else it is refused)."""
+
+
+class Starts:
+    """Starting workflows; see the module docstring."""
+
+    def __init__(
+        self, directory: Directory, placement: Placement, results: Results, clock: Clock
+    ) -> None:
+        self.directory = directory
+        self.placement = placement
+        self.store = placement.store
+        self.results = results
+        self.clock = clock
+        self._catalogued: set[tuple[str, str]] = set()
+
+    async def start(self, spec: StartSpec) -> str:
+        """Start the workflow (idempotent by id); its run id."""
+        definition = spec.definition
+        await self.catalogue(definition)
+        await self.directory.settled(spec.workflow_id)
+        entry = self.directory.entries.get(spec.workflow_id)
+        if entry is not None:
+            existing_start(
+                await self.store.read_history(spec.workflow_id), definition, spec.payload
+            )
+            return entry.run_id
+        started = start_event(definition, spec.payload, spec.search_attributes)
+        run_id = new_run_id()
+        try:
+            await self.placement.place(definition, spec.workflow_id, started, run_id)
+        except SequenceConflictError:
+            return await self._taken(spec)
+        return run_id
+
+    async def _taken(self, spec: StartSpec) -> str:
+        """The id exists in the store: the same open workflow is adopted, anything else is
+        refused (or, asked for, a new run follows an ended one)."""
+        history = await self.store.read_history(spec.workflow_id)
+        terminal = current_terminal(history)
+        ended = terminal is not None and not isinstance(terminal, ev.WorkflowContinuedAsNew)
+        if ended and spec.new_run:
+            return await self._new_run(spec, history)
+        existing_start(history, spec.definition, spec.payload)
+        if terminal is not None:
+            raise WorkflowAlreadyStartedError(
+                spec.workflow_id,
+                f"it has ended ({terminal_status(terminal)}); start a new workflow under a new id",
+            )
+        await self.placement.resume(spec.workflow_id, spec.definition.name)
+        return current_run(history)[0].run_id
+
+    async def _new_run(self, spec: StartSpec, history: Sequence[ev.Event]) -> str:
+        """Record a new run of a finished workflow (under the control plane's lease, taken in
+        the same append), then host it like any resumed workflow."""
+        last = current_run(history)[0]
+        if not isinstance(last, ev.WorkflowStarted) or last.workflow_type != spec.definition.name:
+            found = last.workflow_type if isinstance(last, ev.WorkflowStarted) else "unknown"
+            raise WorkflowAlreadyStartedError(
+                spec.workflow_id, f"it is a {found!r} workflow, not {spec.definition.name!r}"
+            )
+        run_id = new_run_id()
+        started = start_event(spec.definition, spec.payload, spec.search_attributes)
+        events = parked_new_run(history, self.clock, started, run_id)
+        try:
+            await self.store.append_as_holder(spec.workflow_id, events, len(history))
+        except SequenceConflictError:  # another caller's new run, or its retry, came first
+            return await self._taken(spec)
+        self.results.forget(spec.workflow_id)
+        await self.placement.resume(spec.workflow_id, spec.definition.name)
+        return run_id
+
+    async def catalogue(self, definition: WorkflowDefinition[Any]) -> None:
+        """Keep the definition with the store the first time this code is seen (marked only
+        once it is written: a failed write is tried again by the next start)."""
+        self.placement.definitions[definition.name] = definition
+        key = (definition.name, definition.fingerprint)
+        if key in self._catalogued:
+            return
+        try:
+            await self.store.save_definition(definition)
+        except InvalidInputError:
+            raise
+        except Exception as exc:
+            raise InvalidInputError(
+                f"workflow {definition.name} cannot be kept with the store: {exc}"
+            ) from exc
+        self._catalogued.add(key)
+
+    async def child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
+        """A parent recorded a child: start it, or tell the parent why not / how it ended."""
+        definition = command.definition or self.placement.definitions.get(command.workflow_type)
+        if definition is not None:
+            await self.catalogue(definition)
+        child_id = command.child_workflow_id
+        await self.directory.settled(child_id)
+        if child_id in self.directory.entries:
+            return  # running already: its end reaches the parent
+        history = await self.store.read_history(child_id)
+        decision = child_start(parent_id, parent_run_id, command, history, definition)
+        parent = self.directory.member_of(parent_id)
+        if decision.refused is not None and parent is not None:
+            parent.host.child_not_started(parent_id, command.child_id, decision.refused)
+        elif decision.terminal is not None and parent is not None:
+            parent.host.child_finished(parent_id, command.child_id, decision.terminal)
+        elif decision.launch is not None and decision.definition is not None:
+            try:
+                await self.placement.place(
+                    decision.definition, child_id, decision.launch, command.child_run_id
+                )
+            except SequenceConflictError:
+                await self.child(parent_id, parent_run_id, command)
+        elif history:
+            await self.placement.resume(child_id, command.workflow_type)
