@@ -8,7 +8,6 @@ Each test runs on the in-memory reference store and on a DuckDB file.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -198,13 +197,3 @@ def test_a_crash_re_runs_only_local_work_not_yet_recorded(counted: Engines) -> N
     # Activities 1 and 2 completed but were not recorded yet: the crash re-ran them.
     assert runs == [0, 1, 0, 1, 2]
     assert [e.type for e in engine.store.read_history("wf-crash")].count("ActivityCompleted") == 3
-
-
-def test_concurrent_activities_completing_together_share_appends(counted: Engines) -> None:
-    @aion.workflow
-    async def fan_out(ctx: aion.WorkflowContext) -> list[int]:
-        return list(await asyncio.gather(*(ctx.run(step, i) for i in range(4))))
-
-    engine, store = counted()
-    assert engine.start(fan_out, id="wf-fan").result() == [1, 2, 3, 4]
-    assert store.writes <= 5  # the start, then each result (the last with the completion)
