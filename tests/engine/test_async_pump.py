@@ -1,5 +1,6 @@
 """AsyncHost's own pump (``engine/async_pump.py``), not the TestEngine's copy of its loop: the
-host runs over ``StoreTransport``, a fake of the Transport seam backed by a real store. Every test
+host runs over ``StoreTransport`` (a fake of the Transport seam backed by a real store) that
+shares nothing it is not given, loses acknowledgements, refuses batches and fences. Every test
 checks that the stored history is valid (contiguous, one start, one end, no record twice, and
 the workflow's code replays it). Each runs on the in-memory store and on a DuckDB file."""
 
@@ -9,18 +10,21 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
 import aion_ray as aion
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
 from aion_ray.engine.starts import encode_input, start_event
+from aion_ray.errors import FencedError
 from aion_ray.model import events as ev
 from aion_ray.model.ids import new_run_id
-from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, decode
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, decode, encode
 from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.store import AppendRequest
 from aion_ray.storage import HistoryStore
 from aion_ray.testing.replay import replay
-from tests.engine.store_transport import Gate, StoreTransport
+from tests.engine.store_transport import Fault, Gate, StoreTransport
 
 QUICK_RETRY = aion.RetryPolicy(max_attempts=3, initial_interval=0.01)
 
@@ -127,3 +131,139 @@ def test_workflows_of_one_host_share_their_store_calls(store: HistoryStore) -> N
     run(scenario)
     for wid in ("wf-0", "wf-1", "wf-2"):
         assert_valid(store, wid, fan_out)
+
+
+# --- lost acknowledgements ---------------------------------------------------------------------
+
+
+def test_a_lost_acknowledgement_of_a_start_is_sent_again_and_recognised(
+    store: HistoryStore,
+) -> None:
+    async def scenario() -> None:
+        transport = StoreTransport(store, Fault("lose", of("wf", ev.WorkflowStarted)))
+        host = AsyncHost(transport, holder="host-a")
+        await start(host, fan_out, 2, "wf")  # durable despite the lost reply
+        assert await result(host, "wf") == [1, 2]
+        host.close()
+        first = sent(transport, "wf")[0]
+        assert sent(transport, "wf")[:2] == [first, first]  # the same batch, sent again
+        assert len(transport.batches) == 3  # no rebuild: sent, sent again, the completions
+
+    run(scenario)
+    assert_valid(store, "wf", fan_out)
+
+
+def test_a_lost_acknowledgement_of_a_completion_writes_it_once(store: HistoryStore) -> None:
+    async def scenario() -> None:
+        transport = StoreTransport(store, Fault("lose", of("wf", ev.ActivityCompleted)))
+        host = AsyncHost(transport, holder="host-a")
+        await start(host, steps_then_signal, None, "wf")
+        await host.signal("wf", "more", encode(10), "request-1")
+        assert await result(host, "wf") == 13
+        host.close()
+        acquiring = [r for b in transport.batches for r in b if r.acquire is not None]
+        assert len(acquiring) == 1  # the host kept its lease: it was not rebuilt
+
+    run(scenario)
+    assert_valid(store, "wf", steps_then_signal)
+
+
+def test_a_lost_acknowledgement_of_a_signal_still_answers_the_sender(
+    store: HistoryStore,
+) -> None:
+    async def scenario() -> None:
+        transport = StoreTransport(store, Fault("lose", of("wf", ev.SignalReceived)))
+        host = AsyncHost(transport, holder="host-a")
+        await start(host, steps_then_signal, None, "wf")
+        await host.signal("wf", "more", encode(10), "request-1")  # returns: it is durable
+        assert await result(host, "wf") == 13
+        host.close()
+        assert transport.faults[0].applied == 1
+
+    run(scenario)
+    assert_valid(store, "wf", steps_then_signal)
+    received = [e for e in store.read_history("wf") if isinstance(e, ev.SignalReceived)]
+    assert [e.request_id for e in received] == ["request-1"]
+
+
+def test_an_outcome_unknown_on_every_try_is_rebuilt_from_what_landed(
+    store: HistoryStore,
+) -> None:
+    async def scenario() -> None:
+        lost_always = Fault("lose", of("wf", ev.ActivityCompleted), times=4)  # every retry
+        transport = StoreTransport(store, lost_always)
+        host = AsyncHost(transport, holder="host-a")
+        await start(host, steps_then_signal, None, "wf")
+        await _eventually(lambda: "wf" in host.hosted() and lost_always.applied == 4)
+        await _eventually(lambda: _waits_for_signal(store, "wf"))
+        await host.signal("wf", "more", encode(10), "request-1")
+        assert await result(host, "wf") == 13
+        host.close()
+
+    run(scenario)
+    assert_valid(store, "wf", steps_then_signal)
+
+
+# --- refusals and fencing ----------------------------------------------------------------------
+
+
+def test_a_refused_batch_is_rebuilt_from_the_store_and_nothing_is_duplicated(
+    store: HistoryStore,
+) -> None:
+    async def scenario() -> None:
+        refuse = Fault("refuse", of("wf", ev.ActivityCompleted))
+        transport = StoreTransport(store, refuse)
+        host = AsyncHost(transport, holder="host-a")
+        await start(host, steps_then_signal, None, "wf")
+        await _eventually(lambda: _waits_for_signal(store, "wf"))
+        await host.signal("wf", "more", encode(10), "request-1")
+        assert await result(host, "wf") == 13
+        host.close()
+        assert refuse.applied == 1
+        acquiring = [r for b in transport.batches for r in b if r.acquire is not None]
+        assert len(acquiring) == 2  # the start, then the rebuild's new lease
+
+    run(scenario)
+    assert_valid(store, "wf", steps_then_signal)
+    history = store.read_history("wf")
+    completed = [e.activity_id for e in history if isinstance(e, ev.ActivityCompleted)]
+    assert completed == [1, 2]
+
+
+def test_a_fenced_host_lets_the_workflow_go_and_its_successor_finishes_it(
+    store: HistoryStore,
+) -> None:
+    async def scenario() -> None:
+        fence = Fault("fence", of("wf", ev.SignalReceived))
+        transport = StoreTransport(store, fence)
+        old = AsyncHost(transport, holder="host-a")
+        await start(old, steps_then_signal, None, "wf")
+        await _eventually(lambda: _waits_for_signal(store, "wf"))
+        with pytest.raises(FencedError):
+            await old.signal("wf", "more", encode(1), "from-the-zombie")
+        assert "wf" not in old.hosted()  # a zombie: it neither rebuilds nor writes again
+        successor = AsyncHost(StoreTransport(store), holder="host-b")
+        successor.register([steps_then_signal])
+        assert await successor.resume(["wf"]) == {"wf": store.read_history("wf")[0].run_id}
+        await successor.signal("wf", "more", encode(10), "request-1")
+        assert await result(successor, "wf") == 13
+        old.close()
+        successor.close()
+
+    run(scenario)
+    assert_valid(store, "wf", steps_then_signal)
+    received = [e.request_id for e in store.read_history("wf") if isinstance(e, ev.SignalReceived)]
+    assert received == ["request-1"]  # the fenced host's signal never landed
+
+
+async def _eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.01)
+
+
+def _waits_for_signal(store: HistoryStore, wid: str) -> bool:
+    """Both steps are recorded complete (the workflow now waits for its signal)."""
+    history = store.read_history(wid)
+    return sum(isinstance(e, ev.ActivityCompleted) for e in history) == 2

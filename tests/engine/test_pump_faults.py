@@ -1,6 +1,8 @@
 """The pump under faults a review found: lost acknowledgements, cancelled and retried local
 activities, arrivals while local work runs, and a driver replaced while work for it waits.
-Each runs on the in-memory reference store and on a DuckDB file (the ``store`` fixture)."""
+Each runs on the in-memory reference store and on a DuckDB file (the ``store`` fixture).
+These drive the TestEngine's blocking loop; ``test_async_pump.py`` puts the same faults to the
+AsyncHost's own pump, the one the Ray hosts run."""
 
 from __future__ import annotations
 
