@@ -69,14 +69,14 @@ RAY_RUN = """
 import statistics, tempfile
 import ray
 import aion_ray as aion
-from benchmarks import ray_bench
+from benchmarks import ray_engine
 ray.init(address="local", num_cpus=2, namespace="aion-compare", log_to_driver=False)
-bare = statistics.median(ray_bench.bare_call_ms(200))
+bare = statistics.median(ray_engine.bare_call_ms(200))
 client = aion.connect(store_path=tempfile.mkdtemp() + "/a.duckdb", namespace="compare")
-before = ray_bench.calls(client)
-one, _ = ray_bench.timed(client, 100, ray_bench.one_workflow(client, (1, True)))
-made = ray_bench.calls(client) - before
-signal, _ = ray_bench.resident_signals(client, 100)
+before = ray_engine.calls(client)
+one, _ = ray_engine.timed(client, 100, ray_engine.one_workflow(client, (1, True)))
+made = ray_engine.calls(client) - before
+signal, _ = ray_engine.resident_signals(client, 100)
 print("one-step-ms", statistics.median(one))
 print("store-append-ms", made["store.append_us"] / made["store.appends"] / 1000)
 print("signal-ms", statistics.median(signal))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,10 @@ class Result:
     """One measured number, with its target when the issue sets one.
 
     ``higher_is_better`` says which way the target points: throughputs must reach it,
-    latencies and sizes must stay under it.
+    latencies and sizes must stay under it. ``x_floor`` and ``x_bare`` put the measurement
+    beside yardsticks measured in the same run: its ratio to the same measurement of a
+    reference shape (for a throughput, its rate over the reference's rate), and its size in
+    bare calls (a latency divided by a bare call's; a rate times it, in calls per ms).
     """
 
     name: str
@@ -35,6 +38,9 @@ class Result:
     target: float | None = None
     higher_is_better: bool = False
     note: str = ""
+    p99: float | None = None
+    x_floor: float | None = None
+    x_bare: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -70,27 +76,43 @@ def _verdict(result: Result) -> str:
     return {None: "", True: "ok", False: "MISS"}[result.meets]
 
 
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+COLUMNS: list[tuple[str, Callable[[Result], str]]] = [
+    ("measurement", lambda r: r.name),
+    ("p50", lambda r: _fmt(r.p50, r.unit)),
+    ("p90", lambda r: _fmt(r.p90, r.unit)),
+    ("p99", lambda r: _fmt(r.p99, r.unit)),
+    ("unit", lambda r: r.unit),
+    ("x floor", lambda r: _times(r.x_floor)),
+    ("x bare", lambda r: _times(r.x_bare)),
+    ("target", _target),
+    ("ratio", lambda r: "-" if r.ratio is None else f"{r.ratio:.2f}"),
+    ("", _verdict),
+    ("note", lambda r: r.note),
+]
+OPTIONAL = {"p99": "p99", "x floor": "x_floor", "x bare": "x_bare"}
+"""Columns shown only when some result has a value for them."""
+LEFT = {"measurement", "unit", "target"}
+
+
 def format_table(results: Sequence[Result]) -> str:
-    """A fixed-width table: name, p50, p90, unit, target, ratio, verdict, note."""
-    header = ("measurement", "p50", "p90", "unit", "target", "ratio", "", "note")
-    rows = [header] + [
-        (
-            r.name,
-            _fmt(r.p50, r.unit),
-            _fmt(r.p90, r.unit),
-            r.unit,
-            _target(r),
-            "-" if r.ratio is None else f"{r.ratio:.2f}",
-            _verdict(r),
-            r.note,
-        )
-        for r in results
+    """A fixed-width table: name, p50, p90, [p99], unit, [x floor, x bare], target, ratio,
+    verdict, note (the bracketed columns only when some result fills them)."""
+    columns = [
+        (title, cell)
+        for title, cell in COLUMNS
+        if title not in OPTIONAL or any(getattr(r, OPTIONAL[title]) is not None for r in results)
     ]
+    header = tuple(title for title, _ in columns)
+    rows = [header] + [tuple(cell(r) for _, cell in columns) for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = []
     for row in rows:
         cells = [
-            cell.ljust(width) if i in (0, 3, 4) else cell.rjust(width)
+            cell.ljust(width) if header[i] in LEFT else cell.rjust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=False))
         ]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
