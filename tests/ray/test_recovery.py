@@ -41,13 +41,14 @@ def test_a_killed_host_is_replaced_and_no_completed_activity_runs_again(
     connect: Connect, tmp_path: Path
 ) -> None:
     client = connect()
-    first, slow = tmp_path / "first", tmp_path / "slow"
-    handle = client.start(wf.crash_course, (str(first), str(slow), 2.0))
-    _wait_for_file(slow)  # the slow step is running, in a task the host owns
+    first, held, release = tmp_path / "first", tmp_path / "held", tmp_path / "release"
+    handle = client.start(wf.crash_course, (str(first), str(held), str(release)))
+    _wait_for_file(held)  # the held step is running, in a task the host owns
     kill_host(client, handle.workflow_id)
+    release.touch()
     assert handle.result(timeout=60) == [1, 2]
     assert first.read_text() == "x"  # completed before the crash: never again
-    assert slow.read_text() == "xx"  # interrupted by the crash: retried once
+    assert held.read_text() == "xx"  # interrupted by the crash: retried once
     assert len(_interrupted(handle.history())) == 1
 
 
@@ -64,16 +65,25 @@ def test_a_handle_whose_host_died_reaches_the_workflow_through_the_registry(
 
 def test_every_workflow_of_a_killed_shared_host_recovers(connect: Connect, tmp_path: Path) -> None:
     client = connect(workflows_per_actor=4, pool_size=(1, 4))
-    handles = []
-    for i in range(3):
-        args = (str(tmp_path / f"first{i}"), str(tmp_path / f"slow{i}"), 2.0)
-        handles.append(client.start(wf.crash_course, args))
-    for i in range(3):
-        _wait_for_file(tmp_path / f"slow{i}")
+    release = tmp_path / "release"  # the held steps run until the test creates it
+    firsts = [tmp_path / f"first{i}" for i in range(3)]
+    helds = [tmp_path / f"held{i}" for i in range(3)]
+    handles = [
+        client.start(wf.crash_course, (str(first), str(held), str(release)))
+        for first, held in zip(firsts, helds, strict=True)
+    ]
+    for held in helds:
+        _wait_for_file(held)  # each first step completed; each held step is running
     hosts = {ray.get(client.registry.where.remote(h.workflow_id)) for h in handles}
     assert len(hosts) == 1, "workflows_per_actor=4 packs them onto one actor"
     kill_host(client, handles[0].workflow_id)
+    release.touch()
     assert [h.result(timeout=60) for h in handles] == [[1, 2]] * 3
+    # Runs per step: the completed first steps never ran again; each held step ran once
+    # on the killed host and once more, after its interruption was recorded.
+    assert [first.read_text() for first in firsts] == ["x"] * 3
+    assert [held.read_text() for held in helds] == ["xx"] * 3
+    assert [len(_interrupted(h.history())) for h in handles] == [1] * 3
 
 
 def test_a_workflow_whose_hosts_keep_dying_is_failed_past_the_restart_limit(

@@ -108,13 +108,25 @@ async def compensating(ctx: aion.WorkflowContext, log: str) -> str:
     return "done"
 
 
+@aion.activity(retry=aion.RetryPolicy(max_attempts=5, initial_interval=0.05), num_cpus=0)
+def held_step(counter: str, release: str) -> int:
+    """Counts its run, then waits (at most 120 s) until the test creates ``release``: the
+    test decides when it ends, so a kill always finds it running."""
+    runs = bump(counter)
+    deadline = time.monotonic() + 120
+    while not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return runs
+
+
 @aion.workflow
-async def crash_course(ctx: aion.WorkflowContext, args: tuple[str, str, float]) -> list[int]:
-    """Two counted Ray-task steps around a slow one (the test kills the host meanwhile)."""
-    first_counter, slow_counter, seconds = args
+async def crash_course(ctx: aion.WorkflowContext, args: tuple[str, str, str]) -> list[int]:
+    """A counted Ray-task step, then a counted one held until the test releases it (the
+    test kills the host meanwhile); returns the run count each step saw."""
+    first_counter, held_counter, release = args
     first = await ctx.run(slow_step, first_counter, 0.0)
-    slow = await ctx.run(slow_step, slow_counter, seconds)
-    return [first, slow]
+    held = await ctx.run(held_step, held_counter, release)
+    return [first, held]
 
 
 @aion.workflow
