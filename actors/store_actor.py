@@ -5,7 +5,9 @@ workflows' activations per call, events already encoded by the caller) and are a
 after COMMIT by the store's group commit, whose writer thread keeps this actor's event loop
 free; leases are taken inside those batches (``AppendRequest.acquire``), never by a blocking
 call. Reads come from the store's history cache when they can; reads that show visibility
-or lifecycle rows run in a thread, since they first write whatever still trails.
+or lifecycle rows run in a thread, since they first write whatever still trails; so do the
+definitions catalogue and the suspension index (a save waits for the writer, and a listing of
+many suspended workflows takes a while to build).
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from datetime import datetime
 from typing import Any
 
 from aion_ray.model.events import Event
-from aion_ray.model.store import AppendRequest, AppendResult, DueTimer, LifecycleEntry
+from aion_ray.model.store import (
+    AppendRequest,
+    AppendResult,
+    DueTimer,
+    LifecycleEntry,
+    SuspendedWorkflow,
+)
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.storage.duckdb.store import DuckDBHistoryStore
 
@@ -76,6 +84,20 @@ class HistoryStoreActor:
         self.calls["record_lifecycle"] += 1
         # A plain lifecycle write commits on the writer thread: wait for it off the loop.
         await asyncio.to_thread(self.store.record_lifecycle, entries)
+
+    async def save_definition(self, workflow_type: str, fingerprint: str, blob: bytes) -> None:
+        self.calls["save_definition"] += 1
+        await asyncio.to_thread(self.store.save_definition, workflow_type, fingerprint, blob)
+
+    async def load_definitions(self, workflow_types: Sequence[str]) -> dict[str, bytes]:
+        self.calls["load_definitions"] += 1
+        return await asyncio.to_thread(self.store.load_definitions, workflow_types)
+
+    async def suspended_workflows(
+        self, after: str | None = None, limit: int | None = None
+    ) -> list[SuspendedWorkflow]:
+        self.calls["suspended_workflows"] += 1
+        return await asyncio.to_thread(self.store.suspended_workflows, after=after, limit=limit)
 
     async def sql(self, query: str) -> Any:
         self.calls["sql"] += 1

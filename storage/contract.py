@@ -7,7 +7,12 @@ Invariants every store keeps (the conformance suite in ``tests/contract`` checks
 - nothing is appended after a run's terminal event except what opens a new lease on the same
   history (the next run's ``WorkflowStarted`` after continue-as-new, a ``WorkflowReopened``);
 - reads never raise for an unknown id: its history is empty;
-- the visibility projection and the timer index change in the same transaction as the events.
+- the visibility projection and the timer index change in the same transaction as the events;
+- the suspension index holds a workflow exactly while its newest ``suspended`` lifecycle entry
+  names its current run and head and that run is open: the append that moves the head drops
+  it in the same transaction;
+- definitions are opaque bytes, the newest saved per workflow type wins, and they are not
+  workflows: no history, no visibility row.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from typing import Protocol, runtime_checkable
 
 from aion_ray.model.store import (
     DEADLINE_TIMER_ID,
+    SUSPENDED,
     Analytics,
     AppendRequest,
     AppendResult,
+    DefinitionCatalogue,
     DueTimer,
     ExportResult,
     HistoryReader,
@@ -26,18 +33,22 @@ from aion_ray.model.store import (
     LeaseKeeper,
     LifecycleEntry,
     LifecycleLog,
+    SuspendedWorkflow,
+    SuspensionIndex,
     TimerIndex,
     VisibilityIndex,
 )
 
 __all__ = [
     "DEADLINE_TIMER_ID",
+    "SUSPENDED",
     "AppendRequest",
     "AppendResult",
     "DueTimer",
     "ExportResult",
     "HistoryStore",
     "LifecycleEntry",
+    "SuspendedWorkflow",
 ]
 
 
@@ -50,6 +61,8 @@ class HistoryStore(
     VisibilityIndex,
     LifecycleLog,
     Analytics,
+    DefinitionCatalogue,
+    SuspensionIndex,
     Protocol,
 ):
     """Durable, append-only workflow histories plus their derived indexes."""

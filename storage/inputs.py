@@ -16,6 +16,7 @@ from aion_ray.model.rows import EncodedEvents, epoch_us
 from aion_ray.model.visibility import WorkflowFilter
 from aion_ray.storage.codec import EventColumns
 from aion_ray.storage.contract import AppendRequest, LifecycleEntry
+from aion_ray.storage.suspensions import check_suspensions
 
 
 def checked_id(workflow_id: object) -> str:
@@ -45,12 +46,15 @@ def checked_filter(flt: object) -> WorkflowFilter:
 
 
 def checked_entries(entries: Sequence[object]) -> list[LifecycleEntry]:
+    """LifecycleEntries, each ``suspended`` one a suspension (``SuspendedWorkflow.entry``)."""
     try:
-        return [LifecycleEntry.model_validate(entry) for entry in entries]
+        checked = [LifecycleEntry.model_validate(entry) for entry in entries]
     except ValidationError as exc:
         raise InvalidInputError(f"invalid lifecycle entry: {exc.errors()[0]['msg']}") from exc
     except TypeError as exc:
         raise InvalidInputError(f"lifecycle entries must be a sequence: {exc}") from exc
+    check_suspensions(checked)
+    return checked
 
 
 def checked_requests(requests: object) -> list[AppendRequest]:

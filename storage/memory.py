@@ -7,13 +7,11 @@ tests and ``aion_ray.testing`` users get the same behaviour without a file.
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -22,14 +20,15 @@ from aion_ray.model.events import Event
 from aion_ray.model.lease import Lease
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo, matches
 from aion_ray.storage import export
-from aion_ray.storage.codec import event_data
 from aion_ray.storage.contract import (
     AppendRequest,
     AppendResult,
     DueTimer,
     ExportResult,
     LifecycleEntry,
+    SuspendedWorkflow,
 )
+from aion_ray.storage.definitions import InMemoryCatalogue, checked_definition, checked_types
 from aion_ray.storage.guard import (
     HeadState,
     PendingAppend,
@@ -46,13 +45,16 @@ from aion_ray.storage.inputs import (
     checked_time,
     decoded,
 )
-from aion_ray.storage.schema import EVENTS_ARROW, LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
+from aion_ray.storage.memory_tables import events_table, lifecycle_row, run_sql
+from aion_ray.storage.schema import LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
+from aion_ray.storage.suspensions import checked_page, page, still_suspended
 from aion_ray.storage.timer_index import TimerDelta, TimerKey, derived_from_history
 from aion_ray.storage.visibility_rows import filter_page, workflow_row
 
 
 class InMemoryHistoryStore:
-    """Histories, leases, timers, visibility and lifecycle, all in memory."""
+    """Histories, leases, timers, visibility, lifecycle, suspensions and definitions, all in
+    memory."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -61,6 +63,8 @@ class InMemoryHistoryStore:
         self._infos: dict[str, WorkflowInfo] = {}
         self._timers: dict[TimerKey, DueTimer] = {}
         self._lifecycle: list[LifecycleEntry] = []
+        self._suspended: dict[str, SuspendedWorkflow] = {}
+        self._catalogue = InMemoryCatalogue()
         self._log: list[tuple[int, Event]] = []
         self._commit_id = 0
         self._exported_commit_id = 0
@@ -109,7 +113,7 @@ class InMemoryHistoryStore:
                 self._states.get(workflow_id, state), epoch=lease.epoch
             )
         if fresh or request.acquire is None:  # a recognised retry logged its rows already
-            self._lifecycle.extend(request.lifecycle)
+            self._log_lifecycle(request.lifecycle)
         return AppendResult(head=head, lease=lease)
 
     def _append(self, request: PendingAppend, state: HeadState) -> int:
@@ -142,6 +146,7 @@ class InMemoryHistoryStore:
         self._histories.setdefault(request.workflow_id, []).extend(request.events)
         self._log.extend((self._commit_id, event) for event in request.events)
         self._states[request.workflow_id] = state
+        self._suspended.pop(request.workflow_id, None)  # its suspension is no longer the last word
         if info is not None:
             self._infos[request.workflow_id] = info
         for key in [key for key in self._timers if key[0] in timers.cleared]:
@@ -205,7 +210,36 @@ class InMemoryHistoryStore:
         checked = checked_entries(entries)
         with self._lock:
             self._check_open()
-            self._lifecycle.extend(checked)
+            self._log_lifecycle(checked)
+
+    def _log_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
+        """Log checked entries and index the suspensions among them (the lock is held)."""
+        self._lifecycle.extend(entries)
+        for entry in entries:
+            state = self._states.get(entry.workflow_id, HeadState())
+            suspended = still_suspended(entry, state)
+            if suspended is not None:
+                self._suspended[entry.workflow_id] = suspended
+
+    def suspended_workflows(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[SuspendedWorkflow]:
+        after, limit = checked_page(after, limit)
+        with self._lock:
+            self._check_open()
+            return page(self._suspended.values(), after, limit)
+
+    def save_definition(self, workflow_type: str, fingerprint: str, blob: bytes) -> None:
+        data = checked_definition(workflow_type, fingerprint, blob)
+        with self._lock:
+            self._check_open()
+            self._catalogue.save(workflow_type, fingerprint, data)
+
+    def load_definitions(self, workflow_types: Iterable[str]) -> dict[str, bytes]:
+        names = checked_types(workflow_types)
+        with self._lock:
+            self._check_open()
+            return self._catalogue.load(names)
 
     def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
         workflow_id = checked_id(workflow_id)
@@ -225,19 +259,7 @@ class InMemoryHistoryStore:
             return len(self._infos)
 
     def sql(self, query: str) -> pa.Table:
-        import duckdb  # noqa: PLC0415 - only SQL needs it
-
-        from aion_ray.storage.sql_guard import run_read_only  # noqa: PLC0415
-
-        tables = self._tables()
-        con = duckdb.connect()
-        try:
-            for name, table in tables.items():
-                con.register(f"_{name}", table)
-                con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM _{name}")
-            return run_read_only(con, query)
-        finally:
-            con.close()
+        return run_sql(self._tables(), query)
 
     def export_parquet(self, directory: str | Path) -> ExportResult:
         target = Path(directory)
@@ -259,10 +281,10 @@ class InMemoryHistoryStore:
             lifecycle = list(self._lifecycle)
             timers = list(self._timers.values())
         return {
-            "events": _events_table(log),
+            "events": events_table(log),
             "workflows": pa.Table.from_pylist([workflow_row(i) for i in infos], WORKFLOWS_ARROW),
             "lifecycle": pa.Table.from_pylist(
-                [_lifecycle_row(entry) for entry in lifecycle], LIFECYCLE_ARROW
+                [lifecycle_row(entry) for entry in lifecycle], LIFECYCLE_ARROW
             ),
             "timers": pa.Table.from_pylist([t.model_dump() for t in timers], TIMERS_ARROW),
         }
@@ -274,20 +296,3 @@ class InMemoryHistoryStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the history store is closed")
-
-
-def _events_table(log: Sequence[tuple[int, Event]]) -> pa.Table:
-    columns: dict[str, list[Any]] = {name: [] for name in EVENTS_ARROW.names}
-    for commit_id, event in log:
-        columns["workflow_id"].append(event.workflow_id)
-        columns["run_id"].append(event.run_id)
-        columns["seq"].append(event.seq)
-        columns["type"].append(event.type)
-        columns["recorded_at"].append(event.recorded_at)
-        columns["data"].append(event_data(event))
-        columns["commit_id"].append(commit_id)
-    return pa.Table.from_pydict(columns, EVENTS_ARROW)
-
-
-def _lifecycle_row(entry: LifecycleEntry) -> dict[str, Any]:
-    return {**entry.model_dump(), "detail": json.dumps(entry.detail)}

@@ -10,13 +10,21 @@ lifecycle(workflow_id, run_id, recorded_at, kind, detail)
     operational facts (crashes, suspensions, placements), never replayed
 timers(workflow_id, run_id, timer_id, fire_at)
     pending durable timers; timer_id 0 is a run's execution deadline
+
+The store's own tables (not part of the public schema, not exported): ``leases``,
+``aion_meta``, ``definitions`` (the definitions catalogue: opaque bytes per workflow type and
+fingerprint, ``revision`` orders saves) and ``suspensions`` (the suspension index: one row per
+workflow whose newest ``suspended`` lifecycle entry is still its last word).
+
+Version 2 added ``definitions`` and ``suspensions``; a version 1 file is migrated when it is
+opened (see ``storage.duckdb.migrations``).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -82,6 +90,12 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS leases (
         workflow_id VARCHAR PRIMARY KEY, epoch BIGINT NOT NULL, holder VARCHAR NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS aion_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS definitions (
+        workflow_type VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, blob BLOB NOT NULL,
+        revision BIGINT NOT NULL, PRIMARY KEY (workflow_type, fingerprint))""",
+    """CREATE TABLE IF NOT EXISTS suspensions (
+        workflow_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, head BIGINT NOT NULL,
+        wake_at TIMESTAMPTZ, host VARCHAR NOT NULL)""",
 )
 
 SNAPSHOT_SCHEMAS = {

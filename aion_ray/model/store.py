@@ -2,12 +2,14 @@
 
 A host needs only some roles on its critical path: the writer (appends, many workflows per
 call), the reader (replay), leases, and the timer index; visibility, the lifecycle log and
-analytics serve clients and operators. ``aion_ray.storage.HistoryStore`` is all of them.
+analytics serve clients and operators; the definitions catalogue and the suspension index
+serve the control plane (the workflow code kept with the store, and which workflows wait in
+their history alone). ``aion_ray.storage.HistoryStore`` is all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -61,6 +63,49 @@ class LifecycleEntry(BaseModel):
     recorded_at: UtcDatetime
     kind: str = Field(min_length=1)
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+SUSPENDED = "suspended"
+"""The lifecycle kind of a suspension (see ``SuspendedWorkflow``)."""
+
+
+class SuspendedWorkflow(BaseModel):
+    """A workflow its host let go of: only its history holds it, at ``head``, until an
+    arrival or its next wake at ``wake_at`` (None: no timer, only an arrival wakes it).
+    ``host`` names the host that let it go.
+
+    A suspension is logged as a lifecycle entry of kind ``SUSPENDED`` (``entry``), recorded
+    on its own or riding on an append; the store indexes the newest one of each workflow
+    while nothing has been appended since (``SuspensionIndex``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    workflow_id: str = Field(min_length=1)
+    run_id: str = Field(min_length=1)
+    head: int = Field(ge=1, strict=True)
+    wake_at: UtcDatetime | None = None
+    host: str
+
+    def entry(self, recorded_at: datetime) -> LifecycleEntry:
+        """The lifecycle entry that records this suspension."""
+        wake_at = self.wake_at.isoformat() if self.wake_at is not None else None
+        return LifecycleEntry(
+            workflow_id=self.workflow_id,
+            run_id=self.run_id,
+            recorded_at=recorded_at,
+            kind=SUSPENDED,
+            detail={"host": self.host, "head": self.head, "wake_at": wake_at},
+        )
+
+    @classmethod
+    def of_entry(cls, entry: LifecycleEntry) -> SuspendedWorkflow:
+        """The suspension a ``SUSPENDED`` entry records (raises pydantic's ValidationError
+        when its run id or detail is not one); keys of the detail beyond those are ignored."""
+        fields = {key: entry.detail.get(key) for key in ("head", "wake_at", "host")}
+        return cls.model_validate(
+            {"workflow_id": entry.workflow_id, "run_id": entry.run_id, **fields}
+        )
 
 
 class ExportResult(BaseModel):
@@ -186,4 +231,29 @@ class Analytics(Protocol):
 
     def export_parquet(self, directory: str | Path) -> ExportResult:
         """Write new events (and snapshots of the other tables) as Parquet, atomically."""
+        ...
+
+
+class DefinitionCatalogue(Protocol):
+    """The workflow code the engine was given, kept with the store as opaque bytes (the
+    caller pickles and unpickles), one per workflow type and code fingerprint."""
+
+    def save_definition(self, workflow_type: str, fingerprint: str, blob: bytes) -> None:
+        """Keep ``blob`` as the newest definition of ``workflow_type``. Saving the type's
+        newest fingerprint again changes nothing; an older fingerprint becomes the newest
+        again (its blob replaced). Bad input raises InvalidInputError, writing nothing."""
+        ...
+
+    def load_definitions(self, workflow_types: Iterable[str]) -> dict[str, bytes]:
+        """The newest definition of each of ``workflow_types`` that has one."""
+        ...
+
+
+class SuspensionIndex(Protocol):
+    def suspended_workflows(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[SuspendedWorkflow]:
+        """Open workflows whose newest suspension is still their last word (nothing was
+        appended to their history since), ordered by workflow id; ``after`` and ``limit``
+        page through them (ids greater than ``after``, at most ``limit`` of them)."""
         ...

@@ -36,6 +36,7 @@ class Appenders:
             "timers_remove": con.appender(
                 "timers", action="delete", key=["workflow_id", "timer_id"]
             ),
+            "suspensions_remove": con.appender("suspensions", action="delete", key=["workflow_id"]),
             "events": con.appender("events"),
             "workflows_insert": con.appender("workflows"),
             "workflows_update": con.appender("workflows", action="update", key=["workflow_id"]),
@@ -43,6 +44,7 @@ class Appenders:
             "leases_insert": con.appender("leases"),
             "leases_update": con.appender("leases", action="update", key=["workflow_id"]),
             "lifecycle": con.appender("lifecycle"),
+            "suspensions_insert": con.appender("suspensions"),
             "meta_update": con.appender("aion_meta", action="update", key=["key"]),
         }
         self._pending: set[str] = set()

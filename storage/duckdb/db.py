@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import duckdb
@@ -42,3 +43,15 @@ def exported_commit(cursor: duckdb.DuckDBPyConnection) -> int:
 
 def set_exported_commit(con: duckdb.DuckDBPyConnection, commit_id: int) -> None:
     con.execute("INSERT OR REPLACE INTO aion_meta VALUES ('exported_commit', ?)", [str(commit_id)])
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block in one transaction: committed if it returns, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -3,8 +3,9 @@
 Staging checks each request against the state the earlier requests of the same group left
 behind, so two appends to one workflow in one group are ordered correctly. Nothing reaches
 the state cache until ``publish``, which runs only after COMMIT. The transaction holds the
-events, leases, timer index and recorded lifecycle entries; the visibility rows and the
-lifecycle facts observed with appends go to the ``Trail`` at publish (see ``trail``).
+events, leases, timer index, suspension index and recorded lifecycle entries; the visibility
+rows and the lifecycle facts observed with appends go to the ``Trail`` at publish (see
+``trail``).
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from aion_ray.model.events import Event
 from aion_ray.model.lease import Lease
 from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.storage.codec import EventColumns
-from aion_ray.storage.contract import AppendRequest, AppendResult, LifecycleEntry
+from aion_ray.storage.contract import (
+    SUSPENDED,
+    AppendRequest,
+    AppendResult,
+    LifecycleEntry,
+    SuspendedWorkflow,
+)
 from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.db import read_stored_events
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.known_ids import KnownIds
 from aion_ray.storage.duckdb.state_cache import CachedWorkflow, StateCache
+from aion_ray.storage.duckdb.suspensions import suspension_row
 from aion_ray.storage.duckdb.trail import Trail, lifecycle_row
 from aion_ray.storage.guard import PendingAppend, acquired_state, plan_append, retried_acquire
 from aion_ray.storage.inputs import checked_id, decoded
+from aion_ray.storage.suspensions import still_suspended
 from aion_ray.storage.timer_index import TimerDelta
 
 
@@ -59,6 +68,8 @@ class Group:
     """Entries recorded on their own (``record_lifecycle``): durable with the group."""
     observed: list[LifecycleEntry] = field(default_factory=list)
     """Entries that rode on appends: they trail the group."""
+    suspensions: dict[str, SuspendedWorkflow | None] = field(default_factory=dict)
+    """The suspension index's changes: a workflow's new row, or None to drop its row."""
     touched_infos: set[str] = field(default_factory=set)
     stored_infos: set[str] = field(default_factory=set)
     stored_leases: set[str] = field(default_factory=set)
@@ -96,7 +107,11 @@ class Group:
             self.timers,
             lambda: [*self._stored_from(workflow_id, 1), *request.events],
         )
-        self.states[workflow_id] = CachedWorkflow(plan.state, plan.info, entry.indexed)
+        entry = replace(entry, state=plan.state, info=plan.info)
+        if entry.suspended and request.events:  # the suspension is no longer the last word
+            entry = replace(entry, suspended=False)
+            self.suspensions[workflow_id] = None
+        self.states[workflow_id] = entry
         self.events.setdefault(workflow_id, []).extend(request.events)
         self.columns.extend(rows)
         if plan.info_changed:
@@ -113,6 +128,9 @@ class Group:
         saved = self.states.get(workflow_id), self.leases.get(workflow_id)
         try:
             events, rows = decoded(request)
+            for entry in request.lifecycle:  # looked up now: a failed lookup refuses this one
+                if entry.kind == SUSPENDED:
+                    self.current(entry.workflow_id)
             lease, fresh = request.lease, False
             if request.acquire is not None:
                 lease, fresh = self._acquiring_lease(request, len(events))
@@ -129,6 +147,7 @@ class Group:
             return AppendResult(error=error)
         if fresh or request.acquire is None:  # a recognised retry logged its rows already
             self.observed.extend(request.lifecycle)
+            self._index(request.lifecycle)
         return AppendResult(head=head, lease=lease)
 
     def _acquiring_lease(self, request: AppendRequest, events: int) -> tuple[Lease, bool]:
@@ -158,14 +177,26 @@ class Group:
     def stage_lease(self, workflow_id: str, holder: str) -> Staged:
         entry = self.current(workflow_id)
         state = replace(entry.state, epoch=entry.state.epoch + 1)
-        self.states[workflow_id] = CachedWorkflow(state, entry.info, entry.indexed)
+        self.states[workflow_id] = replace(entry, state=state)
         lease = Lease(workflow_id=workflow_id, epoch=state.epoch, holder=holder)
         self.leases[workflow_id] = lease
         return Staged(lease)
 
     def stage_lifecycle(self, entries: Sequence[LifecycleEntry]) -> Staged:
         self.lifecycle.extend(entries)
+        self._index(entries)
         return Staged(None)
+
+    def _index(self, entries: Sequence[LifecycleEntry]) -> None:
+        """Index the suspensions among ``entries`` that still describe their workflow."""
+        for entry in entries:
+            if entry.kind != SUSPENDED:
+                continue
+            current = self.current(entry.workflow_id)
+            suspended = still_suspended(entry, current.state)
+            if suspended is not None:
+                self.suspensions[entry.workflow_id] = suspended
+                self.states[entry.workflow_id] = replace(current, suspended=True)
 
     def _stored_from(self, workflow_id: str, from_seq: int) -> list[Event]:
         stored = read_stored_events(self.con, workflow_id, from_seq)
@@ -203,6 +234,12 @@ class Group:
         appenders.add("leases_insert", (row for row in leases if row[0] not in self.stored_leases))
         appenders.add("leases_update", (row for row in leases if row[0] in self.stored_leases))
         appenders.add("lifecycle", (lifecycle_row(entry) for entry in self.lifecycle))
+        # Dropped first, then inserted: a replaced row goes both ways.
+        appenders.add("suspensions_remove", ((wid,) for wid in self.suspensions))
+        appenders.add(
+            "suspensions_insert",
+            (suspension_row(s) for s in self.suspensions.values() if s is not None),
+        )
 
     def _replaced_timer_keys(self) -> list[tuple[str, int]]:
         """Index rows to delete before the inserts: removed ones, and stored retry times that

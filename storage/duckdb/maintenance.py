@@ -3,7 +3,6 @@ derived tables."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import operator
 from collections.abc import Iterator
@@ -15,9 +14,10 @@ import pyarrow as pa
 from aion_ray.errors import StoreError
 from aion_ray.model.events import Event
 from aion_ray.storage.codec import events_from_rows
-from aion_ray.storage.duckdb.db import first_row, read_stored_events
+from aion_ray.storage.duckdb.db import first_row, read_stored_events, transaction
+from aion_ray.storage.duckdb.migrations import migrate, stored_version
 from aion_ray.storage.duckdb.trail import VISIBILITY_COMMIT, stored_visibility_commit
-from aion_ray.storage.schema import DDL, SCHEMA_VERSION, TIMERS_ARROW, WORKFLOWS_ARROW
+from aion_ray.storage.schema import DDL, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.timer_index import derived_from_history
 from aion_ray.storage.visibility_rows import workflow_row
 
@@ -36,17 +36,23 @@ DuckDB's task scheduling across threads costs more than it saves (see benchmarks
 def open_database(
     path: str, *, threads: int = DEFAULT_THREADS
 ) -> tuple[duckdb.DuckDBPyConnection, int]:
-    """Open (creating if needed) a store file; return the connection and last commit id."""
+    """Open (creating if needed, migrating if older) a store file; return the connection
+    and last commit id."""
     try:
         con = duckdb.connect(path, config={**_SETTINGS, "threads": str(threads)})
     except duckdb.Error as exc:
         raise StoreError(f"cannot open history store {path!r}: {exc}") from exc
     for statement in DDL:
         con.execute(statement)
-    _check_version(con, path)
+    version = stored_version(con, path)
     row = first_row(con, "SELECT coalesce(max(commit_id), 0) FROM events")
     last_commit = int(row[0]) if row else 0
     catch_up_visibility(con, last_commit)
+    try:
+        migrate(con, version)  # after the catch-up: a step may read the visibility rows
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(f"cannot migrate {path!r} from schema version {version}: {exc}") from exc
     return con, last_commit
 
 
@@ -66,24 +72,13 @@ def catch_up_visibility(con: duckdb.DuckDBPyConnection, last_commit: int) -> int
         ).fetchall()
     ]
     infos = [derived_from_history(read_stored_events(con, wid))[0] for wid in ids]
-    with _transaction(con):
+    with transaction(con):
         con.execute("DELETE FROM workflows WHERE list_contains(?, workflow_id)", [ids])
         _insert(con, "workflows", [workflow_row(i) for i in infos if i is not None])
         con.execute(
             "UPDATE aion_meta SET value = ? WHERE key = ?", [str(last_commit), VISIBILITY_COMMIT]
         )
     return len(ids)
-
-
-def _check_version(con: duckdb.DuckDBPyConnection, path: str) -> None:
-    row = first_row(con, "SELECT value FROM aion_meta WHERE key = 'schema_version'")
-    if row is None:
-        con.execute("INSERT INTO aion_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-    elif row[0] != str(SCHEMA_VERSION):
-        con.close()
-        raise StoreError(
-            f"{path!r} has schema version {row[0]!r}; this aion-ray reads version {SCHEMA_VERSION}"
-        )
 
 
 def rebuild_visibility(con: duckdb.DuckDBPyConnection) -> int:
@@ -95,7 +90,7 @@ def rebuild_visibility(con: duckdb.DuckDBPyConnection) -> int:
         if info is not None:
             infos.append(workflow_row(info))
         timers.extend(t.model_dump() for t in pending)
-    with _transaction(con):
+    with transaction(con):
         con.execute("DELETE FROM workflows")
         con.execute("DELETE FROM timers")
         _insert(con, "workflows", infos)
@@ -111,17 +106,6 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any
     con.register("aion_rebuilt", pa.Table.from_pylist(rows, _SCHEMAS[table]))
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM aion_rebuilt")
     con.unregister("aion_rebuilt")
-
-
-@contextlib.contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 def _histories(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[Event]]:

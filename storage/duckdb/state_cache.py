@@ -1,8 +1,8 @@
 """Per-workflow head state for the DuckDB store's writer, cached and loaded on demand.
 
-Only the writer thread touches it. A miss reads the workflow's last event, lease and
-visibility row, unless the known ids say it is certainly new; the cache is bounded (least
-recently used entries are dropped and reloaded).
+Only the writer thread touches it. A miss reads the workflow's last event, lease, visibility
+row and whether the timer and suspension indexes hold it, unless the known ids say it is
+certainly new; the cache is bounded (least recently used entries are dropped and reloaded).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aion_ray.model.events import EVENT_TYPES, TERMINAL_EVENTS
 from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.storage.duckdb.db import first_row
 from aion_ray.storage.duckdb.known_ids import KnownIds
+from aion_ray.storage.duckdb.suspensions import HAS_SUSPENSION
 from aion_ray.storage.guard import HeadState
 from aion_ray.storage.visibility_rows import info_from_row
 
@@ -35,6 +36,8 @@ class CachedWorkflow:
     indexed: bool = True
     """Whether the timer index may hold rows of this workflow: when it cannot, a run's end
     (or start) skips the statement that would clear them (a DuckDB statement costs ~1 ms)."""
+    suspended: bool = False
+    """Whether the suspension index holds a row of this workflow (its next append drops it)."""
 
 
 class StateCache:
@@ -94,4 +97,7 @@ class StateCache:
         )
         row = first_row(self._con, _INFO, [workflow_id])
         indexed = first_row(self._con, _INDEXED, [workflow_id]) is not None
-        return CachedWorkflow(state, info_from_row(*row) if row else None, indexed)
+        # Only an open run can be indexed as suspended: an ended one needs no lookup.
+        suspended = not is_terminal and first_row(self._con, HAS_SUSPENSION, [workflow_id])
+        info = info_from_row(*row) if row else None
+        return CachedWorkflow(state, info, indexed, suspended=bool(suspended))

@@ -9,13 +9,11 @@ Visibility rows and the lifecycle facts of appends trail their group by a few mi
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -24,28 +22,25 @@ from aion_ray.errors import StoreError
 from aion_ray.model.events import Event
 from aion_ray.model.lease import Lease
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
-from aion_ray.storage import export
-from aion_ray.storage.codec import datetime_from_epoch_us
 from aion_ray.storage.contract import (
     AppendRequest,
     AppendResult,
     DueTimer,
     ExportResult,
     LifecycleEntry,
+    SuspendedWorkflow,
 )
+from aion_ray.storage.definitions import checked_definition, checked_types
+from aion_ray.storage.duckdb import catalogue, reads
 from aion_ray.storage.duckdb.appenders import Appenders
 from aion_ray.storage.duckdb.committer import GroupCommitter, Stage, WriterStats
-from aion_ray.storage.duckdb.db import (
-    exported_commit,
-    first_row,
-    read_stored_events,
-    set_exported_commit,
-)
+from aion_ray.storage.duckdb.db import first_row, read_stored_events, set_exported_commit
 from aion_ray.storage.duckdb.group import Group, Staged
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.known_ids import KnownIds
 from aion_ray.storage.duckdb.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
 from aion_ray.storage.duckdb.state_cache import StateCache
+from aion_ray.storage.duckdb.suspensions import read_suspended
 from aion_ray.storage.duckdb.trail import TRAIL_IDLE, TRAIL_MAX_AGE, Trail
 from aion_ray.storage.duckdb.visibility_query import count_workflows, list_workflows
 from aion_ray.storage.guard import PendingAppend
@@ -57,22 +52,13 @@ from aion_ray.storage.inputs import (
     checked_seq,
     checked_time,
 )
-from aion_ray.storage.schema import SNAPSHOT_SCHEMAS
 from aion_ray.storage.sql_guard import run_read_only
+from aion_ray.storage.suspensions import checked_page
 from aion_ray.storage.visibility_rows import info_from_row
-
-_DUE_TIMERS = (
-    "SELECT workflow_id, run_id, timer_id, epoch_us(fire_at) FROM timers "
-    "WHERE fire_at <= ? ORDER BY fire_at, workflow_id, timer_id LIMIT ?"
-)
-_LIFECYCLE = (
-    "SELECT workflow_id, run_id, recorded_at, kind, detail FROM lifecycle "
-    "WHERE workflow_id = ? ORDER BY recorded_at"
-)
 
 
 class DuckDBHistoryStore:
-    """The durable HistoryStore: see ``storage.base`` for the contract."""
+    """The durable HistoryStore: see ``storage.contract`` for the contract."""
 
     def __init__(
         self,
@@ -142,6 +128,12 @@ class DuckDBHistoryStore:
         if checked:
             self._writer.submit(lambda g: g.stage_lifecycle(checked))
 
+    def save_definition(self, workflow_type: str, fingerprint: str, blob: bytes) -> None:
+        data = checked_definition(workflow_type, fingerprint, blob)
+        self._writer.run_exclusive(
+            lambda con: catalogue.save_definition(con, workflow_type, fingerprint, data)
+        )
+
     def rebuild_visibility(self) -> int:
         def run(con: duckdb.DuckDBPyConnection) -> int:
             self._trail.write()  # its lifecycle rows are not derived: they must not be lost
@@ -188,11 +180,7 @@ class DuckDBHistoryStore:
 
     def due_timers(self, as_of: datetime, *, limit: int = 1000) -> list[DueTimer]:
         as_of, limit = checked_time(as_of, limit)
-        rows = self._cursor().execute(_DUE_TIMERS, [as_of, limit]).fetchall()
-        return [
-            DueTimer(workflow_id=w, run_id=r, timer_id=t, fire_at=datetime_from_epoch_us(f))
-            for w, r, t, f in rows
-        ]
+        return reads.due_timers(self._cursor(), as_of, limit)
 
     def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
         workflow_id = checked_id(workflow_id)
@@ -214,11 +202,18 @@ class DuckDBHistoryStore:
 
     def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
         workflow_id = checked_id(workflow_id)
-        rows = self._trailed_cursor().execute(_LIFECYCLE, [workflow_id]).fetchall()
-        return [
-            LifecycleEntry(workflow_id=w, run_id=r, recorded_at=at, kind=k, detail=_json(d))
-            for w, r, at, k, d in rows
-        ]
+        return reads.read_lifecycle(self._trailed_cursor(), workflow_id)
+
+    def suspended_workflows(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[SuspendedWorkflow]:
+        # The index changes in the groups' own transactions: nothing of it trails.
+        after, limit = checked_page(after, limit)
+        return read_suspended(self._cursor(), after, limit)
+
+    def load_definitions(self, workflow_types: Iterable[str]) -> dict[str, bytes]:
+        names = checked_types(workflow_types)
+        return catalogue.load_definitions(self._cursor(), names)
 
     def sql(self, query: str) -> pa.Table:
         return run_read_only(self._trailed_cursor(), query)
@@ -227,20 +222,8 @@ class DuckDBHistoryStore:
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         with self._export_lock:
-            cursor = self._trailed_cursor()
-            since = exported_commit(cursor)
             until = self._writer.last_committed
-            reader = cursor.sql(
-                "SELECT * FROM events WHERE commit_id > $since AND commit_id <= $until "
-                "ORDER BY commit_id, workflow_id, seq",
-                params={"since": since, "until": until},
-            ).to_arrow_reader(65536)
-            name, rows = export.write_events(reader, target)
-            snapshots = {
-                table: cursor.sql(f"SELECT * FROM {table}").to_arrow_table()
-                for table in SNAPSHOT_SCHEMAS
-            }
-            files = ([name] if name else []) + export.write_snapshots(snapshots, target)
+            files, rows = reads.export_until(self._trailed_cursor(), until, target)
             self._writer.run_exclusive(lambda con: set_exported_commit(con, until))
         return ExportResult(directory=str(target), files=tuple(files), events_exported=rows)
 
@@ -300,8 +283,3 @@ def _append_request(
         return group.stage_append(PendingAppend.of(workflow_id, batch, expected_seq, lease))
 
     return stage
-
-
-def _json(text: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(text)
-    return value

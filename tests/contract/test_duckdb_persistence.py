@@ -20,6 +20,7 @@ from aion_ray.errors import (
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
 from aion_ray.storage import DuckDBHistoryStore, LifecycleEntry
+from aion_ray.storage.contract import SuspendedWorkflow
 from aion_ray.storage.duckdb.appenders import ARROW_MIN_ROWS
 from aion_ray.storage.schema import SCHEMA_VERSION
 from tests.builders import T0, HistoryBuilder, completed_history, one_of_each
@@ -158,7 +159,7 @@ def test_lifecycle_entries_survive_reopen(file: StoreFile) -> None:
             kind="placed",
             detail={"node": "n-1", "gpus": 2, "nested": {"ok": True}},
         ),
-        LifecycleEntry(workflow_id="wf-2", recorded_at=T0, kind="suspended"),
+        SuspendedWorkflow(workflow_id="wf-2", run_id="r-2", head=3, host="h-1").entry(T0),
     ]
     store.record_lifecycle(entries)
     store = file.reopen()

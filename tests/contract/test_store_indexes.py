@@ -17,6 +17,7 @@ from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.payload import encode
 from aion_ray.model.visibility import WorkflowFilter
 from aion_ray.storage import HistoryStore, LifecycleEntry
+from aion_ray.storage.contract import SuspendedWorkflow
 from tests.builders import T0, HistoryBuilder, completed_history, one_of_each
 
 
@@ -130,7 +131,7 @@ def test_lifecycle_log(store: HistoryStore) -> None:
             workflow_id="wf-1", run_id="r", recorded_at=T0, kind="resident", detail={"actor": "a1"}
         ),
         LifecycleEntry(workflow_id="wf-1", recorded_at=T0 + timedelta(seconds=1), kind="crashed"),
-        LifecycleEntry(workflow_id="wf-2", recorded_at=T0, kind="suspended"),
+        SuspendedWorkflow(workflow_id="wf-2", run_id="r-2", head=3, host="h-1").entry(T0),
     ]
     store.record_lifecycle(entries)
     assert store.read_lifecycle("wf-1") == entries[:2]

@@ -1,0 +1,44 @@
+"""The suspension index in the ``suspensions`` table: rows, reads and the lookup a state
+cache miss makes (see ``storage.suspensions`` for what the index holds)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import duckdb
+
+from aion_ray.model.store import SuspendedWorkflow
+from aion_ray.storage.codec import datetime_from_epoch_us
+
+HAS_SUSPENSION = "SELECT 1 FROM suspensions WHERE workflow_id = ?"
+
+
+def suspension_row(suspended: SuspendedWorkflow) -> tuple[Any, ...]:
+    s = suspended
+    return (s.workflow_id, s.run_id, s.head, s.wake_at, s.host)
+
+
+def read_suspended(
+    cursor: duckdb.DuckDBPyConnection, after: str | None, limit: int | None
+) -> list[SuspendedWorkflow]:
+    """Indexed suspensions with ids above ``after``, by id, at most ``limit`` of them."""
+    query = "SELECT workflow_id, run_id, head, epoch_us(wake_at), host FROM suspensions"
+    params: list[Any] = []
+    if after is not None:
+        query += " WHERE workflow_id > ?"
+        params.append(after)
+    query += " ORDER BY workflow_id"
+    if limit is not None:
+        query += f" LIMIT {int(limit)}"
+    return list(_models(cursor.execute(query, params).fetchall()))
+
+
+def _models(rows: Iterable[tuple[Any, ...]]) -> Iterable[SuspendedWorkflow]:
+    # Rows the store wrote from checked models: built without validating them again (a
+    # million rows cost seconds more through validation).
+    for workflow_id, run_id, head, wake_us, host in rows:
+        wake_at = datetime_from_epoch_us(wake_us) if wake_us is not None else None
+        yield SuspendedWorkflow.model_construct(
+            workflow_id=workflow_id, run_id=run_id, head=head, wake_at=wake_at, host=host
+        )
