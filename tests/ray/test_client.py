@@ -213,11 +213,15 @@ def _process_alive(pid: int) -> bool:
         return False
 
 
-def test_a_query_is_answered_while_a_local_activity_runs(engine: aion.Client) -> None:
-    handle = engine.start(wf.busy_locally, 3.0)
+def test_a_query_is_answered_while_a_local_activity_runs(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"  # the step runs in the host until the test creates it
+    handle = engine.start(wf.busy_locally, str(release))
     assert handle.query("phase") == "working"
     assert handle.describe().status == aion.WorkflowStatus.RUNNING  # still inside the step
-    assert handle.result(timeout=30) == 3.0
+    release.touch()
+    assert handle.result(timeout=30) == "released"
 
 
 def test_a_workflow_signals_another(engine: aion.Client) -> None:

@@ -113,7 +113,8 @@ def test_a_new_engine_leaves_parked_workflows_parked_until_something_comes(
     first = connect(idle_timeout=0.3, store_path=path)
     waiting = first.start(wf.waits_for_signal, "go")
     sleeping = first.start(wf.sleeps_then_adds, 10.0)
-    busy = first.start(wf.busy_locally, 3.0)  # inside a local activity: never blocked
+    release = tmp_path / "release"
+    busy = first.start(wf.busy_locally, str(release))  # inside a local activity: not blocked
     _eventually(
         lambda: {waiting.describe().residency, sleeping.describe().residency} == {"suspended"}
     )
@@ -126,7 +127,8 @@ def test_a_new_engine_leaves_parked_workflows_parked_until_something_comes(
 
     assert (residency(waiting), residency(sleeping)) == ("suspended", "suspended")
     assert residency(busy) == "resident"  # it was working when the engine stopped
-    assert second.get(busy.workflow_id).result(timeout=30) == 3.0
+    release.touch()
+    assert second.get(busy.workflow_id).result(timeout=30) == "released"
     assert second.get(sleeping.workflow_id).result(timeout=30) == 2  # its wake was kept
     again = second.get(waiting.workflow_id)
     again.signal("go", "back")

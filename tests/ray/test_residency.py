@@ -78,7 +78,9 @@ def test_a_workflows_signal_brings_a_suspended_one_back(parking: aion.Client) ->
 
 
 def test_a_due_timer_brings_a_suspended_workflow_back(parking: aion.Client) -> None:
-    handle = parking.start(wf.sleeps_then_adds, 1.5)
+    # The timer must fall due after the 0.2 s idle timeout has suspended the workflow: 5 s
+    # leaves a slow machine 25 times the idle timeout to get there.
+    handle = parking.start(wf.sleeps_then_adds, 5.0)
     _eventually(_suspended(handle))
     assert handle.result(timeout=30) == 2
     assert "suspended" in _lifecycle(parking, handle.workflow_id)

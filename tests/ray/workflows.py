@@ -188,15 +188,18 @@ async def cancellable_task(ctx: aion.WorkflowContext, marker: str) -> int:
 
 
 @aion.activity(local=True)
-def local_sleep(seconds: float) -> float:
-    time.sleep(seconds)
-    return seconds
+def held_locally(release: str) -> str:
+    """Runs in its host until the test creates ``release`` (at most 120 s)."""
+    deadline = time.monotonic() + 120
+    while not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return "released"
 
 
 @aion.workflow
-async def busy_locally(ctx: aion.WorkflowContext, seconds: float) -> float:
+async def busy_locally(ctx: aion.WorkflowContext, release: str) -> str:
     ctx.set_query_handler("phase", lambda: "working")
-    return await ctx.run(local_sleep, seconds)
+    return await ctx.run(held_locally, release)
 
 
 @aion.activity(heartbeat_timeout=2.0, retry=aion.RetryPolicy(max_attempts=3, initial_interval=0.05))
