@@ -25,6 +25,7 @@ from aion_ray.actors.registry import RegistryActor, Started, StartSpec
 from aion_ray.actors.result_stream import ResultStream
 from aion_ray.actors.store_actor import HistoryStoreActor
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.display.infos import WorkflowList
 from aion_ray.engine.starts import encode_input
 from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
 from aion_ray.model import events as ev
@@ -238,18 +239,19 @@ class Client:
         workflow_type: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         limit: int | None = None,
-    ) -> list[WorkflowInfo]:
-        """Workflows matching every condition given, oldest first."""
+    ) -> WorkflowList:
+        """Workflows matching every condition given, oldest first: a list of WorkflowInfo
+        that renders as a table in a notebook."""
         flt = _filter(status, workflow_type, search_attributes, limit)
         infos: list[WorkflowInfo] = get(self.registry.list_workflows.remote(flt), REGISTRY_NAME)
-        return infos
+        return WorkflowList(infos)
 
-    async def list_async(self, **conditions: Any) -> builtins.list[WorkflowInfo]:
+    async def list_async(self, **conditions: Any) -> WorkflowList:
         flt = _filter(**conditions)
         infos: builtins.list[WorkflowInfo] = await call(
             self.registry.list_workflows.remote(flt), REGISTRY_NAME
         )
-        return infos
+        return WorkflowList(infos)
 
     def sql(self, query: str) -> Any:
         """Run a read-only SQL query over the history tables; a pyarrow Table."""

@@ -15,7 +15,8 @@ COLUMNS = ("workflow_id", "run_id", "seq", "type", "recorded_at", "offset_s", "d
 
 
 def events_table(events: Sequence[ev.Event]) -> Any:
-    """A pyarrow Table with one row per event; ``data`` is the event's JSON, as in SQL."""
+    """A pyarrow Table with one row per event; ``data`` is its JSON without the envelope,
+    as in the SQL ``events`` table."""
     import pyarrow as pa  # noqa: PLC0415, TID251 - a conversion's own dependency
 
     origin = events[0].recorded_at if events else None
@@ -28,7 +29,7 @@ def events_table(events: Sequence[ev.Event]) -> Any:
         columns["recorded_at"].append(event.recorded_at)
         columns["offset_s"].append((event.recorded_at - origin).total_seconds() if origin else 0)
         columns["detail"].append(event_detail(event))
-        columns["data"].append(event.model_dump_json())
+        columns["data"].append(event.model_dump_json(exclude=set(ev.ENVELOPE_FIELDS)))
     schema = pa.schema(
         [
             ("workflow_id", pa.string()),

@@ -151,7 +151,15 @@ def _bars(axes: Any, bars: Sequence[Bar], scale: float, end: float) -> None:
     for bar in bars:
         width = max((bar.end - bar.start) / scale, least)
         colour = OUTCOME_COLOURS.get(bar.outcome, "#555555")
-        [patch] = axes.barh(bar.lane, width, left=bar.start / scale, height=0.6, color=colour)
+        [patch] = axes.barh(
+            bar.lane,
+            width,
+            left=bar.start / scale,
+            height=0.6,
+            color=colour,
+            edgecolor="white",
+            linewidth=0.6,  # back-to-back attempts stay apart
+        )
         patch.set_gid(bar.gid)
 
 
