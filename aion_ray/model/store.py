@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aion_ray.errors import AionError
+from aion_ray.errors import AionError, InvalidInputError
 from aion_ray.model.events import Event, UtcDatetime
 from aion_ray.model.lease import Lease
 from aion_ray.model.rows import EncodedEvents
@@ -69,23 +69,23 @@ SUSPENDED = "suspended"
 """The lifecycle kind of a suspension (see ``SuspendedWorkflow``)."""
 
 
-class SuspendedWorkflow(BaseModel):
+@dataclass(frozen=True, slots=True)
+class SuspendedWorkflow:
     """A workflow its host let go of: only its history holds it, at ``head``, until an
     arrival or its next wake at ``wake_at`` (None: no timer, only an arrival wakes it).
     ``host`` names the host that let it go.
 
     A suspension is logged as a lifecycle entry of kind ``SUSPENDED`` (``entry``), recorded
-    on its own or riding on an append; the store indexes the newest one of each workflow
-    while nothing has been appended since (``SuspensionIndex``).
+    on its own or riding on an append, where the store checks it (``of_entry``) and indexes
+    the newest one of each workflow while nothing has been appended since
+    (``SuspensionIndex``). A plain dataclass: a store lists up to millions of them.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    workflow_id: str = Field(min_length=1)
-    run_id: str = Field(min_length=1)
-    head: int = Field(ge=1, strict=True)
-    wake_at: UtcDatetime | None = None
+    workflow_id: str
+    run_id: str
+    head: int
     host: str
+    wake_at: datetime | None = None
 
     def entry(self, recorded_at: datetime) -> LifecycleEntry:
         """The lifecycle entry that records this suspension."""
@@ -100,12 +100,37 @@ class SuspendedWorkflow(BaseModel):
 
     @classmethod
     def of_entry(cls, entry: LifecycleEntry) -> SuspendedWorkflow:
-        """The suspension a ``SUSPENDED`` entry records (raises pydantic's ValidationError
-        when its run id or detail is not one); keys of the detail beyond those are ignored."""
-        fields = {key: entry.detail.get(key) for key in ("head", "wake_at", "host")}
-        return cls.model_validate(
-            {"workflow_id": entry.workflow_id, "run_id": entry.run_id, **fields}
-        )
+        """The suspension a ``SUSPENDED`` entry records; InvalidInputError naming the field
+        if it records none. Keys of the detail beyond those of ``entry`` are ignored."""
+        run_id, detail = entry.run_id, entry.detail
+        head, host, wake = detail.get("head"), detail.get("host"), detail.get("wake_at")
+        if not isinstance(run_id, str) or not run_id:
+            raise _not_a_suspension(entry, f"run_id must be a non-empty str, got {run_id!r}")
+        if isinstance(head, bool) or not isinstance(head, int) or head < 1:
+            raise _not_a_suspension(entry, f"head must be an int >= 1, got {head!r}")
+        if not isinstance(host, str):
+            raise _not_a_suspension(entry, f"host must be a str, got {host!r}")
+        return cls(entry.workflow_id, run_id, head, host, _wake_time(entry, wake))
+
+
+def _wake_time(entry: LifecycleEntry, wake: object) -> datetime | None:
+    """A suspension's ``wake_at`` detail (an aware ISO 8601 time or None), in UTC."""
+    if wake is None:
+        return None
+    try:
+        at = datetime.fromisoformat(wake) if isinstance(wake, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise _not_a_suspension(entry, f"wake_at must be an aware ISO time or None, got {wake!r}")
+    return at.astimezone(UTC)
+
+
+def _not_a_suspension(entry: LifecycleEntry, reason: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"the suspended entry of {entry.workflow_id!r} is not a suspension: {reason} "
+        "(see SuspendedWorkflow.entry)"
+    )
 
 
 class ExportResult(BaseModel):

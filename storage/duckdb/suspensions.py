@@ -15,7 +15,7 @@ HAS_SUSPENSION = "SELECT 1 FROM suspensions WHERE workflow_id = ?"
 
 
 def suspension_row(suspended: SuspendedWorkflow) -> tuple[Any, ...]:
-    s = suspended
+    s = suspended  # in the table's column order
     return (s.workflow_id, s.run_id, s.head, s.wake_at, s.host)
 
 
@@ -35,10 +35,6 @@ def read_suspended(
 
 
 def _models(rows: Iterable[tuple[Any, ...]]) -> Iterable[SuspendedWorkflow]:
-    # Rows the store wrote from checked models: built without validating them again (a
-    # million rows cost seconds more through validation).
     for workflow_id, run_id, head, wake_us, host in rows:
         wake_at = datetime_from_epoch_us(wake_us) if wake_us is not None else None
-        yield SuspendedWorkflow.model_construct(
-            workflow_id=workflow_id, run_id=run_id, head=head, wake_at=wake_at, host=host
-        )
+        yield SuspendedWorkflow(workflow_id, run_id, head, host, wake_at)
