@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,86 +34,20 @@ import aion_ray as aion
 from benchmarks import ray_engine as engine
 from benchmarks import ray_slots
 from benchmarks.ray_cpu import CpuMeter, ceiling
-from benchmarks.ray_floor import Floor, FloorRun
+from benchmarks.ray_yardsticks import Yardsticks, measure_floor
 from benchmarks.report import Result, format_table, percentile, write_json
 
+LEGEND = """\
+x floor: p50 over the p50 of the floor of the same shape (one step: the same step kind; per
+  added Ray-task step: the floor's; signals: the floor's one commit); rates: over the floor's.
+x bare: p50 over a bare actor call's p50; rates: workflows per bare-call time.
+ratio: p50 over the target (targets relative to the floor are computed in this run)."""
 SINGLETONS = ["aion-registry", "aion-store"]
 """The engine's one-per-cluster actors, by their public names."""
 ONE_STEP_TARGET = 1.3
 STEP_TARGET = 1.3
 BURST_TARGET = 0.15
 SLOTS_TARGET = 2.0
-
-
-@dataclass(frozen=True)
-class Yardsticks:
-    """The bare call and the floor's shapes, measured once per run."""
-
-    bare: float
-    commit: FloorRun
-    local: FloorRun
-    task: FloorRun
-    task_step: float
-    rate: float
-
-    def latency(self, name: str, samples: list[float], floor: float | None, **kw: Any) -> Result:
-        p50 = percentile(samples, 0.5)
-        return Result(
-            name,
-            "ms",
-            p50,
-            p99=percentile(samples, 0.99),
-            x_floor=p50 / floor if floor else None,
-            x_bare=p50 / self.bare,
-            **kw,
-        )
-
-
-def measure_floor(directory: Path, n: int, count: int) -> tuple[Yardsticks, list[Result]]:
-    """The bare call and the floor's shapes, and their rows."""
-    bare_samples = engine.bare_call_ms(200)
-    bare = percentile(bare_samples, 0.5)
-    engine.progress("floor")
-    floor = Floor(str(directory / "floor.duckdb"))
-    commit, local, task = (
-        floor.latencies(n, steps, t) for steps, t in [(0, False), (1, False), (1, True)]
-    )
-    task11 = floor.latencies(n // 2, 11, True)
-    rate = asyncio.run(floor.burst(count))
-    floor.close()
-    sticks = Yardsticks(
-        bare,
-        commit,
-        local,
-        task,
-        (task11.p50 - task.p50) / 10,
-        rate,
-    )
-    rows = [
-        Result("bare Ray actor call (yardstick)", "ms", bare, percentile(bare_samples, 0.9)),
-        *(
-            sticks.latency(f"floor: {label}", run.samples, None, note=run.calls_note())
-            for label, run in [
-                ("one commit (client -> host -> store -> reply)", commit),
-                ("one step, local", local),
-                ("one step, Ray task", task),
-            ]
-        ),
-        Result("floor: per added step, Ray task", "ms", sticks.task_step, note=_eleven(task11)),
-        Result(
-            f"floor: {count} concurrent one-step, local",
-            "wf/s",
-            rate,
-            x_bare=rate * bare / 1000,
-            higher_is_better=True,
-            note="one host actor, one fsync per commit (no group commit)",
-        ),
-    ]
-    return sticks, rows
-
-
-def _eleven(run: FloorRun) -> str:
-    return f"11 steps p50 {run.p50:.1f} ms, p99 {run.p99:.1f} ms; {run.calls_note()}"
 
 
 def main() -> None:
@@ -129,6 +62,7 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="aion-ray-bench-"))
     results = run_all(directory, n, count, slot_limit)
     print(format_table(results))
+    print(LEGEND)
     if args.json is not None:
         config = {"runs": n, "burst": count, "slot_limit_s": slot_limit}
         write_json(args.json, {"node": os.uname().nodename}, config, results)
@@ -161,7 +95,11 @@ def one_steps(client: aion.Client, sticks: Yardsticks, n: int) -> list[Result]:
         engine.progress(label)
         samples, made = engine.timed(client, n, engine.one_workflow(client, shape))
         target = ONE_STEP_TARGET * floor.p50
-        rows.append(sticks.latency(label, samples, floor.p50, target=target, note=made))
+        rows.append(
+            sticks.latency(
+                label, samples, floor.p50, target=target, note=made.note(), calls=made.per_run()
+            )
+        )
     return rows
 
 
@@ -178,7 +116,7 @@ def added_steps(client: aion.Client, sticks: Yardsticks, n: int) -> list[Result]
         eleven, made = engine.timed(client, n // 2, engine.one_workflow(client, (11, local)))
         step = (percentile(eleven, 0.5) - percentile(one, 0.5)) / 10
         note = f"11 steps p50 {percentile(eleven, 0.5):.1f} ms, p99 "
-        note += f"{percentile(eleven, 0.99):.1f} ms; {made}"
+        note += f"{percentile(eleven, 0.99):.1f} ms; {made.note()}"
         rows.append(
             Result(
                 f"per added step, {label}",
@@ -188,6 +126,7 @@ def added_steps(client: aion.Client, sticks: Yardsticks, n: int) -> list[Result]
                 x_floor=step / floor if floor else None,
                 x_bare=step / sticks.bare,
                 note=note,
+                calls=made.per_run(),
             )
         )
     return rows
@@ -199,11 +138,9 @@ def signals_and_recovery(
     engine.progress("signals")
     samples, made = engine.resident_signals(client, n)
     commit = sticks.commit.p50
-    rows = [
-        sticks.latency(
-            "signal to a resident waiting workflow", samples, commit, target=3.0, note=made
-        )
-    ]
+    name = "signal to a resident waiting workflow"
+    note = f"floor: one commit; {made.note()}"
+    rows = [sticks.latency(name, samples, commit, target=3.0, note=note, calls=made.per_run())]
     engine.progress("recovery")
     recovery = engine.recovery_seconds(client, directory, 3 if n < 50 else 5)
     rows.append(
@@ -212,15 +149,15 @@ def signals_and_recovery(
             "s",
             percentile(recovery, 0.5),
             target=2.0,
-            note=f"max {max(recovery):.2f} s over {len(recovery)} kills",
+            x_bare=percentile(recovery, 0.5) * 1000 / sticks.bare,
+            note=f"max {max(recovery):.2f} s over {len(recovery)} kills; no floor shape",
         )
     )
     client.shutdown()
     engine.progress("signals to suspended workflows")
     samples, made = engine.suspended_signals(directory, max(10, n // 5))
-    rows.append(
-        sticks.latency("signal to a suspended workflow", samples, commit, target=50.0, note=made)
-    )
+    name, note = "signal to a suspended workflow", f"floor: one commit; {made.note()}"
+    rows.append(sticks.latency(name, samples, commit, target=50.0, note=note, calls=made.per_run()))
     return rows
 
 
@@ -256,8 +193,15 @@ def bursts(
             x_floor=rate / sticks.rate,
             x_bare=rate * sticks.bare / 1000,
             note=engine.per_run(made, count),
+            calls=engine.Made(made, count).per_run(),
         )
     ]
+    return rows + cpu_rows(cpu)
+
+
+def cpu_rows(cpu: dict[str, float]) -> list[Result]:
+    """A row per singleton actor: its CPU per workflow and the ceiling that implies."""
+    rows = []
     limit = min(ceiling(ms) for ms in cpu.values())
     for name, ms in cpu.items():
         note = f"one core's ceiling {ceiling(ms):,.0f} wf/s"
@@ -268,7 +212,7 @@ def bursts(
 
 
 def slots(directory: Path, limit: float) -> list[Result]:
-    """24 workflows through 8 slots, of each kind, on one engine."""
+    """24 workflows through 8 slots, of each kind (a fresh engine each), and their ratio."""
     seconds = {}
     for kind in ray_slots.KINDS:
         engine.progress(f"24 workflows through 8 slots, {kind}")

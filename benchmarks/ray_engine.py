@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import ray
@@ -111,7 +112,23 @@ def calls_since(client: aion.Client, before: Counter[str]) -> Counter[str]:
     return made
 
 
-def timed(client: aion.Client, n: int, run: Callable[[], None]) -> tuple[list[float], str]:
+@dataclass(frozen=True)
+class Made:
+    """What the engine's actors counted over ``runs`` measured runs."""
+
+    counts: Counter[str]
+    runs: int
+
+    def per_run(self) -> dict[str, float]:
+        """Every counter per run: calls by actor and method, ``store.appends`` (durable
+        appends) and ``store.append_us`` (microseconds the store awaited their commits)."""
+        return {key: value / self.runs for key, value in sorted(self.counts.items())}
+
+    def note(self) -> str:
+        return per_run(self.counts, self.runs)
+
+
+def timed(client: aion.Client, n: int, run: Callable[[], None]) -> tuple[list[float], Made]:
     """``n`` timed runs (after 5 warm-ups) and the calls per run they made."""
     for _ in range(5):
         run()
@@ -121,7 +138,7 @@ def timed(client: aion.Client, n: int, run: Callable[[], None]) -> tuple[list[fl
         began = time.perf_counter()
         run()
         samples.append((time.perf_counter() - began) * MS)
-    return samples, per_run(calls_since(client, before), n)
+    return samples, Made(calls_since(client, before), n)
 
 
 NOT_CALLS = ("store.appends", "store.append_us")
@@ -148,7 +165,7 @@ def one_workflow(client: aion.Client, shape: tuple[int, bool]) -> Callable[[], N
     return lambda: client.start(chain, shape).result(timeout=60) and None
 
 
-def resident_signals(client: aion.Client, n: int) -> tuple[list[float], str]:
+def resident_signals(client: aion.Client, n: int) -> tuple[list[float], Made]:
     """Signals to a resident workflow waiting for each: ``signal`` returns once the signal
     is recorded, and the workflow consumes it in that same activation."""
     handle = client.start(listener, n + 5)
@@ -162,10 +179,10 @@ def resident_signals(client: aion.Client, n: int) -> tuple[list[float], str]:
         samples.append((time.perf_counter() - began) * MS)
     made = calls_since(client, before)
     handle.result(timeout=60)
-    return samples, per_run(made, n)
+    return samples, Made(made, n)
 
 
-def suspended_signals(directory: Path, n: int) -> tuple[list[float], str]:
+def suspended_signals(directory: Path, n: int) -> tuple[list[float], Made]:
     """Signals to suspended workflows: recorded by the registry, then made resident."""
     client = aion.connect(
         store_path=directory / "parked.duckdb",
@@ -188,7 +205,7 @@ def suspended_signals(directory: Path, n: int) -> tuple[list[float], str]:
     for handle in handles:
         handle.result(timeout=60)
     client.shutdown()
-    return samples, per_run(made, n)
+    return samples, Made(made, n)
 
 
 async def burst(client: aion.Client, count: int) -> float:

@@ -41,6 +41,8 @@ class Result:
     p99: float | None = None
     x_floor: float | None = None
     x_bare: float | None = None
+    calls: dict[str, float] | None = None
+    """What the measured path made per run, by counter (Ray calls by actor and method)."""
 
     @property
     def ratio(self) -> float | None:
