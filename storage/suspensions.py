@@ -4,7 +4,9 @@ A ``suspended`` lifecycle entry (``SuspendedWorkflow.entry``) is indexed when it
 if it still describes the workflow (its run is the current one and open, and its head is the
 current head); any later append to that workflow drops it from the index in the same
 transaction. The index therefore answers "which workflows wait in their history alone"
-without looking at any history.
+without looking at any history. Its rows are durable with the commit that staged them, even
+when the lifecycle row of a suspension that rode on an append still trails (see
+``duckdb.trail``): a crash may lose that log row, never the index row.
 """
 
 from __future__ import annotations
