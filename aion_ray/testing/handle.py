@@ -48,21 +48,33 @@ class TestWorkflowHandle(Generic[T]):
 
     def signal(self, name: str, payload: Any = None) -> None:
         """Record the signal durably, then deliver it."""
+        encoded = encode(payload, what=f"signal {name!r}")
+        request_id = self._engine.request_id()
+        if self._engine.residency.signal(self.workflow_id, name, encoded, request_id):
+            self._engine.run_until_idle()  # suspended: recorded first, then made resident
+            return
         driver = self._driver()
-        driver.signal(name, encode(payload, what=f"signal {name!r}"))
+        driver.signal(name, encoded)
         self._engine.commit(force=[driver])
         self._engine.run_until_idle()
 
     def query(self, name: str, *args: Any) -> Any:
         """Ask a query handler the workflow registered; the history does not change."""
         self._engine.run_until_idle()
+        self._engine.residency.wake(self.workflow_id)  # a suspended workflow is made resident
+        self._engine.run_until_idle()
         driver = self._engine.driver(self.workflow_id)
         if driver is None:
             raise QueryError(self.workflow_id, name, "the workflow is not running")
+        self._engine.residency.touched(self.workflow_id)
         return driver.query(name, args)
 
     def cancel(self, reason: str = "cancelled") -> bool:
         """Request cancellation; False if the workflow had already ended."""
+        parked = self._engine.residency.cancel(self.workflow_id, reason)
+        if parked is not None:
+            self._engine.run_until_idle()
+            return parked
         driver = self._engine.driver(self.workflow_id)
         requested = driver.cancel(reason) if driver is not None else False
         if driver is not None:
@@ -97,6 +109,8 @@ class TestWorkflowHandle(Generic[T]):
         )
 
     def _ended(self) -> bool:
+        if self.workflow_id in self._engine.residency.suspended:
+            return False
         driver = self._engine.driver(self.workflow_id)
         return driver is None or not driver.recorder.is_open
 

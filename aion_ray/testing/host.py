@@ -10,12 +10,9 @@ one ``append_batch`` call, then performs its effects. Whenever nothing is ready,
 from __future__ import annotations
 
 import collections
-import heapq
-import itertools
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aion_ray.authoring.heartbeat import Throttle, interval_for
@@ -33,16 +30,8 @@ from aion_ray.runtime import commands as cmd
 from aion_ray.storage.contract import HistoryStore
 from aion_ray.storage.memory import InMemoryHistoryStore
 from aion_ray.testing.clock import FakeClock
-
-
-@dataclass(order=True)
-class _Wake:
-    at: datetime
-    order: int
-    workflow_id: str = field(compare=False)
-    key: WakeKey = field(compare=False)
-    driver: WorkflowDriver = field(compare=False)
-    live: bool = field(default=True, compare=False)
+from aion_ray.testing.residency import InProcessResidency
+from aion_ray.testing.wakes import DriverWakes
 
 
 class InProcessHost:
@@ -57,6 +46,8 @@ class InProcessHost:
         seed: int = 0,
         step_hook: Callable[[], None] | None = None,
         local_bound: timedelta = DEFAULT_LOCAL_BOUND,
+        idle_timeout: float | None = None,
+        restart_limit: tuple[int, float] | None = None,
     ) -> None:
         self.clock = clock or FakeClock()
         # Seeded ids: the same test produces the same workflow and run ids, so the values of
@@ -67,13 +58,12 @@ class InProcessHost:
         self.core = HostCore(self, self.clock, holder="test-engine", local_bound=local_bound)
         self.activity_calls: collections.Counter[str] = collections.Counter()
         self._ready: collections.deque[Callable[[], None]] = collections.deque()
-        self._wakes: list[_Wake] = []
-        self._armed: dict[tuple[str, WakeKey], _Wake] = {}
+        self.wakes = DriverWakes(self.core.is_current)
         self._cancelled: set[tuple[str, str, int]] = set()
-        self._order = itertools.count()
         # Called after every unit of work (an activity, a timer, a message): a place to
         # inject faults, e.g. ``engine.crash()``, at any point of a test.
         self.step_hook = step_hook
+        self.residency = InProcessResidency(self, idle_timeout, restart_limit)
 
     # --- driving -------------------------------------------------------------------------------
 
@@ -92,23 +82,23 @@ class InProcessHost:
             self.run_until_idle()
             if done():
                 return
-            wake = self._next_wake()
-            if wake is None:
+            at = self._next_time()
+            if at is None:
                 raise TimeoutError(
                     "the engine has nothing left to run: the workflow waits for something "
                     "only the test can provide (a signal? a cancel?)"
                 )
-            if until is not None and wake.at > until:
+            if until is not None and at > until:
                 self.clock.set(until)
                 raise TimeoutError(f"not done by {until.isoformat()} (fake time)")
-            self.clock.set(wake.at)
+            self.clock.set(at)
             self._fire_due()
 
     def sleep(self, seconds: float) -> None:
         """Move the fake clock forward, firing every timer that falls due on the way."""
         target = self.clock.now().timestamp() + seconds
-        while (wake := self._next_wake()) is not None and wake.at.timestamp() <= target:
-            self.clock.set(wake.at)
+        while (at := self._next_time()) is not None and at.timestamp() <= target:
+            self.clock.set(at)
             self._fire_due()
             self.run_until_idle()
         self.clock.advance(max(0.0, target - self.clock.now().timestamp()))
@@ -125,6 +115,8 @@ class InProcessHost:
             failures = self.core.fail(batch, outcome)
         else:
             failures = self.core.settle(batch, outcome)
+        for driver in batch.drivers:
+            self.residency.touched(driver.workflow_id)
         for failure in failures:
             if failure.activation.expected_seq > 0:  # a refused start is the caller's to handle
                 self._recover(failure.driver.workflow_id)
@@ -149,7 +141,8 @@ class InProcessHost:
         for victim in victims:
             self.core.discard(victim)
         for victim in victims:
-            self._recover(victim)
+            if not self.residency.crashed(victim):
+                self._recover(victim)
         self.run_until_idle()
 
     def rebuild_runs(self, workflow_id: str | None = None) -> None:
@@ -174,15 +167,10 @@ class InProcessHost:
         self._cancelled.add((driver.workflow_id, run_id, activity_id))
 
     def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
-        self.disarm(driver, key)
-        wake = _Wake(at, next(self._order), driver.workflow_id, key, driver)
-        self._armed[(driver.workflow_id, key)] = wake
-        heapq.heappush(self._wakes, wake)
+        self.wakes.arm(driver, key, at)
 
     def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None:
-        wake = self._armed.pop((driver.workflow_id, key), None)
-        if wake is not None:
-            wake.live = False
+        self.wakes.disarm(driver, key)
 
     def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
         self._ready.append(lambda: self._start_child(driver, command))
@@ -191,11 +179,26 @@ class InProcessHost:
         self._ready.append(lambda: self._route_signal(command, request_id))
 
     def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None:
-        self._ready.append(lambda: self.core.notify_parent(driver, terminal))
+        self._ready.append(lambda: self._notify_parent(driver, terminal))
 
     def armed_wakes(self) -> set[tuple[str, WakeKey]]:
         """The wakes the drivers asked for that have not fallen due (for tests)."""
-        return {key for key, wake in self._armed.items() if self.core.is_current(wake.driver)}
+        return self.wakes.armed()
+
+    def blocked(self, driver: WorkflowDriver) -> bool:
+        """Whether a hosted workflow waits only on durable things (it may be suspended):
+        open, all it recorded is durable, no attempt running and no retry pending."""
+        waits = {key[1][0] for key in self.armed_wakes() if key[0] == driver.workflow_id}
+        return (
+            driver.is_open
+            and driver.lease is not None
+            and driver.pending.is_empty
+            and not waits & {"retry", "heartbeat"}
+        )
+
+    def resume(self, workflow_id: str) -> None:
+        """Host a workflow again from its stored history (after a suspension or a crash)."""
+        self._recover(workflow_id)
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -205,6 +208,10 @@ class InProcessHost:
 
     def _bytes(self, count: int) -> bytes:
         return self._ids.randbytes(count)
+
+    def request_id(self) -> str:
+        """A seeded request id for an arrival (a test's ids are reproducible)."""
+        return self._bytes(16).hex()
 
     def _recover(self, workflow_id: str) -> None:
         history = self.store.read_history(workflow_id)
@@ -236,22 +243,19 @@ class InProcessHost:
         outcome = execute_activity(command, self.max_payload_bytes, beat)
         self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
 
-    def _next_wake(self) -> _Wake | None:
-        while self._wakes and (
-            not self._wakes[0].live or not self.core.is_current(self._wakes[0].driver)
-        ):
-            heapq.heappop(self._wakes)
-        return self._wakes[0] if self._wakes else None
+    def _next_time(self) -> datetime | None:
+        """When the next thing is due: a driver's wake, or a suspended workflow's."""
+        wake = self.wakes.next()
+        times = [t for t in (wake.at if wake else None, self.residency.next_due()) if t]
+        return min(times, default=None)
 
     def _fire_due(self) -> None:
         """Fire every wake that is due, then commit them together: timers of many workflows
         falling due at once cost one append_batch."""
-        now = self.clock.now()
-        while (wake := self._next_wake()) is not None and wake.at <= now:
-            heapq.heappop(self._wakes)
-            self._armed.pop((wake.workflow_id, wake.key), None)
+        for wake in self.wakes.due(self.clock.now()):
             wake.driver.wake(wake.key)
         self.commit()
+        self.residency.fire()
         self._stepped()
 
     def _start_child(self, parent: WorkflowDriver, command: cmd.StartChild) -> None:
@@ -279,5 +283,13 @@ class InProcessHost:
                     self._start_child(parent, command)
 
     def _route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
-        if not self.core.deliver_signal(command, request_id):
+        if self.core.deliver_signal(command, request_id):
+            return
+        target, name, payload = command.target_workflow_id, command.name, command.payload
+        if not self.residency.signal(target, name, payload, request_id):
             self.store.record_lifecycle([self.core.undeliverable(command)])
+
+    def _notify_parent(self, child: WorkflowDriver, terminal: ev.Event) -> None:
+        parent = child.started.parent if child.started is not None else None
+        if parent is None or not self.residency.wake(parent.workflow_id):
+            self.core.notify_parent(child, terminal)  # a suspended one asks again on replay

@@ -21,6 +21,7 @@ def test_forbidden_imports_are_named(tmp_path: Path) -> None:
     write(tmp_path, "aion_ray/runtime/run.py", "import ray\nfrom duckdb import connect\n")
     write(tmp_path, "aion_ray/runtime/ok.py", "import json\nfrom aion_ray.model.events import E\n")
     write(tmp_path, "aion_ray/engine/leak.py", "from aion_ray.storage.memory import X\n")
+    write(tmp_path, "aion_ray/control/wired.py", "import ray\nfrom aion_ray.engine import host\n")
     write(tmp_path, "aion_ray/model/up.py", "from aion_ray.runtime.run import WorkflowRun\n")
     write(tmp_path, "aion_ray/errors.py", "from aion_ray.engine import driver\n")
     write(tmp_path, "aion_ray/stray.py", "import json\n")
@@ -28,12 +29,14 @@ def test_forbidden_imports_are_named(tmp_path: Path) -> None:
     write(tmp_path, "storage/engine_use.py", "from aion_ray.engine.recorder import Recorder\n")
     write(tmp_path, "actors/actor.py", "import ray, duckdb\nfrom aion_ray.storage import S\n")
     assert violations(tmp_path) == [
+        "aion_ray/control/wired.py:1: control must not import ray",
         "aion_ray/engine/leak.py:1: engine must not import aion_ray.storage.memory",
         "aion_ray/errors.py:1: model must not import aion_ray.engine",
         "aion_ray/model/up.py:1: model must not import aion_ray.runtime.run",
         "aion_ray/runtime/run.py:1: runtime must not import ray",
         "aion_ray/runtime/run.py:2: runtime must not import duckdb",
-        "aion_ray/stray.py: not in a layer (authoring, display, engine, model, runtime, storage, testing)",
+        "aion_ray/stray.py: not in a layer "
+        "(authoring, control, display, engine, model, runtime, storage, testing)",
         "storage/engine_use.py:1: storage must not import aion_ray.engine.recorder",
         "storage/store.py:2: storage must not import ray.util",
     ]
