@@ -24,7 +24,15 @@ from aion_ray.authoring.definitions import (
     workflow,
 )
 from aion_ray.authoring.heartbeat import heartbeat
-from aion_ray.display import History, TimelinePicture, WorkflowList, wait, wait_async
+from aion_ray.display import (
+    History,
+    OfflineHistories,
+    TimelinePicture,
+    WorkflowList,
+    open_history,
+    wait,
+    wait_async,
+)
 from aion_ray.errors import (
     ActivityError,
     AionError,
@@ -61,6 +69,7 @@ __all__ = [
     "History",
     "InvalidInputError",
     "NonDeterminismError",
+    "OfflineHistories",
     "PayloadError",
     "QueryError",
     "RetryPolicy",
@@ -84,6 +93,7 @@ __all__ = [
     "activity",
     "connect",
     "heartbeat",
+    "open_history",
     "wait",
     "wait_async",
     "workflow",

@@ -33,7 +33,7 @@ ALLOWED = {
     "control": {"model", "authoring", "runtime", "engine"},
     "testing": {"model", "authoring", "runtime", "engine", "control", "storage", "display"},
     "storage": {"model"},
-    "display": {"model", "runtime"},
+    "display": {"model", "runtime", "storage"},
 }
 THIRD_PARTY = {
     "ray": {"actors", "examples"},

@@ -8,7 +8,16 @@ package costs none of them.
 
 from aion_ray.display.history import History
 from aion_ray.display.infos import WorkflowList
+from aion_ray.display.offline import OfflineHistories, open_history
 from aion_ray.display.picture import TimelinePicture
 from aion_ray.display.progress import wait, wait_async
 
-__all__ = ["History", "TimelinePicture", "WorkflowList", "wait", "wait_async"]
+__all__ = [
+    "History",
+    "OfflineHistories",
+    "TimelinePicture",
+    "WorkflowList",
+    "open_history",
+    "wait",
+    "wait_async",
+]
