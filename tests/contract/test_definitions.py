@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from aion_ray.errors import InvalidInputError
+from aion_ray.errors import InvalidInputError, StoreError
 from aion_ray.storage import HistoryStore, definitions
 from aion_ray.storage.definitions import MAX_NAME_LENGTH
 
@@ -108,3 +108,13 @@ def test_a_definition_over_the_limit_is_refused(
 def test_bad_type_names_to_load_are_refused(store: HistoryStore, workflow_types: Any) -> None:
     with pytest.raises(InvalidInputError, match="workflow"):
         store.load_definitions(workflow_types)
+
+
+def test_a_closed_store_refuses_the_catalogue_and_the_suspensions(store: HistoryStore) -> None:
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.save_definition("pipeline", "fp-1", PICKLE)
+    with pytest.raises(StoreError, match="closed"):
+        store.load_definitions(["pipeline"])
+    with pytest.raises(StoreError, match="closed"):
+        store.suspended_workflows()
