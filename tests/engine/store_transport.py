@@ -61,6 +61,7 @@ class StoreTransport:
         self.batches: list[list[AppendRequest]] = []
         self.closures: list[Closure] = []
         self.signals: list[cmd.SendSignal] = []
+        self.placements: list[object] = []
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         self.batches.append(list(requests))
@@ -107,6 +108,11 @@ class StoreTransport:
 
     def closed(self, closures: Sequence[Closure]) -> None:
         self.closures.extend(closures)
+
+    def placed(self, placements: Sequence[object]) -> None:
+        """Workflows a host took without the control plane placing them: kept for the test
+        (typed loosely, so this fake fits the Transport while that report takes shape)."""
+        self.placements.extend(placements)
 
     def suspended(self, parked: Sequence[Parked]) -> None:
         raise AssertionError("these hosts suspend nothing (no idle timeout)")
