@@ -6,7 +6,6 @@ from __future__ import annotations
 import html.parser
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -101,21 +100,17 @@ def test_big_payloads_are_abbreviated() -> None:
     assert "more chars" in "".join(parsed(snippet).text) or "chars)" in snippet
 
 
-def test_a_10000_event_history_renders_bounded_and_fast() -> None:
+def test_a_10000_event_history_renders_bounded() -> None:
     engine = TestEngine()
     handle = engine.start(many_steps, 3400, id="long")
     handle.result()
     history = handle.history()
     assert len(history) > 10_000
-    began = time.perf_counter()
-    snippet = history._repr_html_()
-    elapsed = time.perf_counter() - began
+    snippet = history._repr_html_()  # its speed: python -m benchmarks.display_bench
     rows = parsed(snippet).tags.count("tr")
     assert rows == MAX_ROWS + 2  # the header, the shown events and one row for the rest
     assert f"{len(history) - MAX_ROWS:,} more events not shown" in snippet
     assert len(snippet) < 40_000
-    # Not a timing assertion: a bound so loose that only an unbounded rendering breaks it.
-    assert elapsed < 10
 
 
 def test_a_workflow_list_renders_as_a_table() -> None:
