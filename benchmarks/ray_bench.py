@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -171,7 +172,7 @@ def bursts(
 ) -> list[Result]:
     """``count`` concurrent one-step workflows on a fresh engine, and the CPU its singleton
     actors spent per workflow."""
-    namespace = f"bench-burst-{len(label)}-{options['pool_size'][1]}"
+    namespace = "bench-burst-" + re.sub(r"\W+", "-", label).strip("-")
     client = aion.connect(
         store_path=directory / f"{namespace}.duckdb", namespace=namespace, **options
     )
