@@ -128,9 +128,7 @@ class Group:
         saved = self.states.get(workflow_id), self.leases.get(workflow_id)
         try:
             events, rows = decoded(request)
-            for entry in request.lifecycle:  # looked up now: a failed lookup refuses this one
-                if entry.kind == SUSPENDED:
-                    self.current(entry.workflow_id)
+            self._look_up_suspended(request.lifecycle)  # a failed lookup refuses this one
             lease, fresh = request.lease, False
             if request.acquire is not None:
                 lease, fresh = self._acquiring_lease(request, len(events))
@@ -183,9 +181,17 @@ class Group:
         return Staged(lease)
 
     def stage_lifecycle(self, entries: Sequence[LifecycleEntry]) -> Staged:
+        self._look_up_suspended(entries)  # a failed lookup stages none of them
         self.lifecycle.extend(entries)
         self._index(entries)
         return Staged(None)
+
+    def _look_up_suspended(self, entries: Sequence[LifecycleEntry]) -> None:
+        """Load the state of each workflow a suspension among ``entries`` names, before
+        anything is staged: ``_index`` then reads the group's state only."""
+        for entry in entries:
+            if entry.kind == SUSPENDED:
+                self.current(entry.workflow_id)
 
     def _index(self, entries: Sequence[LifecycleEntry]) -> None:
         """Index the suspensions among ``entries`` that still describe their workflow."""
