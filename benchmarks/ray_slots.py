@@ -1,6 +1,6 @@
 """More blocked workflows than slots: 24 workflows through 8 slots (``pool_size=(8, 8)``).
 
-Each round starts 24 workflows at once, then signals every one, then awaits every result,
+Each timed round starts 24 workflows at once, then signals every one, then awaits every result,
 and times the whole. A workflow that only waits for its signal is the reference; one that
 first runs an activity and then waits is the case the issue targets (at most 2x the
 reference): while the pool is full, a start that waits for a slot should relieve a blocked
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aion_ray as aion
+from benchmarks.ray_engine import progress
 
 WORKFLOWS = 24
 SLOTS = 8
@@ -48,26 +49,43 @@ async def _round(client: aion.Client, workflow: Any, count: int) -> None:
     await asyncio.gather(*(h.result_async(timeout=None) for h in handles))
 
 
-def through_slots(directory: Path, kind: str, limit: float) -> float | None:
-    """Seconds for a round of ``kind`` on a fresh engine (None: not done within ``limit``).
+def through_slots(directory: Path, limit: float) -> dict[str, float | None]:
+    """Seconds for a round of each kind (None: not done within ``limit``).
 
-    A fresh engine per kind, so that a round left unfinished holds no slot of the next."""
+    The kinds share an engine (starting 8 pooled actors costs seconds), except after a round
+    left unfinished: its workflows still hold slots, so the next kind gets a fresh engine."""
+    seconds: dict[str, float | None] = {}
+    client: aion.Client | None = None
+    try:
+        for kind, workflow in KINDS.items():
+            progress(f"{WORKFLOWS} workflows through {SLOTS} slots, {kind}")
+            client = client or _engine(directory, kind)
+            # A round that fits the slots first: every pooled actor is up, and the
+            # activity's code loaded, before the clock runs.
+            asyncio.run(asyncio.wait_for(_round(client, workflow, SLOTS), WARM_UP_LIMIT))
+            seconds[kind] = _timed_round(client, workflow, limit)
+            if seconds[kind] is None:
+                client.shutdown()
+                client = None
+    finally:
+        if client is not None:
+            client.shutdown()
+    return seconds
+
+
+def _engine(directory: Path, kind: str) -> aion.Client:
     name = kind.replace(" ", "-")
-    client = aion.connect(
+    return aion.connect(
         store_path=directory / f"slots-{name}.duckdb",
         namespace=f"bench-slots-{name}",
         pool_size=(SLOTS, SLOTS),
     )
-    workflow = KINDS[kind]
+
+
+def _timed_round(client: aion.Client, workflow: Any, limit: float) -> float | None:
+    began = time.perf_counter()
     try:
-        # A round that fits the slots first: every pooled actor is up, and the activity's
-        # code loaded, before the clock runs.
-        asyncio.run(asyncio.wait_for(_round(client, workflow, SLOTS), WARM_UP_LIMIT))
-        began = time.perf_counter()
-        try:
-            asyncio.run(asyncio.wait_for(_round(client, workflow, WORKFLOWS), limit))
-        except TimeoutError:
-            return None
-        return time.perf_counter() - began
-    finally:
-        client.shutdown()
+        asyncio.run(asyncio.wait_for(_round(client, workflow, WORKFLOWS), limit))
+    except TimeoutError:
+        return None
+    return time.perf_counter() - began
