@@ -3,7 +3,6 @@ cache miss makes (see ``storage.suspensions`` for what the index holds)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -23,7 +22,7 @@ def read_suspended(
     cursor: duckdb.DuckDBPyConnection, after: str | None, limit: int | None
 ) -> list[SuspendedWorkflow]:
     """Indexed suspensions with ids above ``after``, by id, at most ``limit`` of them."""
-    query = "SELECT workflow_id, run_id, head, epoch_us(wake_at), host FROM suspensions"
+    query = "SELECT workflow_id, run_id, head, host, epoch_us(wake_at) FROM suspensions"
     params: list[Any] = []
     if after is not None:
         query += " WHERE workflow_id > ?"
@@ -31,10 +30,6 @@ def read_suspended(
     query += " ORDER BY workflow_id"
     if limit is not None:
         query += f" LIMIT {int(limit)}"
-    return list(_models(cursor.execute(query, params).fetchall()))
-
-
-def _models(rows: Iterable[tuple[Any, ...]]) -> Iterable[SuspendedWorkflow]:
-    for workflow_id, run_id, head, wake_us, host in rows:
-        wake_at = datetime_from_epoch_us(wake_us) if wake_us is not None else None
-        yield SuspendedWorkflow(workflow_id, run_id, head, host, wake_at)
+    rows = cursor.execute(query, params).fetchall()
+    make, at = SuspendedWorkflow._make, datetime_from_epoch_us
+    return [make((w, r, h, host, None if us is None else at(us))) for w, r, h, host, us in rows]
