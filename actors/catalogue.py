@@ -1,17 +1,15 @@
-"""The definitions catalogue: the workflow code the engine was given, kept with the store.
+"""The definitions catalogue over Ray: the workflow code the engine was given, kept with the
+store (its ``save_definition`` / ``load_definitions`` role), so a restarted registry, another
+driver or a new cluster over the same file can run the workflows it finds there.
 
-A restarted registry, another driver or a new cluster over the same store file must run the
-workflows it finds there. Each workflow type's definition is pickled (by import path when it
-is importable, by value when it was defined in ``__main__``, a script or a notebook cell) and
-recorded once per code fingerprint in the lifecycle log under the id ``aion.definitions/<type>``
-(kind ``definition``); the newest entry of a type wins.
+A definition is pickled by import path when it is importable, by value when it was defined
+in ``__main__``, a script or a notebook cell; one entry per type and code fingerprint, the
+newest wins.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import cloudpickle
@@ -19,33 +17,29 @@ import cloudpickle
 from aion_ray.actors.calls import call
 from aion_ray.actors.config import STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.model.store import LifecycleEntry
-
-PREFIX = "aion.definitions/"
-KIND = "definition"
+from aion_ray.errors import InvalidInputError
 
 
-def catalogue_id(workflow_type: str) -> str:
-    return PREFIX + workflow_type
+def blob(definition: WorkflowDefinition[Any]) -> bytes:
+    """The definition pickled (InvalidInputError if it cannot be)."""
+    try:
+        pickled: bytes = cloudpickle.dumps(definition)
+    except Exception as exc:
+        raise InvalidInputError(
+            f"workflow {definition.name} cannot be pickled to keep with the store: {exc}"
+        ) from exc
+    return pickled
 
 
-def entry_for(definition: WorkflowDefinition[Any]) -> LifecycleEntry:
-    blob = base64.b64encode(cloudpickle.dumps(definition)).decode("ascii")
-    return LifecycleEntry(
-        workflow_id=catalogue_id(definition.name),
-        recorded_at=datetime.now(UTC),
-        kind=KIND,
-        detail={"fingerprint": definition.fingerprint, "pickle": blob},
+async def save(store: Any, definition: WorkflowDefinition[Any]) -> None:
+    """Keep ``definition`` with the store (InvalidInputError if it cannot be pickled)."""
+    pickled = blob(definition)
+    await call(
+        store.save_definition.remote(definition.name, definition.fingerprint, pickled), STORE_NAME
     )
 
 
 async def load(store: Any, workflow_types: Iterable[str]) -> dict[str, WorkflowDefinition[Any]]:
     """The newest stored definition of each type that has one."""
-    found: dict[str, WorkflowDefinition[Any]] = {}
-    for workflow_type in set(workflow_types):
-        entries = await call(store.read_lifecycle.remote(catalogue_id(workflow_type)), STORE_NAME)
-        kept = [e for e in entries if e.kind == KIND]
-        if kept:
-            blob = base64.b64decode(kept[-1].detail["pickle"])
-            found[workflow_type] = cloudpickle.loads(blob)
-    return found
+    blobs = await call(store.load_definitions.remote(sorted(set(workflow_types))), STORE_NAME)
+    return {workflow_type: cloudpickle.loads(blob) for workflow_type, blob in blobs.items()}

@@ -1,137 +1,36 @@
-"""``aion.connect()`` and the Client: the user's way into the engine on Ray (design §3).
-
-``connect`` starts local Ray if this process has none (``address="local"``: a stale cluster
-file cannot hang it) or joins ``address``, then finds or creates the engine's detached actors
-in ``namespace``: the store actor over ``store_path`` and the registry, which recovers the
-store's running workflows on its first start. A second driver connecting to the same
-namespace finds the same workflows; it need not name the store, since an engine already
-serving the namespace is joined over whatever file it serves.
-"""
+"""The Client: starts and finds workflows, with ``_async`` twins (``aion.connect`` makes
+one, see ``actors.connect``). Starts go straight to hosts (``starter``) when one has room,
+else to the registry; reads go to the store actor."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
-import dataclasses
-import os
+import contextlib
 from typing import Any
 
 import ray
 
 from aion_ray.actors.calls import call, get, in_background
-from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
+from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, STORE_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
-from aion_ray.actors.registry import RegistryActor, Started, StartSpec
+from aion_ray.actors.registry import Started, StartSpec
 from aion_ray.actors.result_stream import ResultStream
-from aion_ray.actors.store_actor import HistoryStoreActor
+from aion_ray.actors.router import Router
+from aion_ray.actors.starter import Starter
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.display.infos import WorkflowList
 from aion_ray.engine.starts import encode_input
-from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
+from aion_ray.errors import (
+    AionError,
+    EngineUnavailableError,
+    InvalidInputError,
+    WorkflowNotFoundError,
+)
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_workflow_id, validate_workflow_id
-from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
-
-RemoteStore = ray.remote(HistoryStoreActor)
-RemoteRegistry = ray.remote(RegistryActor)
-
-
-def connect(
-    address: str | None = None,
-    store_path: str | os.PathLike[str] | None = None,
-    namespace: str = "aion",
-    idle_timeout: float = 30.0,
-    workflows_per_actor: int = 1,
-    pool_size: tuple[int, int] | None = None,
-    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
-    restart_limit: tuple[int, float] = (5, 60.0),
-) -> Client:
-    """Connect to (or start) the engine; see the module docstring. ``pool_size`` defaults
-    to (2, twice the cluster's CPUs, at least 4 and at most 32)."""
-    if pool_size is not None and (not isinstance(pool_size, tuple) or len(pool_size) != 2):
-        raise InvalidInputError(f"pool_size must be a (min, max) tuple, got {pool_size!r}")
-    sized = pool_size or (2, MAX_DEFAULT_POOL)
-    wanted = _store_path(store_path)
-    config = EngineConfig(
-        namespace=namespace,
-        store_path=wanted or os.path.abspath(DEFAULT_STORE_PATH),
-        idle_timeout=idle_timeout,
-        workflows_per_actor=workflows_per_actor,
-        pool_min=sized[0],
-        pool_max=sized[1],
-        max_payload_bytes=max_payload_bytes,
-        restart_limit=restart_limit,
-    )
-    if not ray.is_initialized():
-        ray.init(address=address or "local", namespace=namespace, log_to_driver=False)
-    if pool_size is None:
-        config = dataclasses.replace(config, pool_max=default_pool_max())
-    store, served = _attach_store(namespace, config.store_path, asked=wanted is not None)
-    config = dataclasses.replace(config, store_path=served)
-    registry = _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config)
-    get(registry.ready.remote(), REGISTRY_NAME)
-    return Client(config, store, registry)
-
-
-def _store_path(store_path: object) -> str | None:
-    """The absolute store path asked for, or None when the caller named none."""
-    if store_path is None:
-        return None
-    if not isinstance(store_path, str | os.PathLike) or not os.fspath(store_path):
-        raise InvalidInputError(f"store_path must be a non-empty path, got {store_path!r}")
-    return os.path.abspath(os.fspath(store_path))
-
-
-def _attach_store(namespace: str, path: str, *, asked: bool) -> tuple[Any, str]:
-    """The namespace's store actor and the path it serves. One that already runs is joined:
-    over any file when the caller named none (``asked`` False), else only over ``path``
-    (InvalidInputError otherwise: two files would split the namespace's histories). With none
-    running, one is created over ``path``; if another driver won that race, its store is
-    judged like one found running."""
-    store = _running_actor(STORE_NAME, namespace)
-    if store is None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        store = _system_actor(RemoteStore, STORE_NAME, namespace, path)
-    served: str = get(store.ping.remote(), STORE_NAME)
-    if asked and served != path:
-        raise InvalidInputError(
-            f"namespace {namespace!r} is served by the store at {served}, not {path}; "
-            "connect with that store_path, with none, or with another namespace"
-        )
-    return store, served
-
-
-def _running_actor(name: str, namespace: str) -> Any:
-    """The live named actor, or None if the namespace has none by that name."""
-    try:
-        return ray.get_actor(name, namespace=namespace)
-    except ValueError:  # Ray's answer for "no such actor"
-        return None
-
-
-MAX_DEFAULT_POOL = 32
-
-
-def default_pool_max() -> int:
-    """The default ceiling of the pool: twice the cluster's CPUs (at least 4, at most 32).
-    Workflow actors take no CPU from Ray's scheduler, but each busy one takes CPU from the
-    node: on 2 cores, 1000 concurrent one-step workflows at workflows_per_actor=1 completed
-    at 74 wf/s with at most 4 actors, 63 wf/s with 16 and 40 wf/s with 32."""
-    cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
-    return max(4, min(MAX_DEFAULT_POOL, 2 * cpus))
-
-
-def _system_actor(remote: Any, name: str, namespace: str, *args: Any) -> Any:
-    return remote.options(
-        name=name,
-        namespace=namespace,
-        lifetime="detached",
-        get_if_exists=True,
-        num_cpus=0,
-        max_concurrency=10_000,
-    ).remote(*args)
 
 
 class Client:
@@ -144,6 +43,8 @@ class Client:
         self._batch: list[tuple[StartSpec, asyncio.Future[Started | AionError]]] = []
         self.results = ResultStream(registry)
         self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
+        self.router = Router(registry)
+        self._starter = Starter(self.router, store, config.workflows_per_actor)
 
     # --- starting ------------------------------------------------------------------------------
 
@@ -158,9 +59,12 @@ class Client:
     ) -> WorkflowHandle[Any]:
         """Start ``workflow`` (idempotent by id: a running id returns its handle; a finished
         one raises WorkflowAlreadyStartedError, or with ``new_run`` starts another run of
-        it under the same id). Durable when this returns."""
+        it under the same id). Durable when this returns. It goes straight to a host with
+        room; the registry places it only when none has room or the id exists."""
         spec = self._spec(workflow, arg, id, search_attributes, new_run)
-        [reply] = get(self.registry.start.remote([spec]), REGISTRY_NAME)
+        reply = self._starter.start(spec)
+        if reply is None:
+            [reply] = get(self.registry.start.remote([spec]), REGISTRY_NAME)
         return self._handle(spec, reply)
 
     async def start_async(
@@ -172,7 +76,7 @@ class Client:
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         new_run: bool = False,
     ) -> WorkflowHandle[Any]:
-        """``start`` for asyncio; concurrent calls share one registry call."""
+        """``start`` for asyncio; concurrent calls share one call per host (or registry)."""
         spec = self._spec(workflow, arg, id, search_attributes, new_run)
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Started | AionError] = loop.create_future()
@@ -183,13 +87,24 @@ class Client:
 
     async def _send_batch(self) -> None:
         batch, self._batch = self._batch, []
+        specs = [spec for spec, _ in batch]
         try:
-            replies = await call(self.registry.start.remote([s for s, _ in batch]), REGISTRY_NAME)
+            replies = await self._starter.start_many(specs)
         except AionError as exc:
             replies = [exc] * len(batch)
+        placing = [i for i, reply in enumerate(replies) if reply is None]
+        if placing:
+            try:
+                placed = await call(
+                    self.registry.start.remote([specs[i] for i in placing]), REGISTRY_NAME
+                )
+            except AionError as exc:
+                placed = [exc] * len(placing)
+            for index, reply in zip(placing, placed, strict=True):
+                replies[index] = reply
         for (_, future), reply in zip(batch, replies, strict=True):
             if not future.done():
-                future.set_result(reply)
+                future.set_result(reply if reply is not None else _unplaced())
 
     def _spec(
         self,
@@ -215,7 +130,9 @@ class Client:
     def _handle(self, spec: StartSpec, reply: Started | AionError) -> WorkflowHandle[Any]:
         if isinstance(reply, AionError):
             raise reply
-        return WorkflowHandle(self, spec.workflow_id, spec.definition, reply.run_id, reply.host)
+        return WorkflowHandle(
+            self, spec.workflow_id, spec.definition, reply.run_id, reply.host, reply.host_name
+        )
 
     # --- finding -------------------------------------------------------------------------------
 
@@ -264,9 +181,14 @@ class Client:
 
     def shutdown(self) -> None:
         """Stop this namespace's engine actors; every history stays in the store file, and
-        the next ``connect`` picks the running workflows up."""
-        get(self.registry.shutdown.remote(), REGISTRY_NAME)
-        ray.kill(self.registry, no_restart=True)
+        the next ``connect`` picks the running workflows up. With the registry gone, its
+        hosts are found by name and stopped."""
+        self.router.close()
+        try:
+            get(self.registry.shutdown.remote(), REGISTRY_NAME)
+            ray.kill(self.registry, no_restart=True)
+        except AionError:
+            _stop_hosts(self.config.namespace)
         get(self.store.close.remote(), STORE_NAME)
         ray.kill(self.store, no_restart=True)
 
@@ -291,3 +213,15 @@ def _filter(
 def _check_query(query: object) -> None:
     if not isinstance(query, str) or not query.strip():
         raise InvalidInputError(f"sql needs a non-empty query string, got {query!r}")
+
+
+def _unplaced() -> AionError:
+    return EngineUnavailableError(REGISTRY_NAME, "a start was left without a reply")
+
+
+def _stop_hosts(namespace: str) -> None:
+    """Kill the namespace's workflow actors by name (their registry is gone)."""
+    for actor in ray.util.list_named_actors(all_namespaces=True):
+        if actor["namespace"] == namespace and actor["name"].startswith(HOST_PREFIX):
+            with contextlib.suppress(ValueError):  # it ended meanwhile
+                ray.kill(ray.get_actor(actor["name"], namespace=namespace), no_restart=True)

@@ -15,7 +15,12 @@ from aion_ray.display.infos import LAST_EVENTS, failure_html, handle_text, info_
 from aion_ray.display.picture import TimelinePicture
 from aion_ray.engine.outcomes import result_from_terminal
 from aion_ray.engine.results import LONGEST_WAIT
-from aion_ray.errors import AionError, InvalidInputError, WorkflowNotFoundError
+from aion_ray.errors import (
+    AionError,
+    EngineUnavailableError,
+    InvalidInputError,
+    WorkflowNotFoundError,
+)
 from aion_ray.model import events as ev
 from aion_ray.model.history import current_terminal
 from aion_ray.model.payload import Payload, encode
@@ -37,6 +42,7 @@ class WorkflowHandle(Generic[T]):
         definition: WorkflowDefinition[T] | None = None,
         run_id: str | None = None,
         host: Any = None,
+        host_name: str = "",
     ) -> None:
         self._client = client
         self.workflow_id = workflow_id
@@ -46,6 +52,7 @@ class WorkflowHandle(Generic[T]):
         # queries go to it directly (one hop less) until it says the workflow left; then the
         # registry, which knows where every workflow is.
         self._host = host
+        self._host_name = host_name
 
     # --- synchronous ---------------------------------------------------------------------------
 
@@ -54,16 +61,22 @@ class WorkflowHandle(Generic[T]):
         WorkflowFailedError / WorkflowCancelledError / WorkflowTimedOutError; TimeoutError
         if ``timeout`` seconds pass first."""
         began, timeout = time.monotonic(), _checked_timeout(timeout)
-        if self._host is not None:
+        while True:
+            if self._host is not None:
+                try:
+                    wait = _remaining(timeout, began)
+                    terminal = get(self._host.result.remote(self.workflow_id, wait))
+                    if terminal is not None or _within_host_wait(wait):
+                        return self._outcome(terminal, timeout, on_host=True)
+                except AionError as exc:
+                    self._left_host(exc)
+            remaining = _remaining(timeout, began)
             try:
-                terminal = get(self._host.result.remote(self.workflow_id, timeout))
-                if terminal is not None or _within_host_wait(timeout):
-                    return self._outcome(terminal, timeout)
-            except AionError as exc:
-                self._left_host(exc)
-        remaining = _remaining(timeout, began)
-        terminal = get(self._registry.result.remote(self.workflow_id, remaining), REGISTRY_NAME)
-        return self._outcome(terminal, timeout)
+                ref = self._registry.result.remote(self.workflow_id, remaining)
+                return self._outcome(get(ref, REGISTRY_NAME), timeout)
+            except EngineUnavailableError:
+                if self._host is None:
+                    raise  # the registry is down and no host is known to ask instead
 
     def signal(self, name: str, payload: Any = None) -> None:
         """Send signal ``name``; durable in the history when this returns."""
@@ -112,15 +125,22 @@ class WorkflowHandle(Generic[T]):
 
     async def result_async(self, timeout: float | None = None) -> T:
         began, timeout = time.monotonic(), _checked_timeout(timeout)
-        if self._host is not None:
+        while True:
+            if self._host is not None:
+                try:
+                    wait = _remaining(timeout, began)
+                    terminal = await call(self._host.result.remote(self.workflow_id, wait))
+                    if terminal is not None or _within_host_wait(wait):
+                        return self._outcome(terminal, timeout, on_host=True)
+                except AionError as exc:
+                    self._left_host(exc)
+            remaining = _remaining(timeout, began)
             try:
-                terminal = await call(self._host.result.remote(self.workflow_id, timeout))
-                if terminal is not None or _within_host_wait(timeout):
-                    return self._outcome(terminal, timeout)
-            except AionError as exc:
-                self._left_host(exc)
-        terminal = await self._client.results.wait(self.workflow_id, _remaining(timeout, began))
-        return self._outcome(terminal, timeout)
+                terminal = await self._client.results.wait(self.workflow_id, remaining)
+                return self._outcome(terminal, timeout)
+            except EngineUnavailableError:
+                if self._host is None:
+                    raise  # the registry is down and no host is known to ask instead
 
     async def signal_async(self, name: str, payload: Any = None) -> None:
         args = self._signal_args(name, payload)
@@ -169,7 +189,12 @@ class WorkflowHandle(Generic[T]):
             raise error
         self._host = None
 
-    def _outcome(self, terminal: ev.Event | None, timeout: float | None) -> T:
+    def _outcome(
+        self, terminal: ev.Event | None, timeout: float | None, on_host: bool = False
+    ) -> T:
+        if terminal is not None and on_host and self._host_name:
+            self._client.router.ended(self._host_name)  # its slot there is free again
+            self._host_name = ""  # told once
         if terminal is None:
             raise TimeoutError(f"workflow {self.workflow_id!r} did not end within {timeout}s")
         result_type = self._definition.result_type if self._definition is not None else Any

@@ -5,20 +5,21 @@ host that died or cannot be reached is ``HostDied``; an AionError a host raised 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import ray
 
+from aion_ray.actors import catalogue
 from aion_ray.actors.calls import call, translated
-from aion_ray.actors.catalogue import entry_for, load
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME, EngineConfig
 from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.ports import HostDied, Resumed
+from aion_ray.engine.capacity import Slot
 from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.transport import Placed
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import WorkflowStatus
@@ -51,15 +52,23 @@ class RayHost:
         workflow_id: str,
         started: EventDraft,
         run_id: str,
+        slot: Slot,
     ) -> None:
-        await self._call(self.handle.host_start.remote(definition, workflow_id, started, run_id))
+        ref = self.handle.host_start.remote(definition, workflow_id, started, run_id, slot)
+        await self._call(ref)
 
     async def resume(
-        self, definitions: Sequence[WorkflowDefinition[Any]], workflow_ids: Sequence[str]
+        self,
+        definitions: Sequence[WorkflowDefinition[Any]],
+        workflow_ids: Sequence[str],
+        slot: Slot,
     ) -> Resumed:
-        found: Resumed = await self._call(
-            self.handle.host_resume.remote(list(definitions), list(workflow_ids))
-        )
+        ref = self.handle.host_resume.remote(list(definitions), list(workflow_ids), slot)
+        found: Resumed = await self._call(ref)
+        return found
+
+    async def placements(self) -> list[Placed]:
+        found: list[Placed] = await self._call(self.handle.placements.remote())
         return found
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
@@ -156,24 +165,16 @@ class RayStore:
         return found
 
     async def suspended(self) -> dict[str, datetime | None]:
-        table = await call(self.handle.sql.remote(SUSPENDED_QUERY), STORE_NAME)
-        found: dict[str, datetime | None] = {}
-        for workflow_id, detail in zip(
-            table.column("workflow_id").to_pylist(),
-            table.column("detail").to_pylist(),
-            strict=True,
-        ):
-            wake = json.loads(detail).get("wake_at")
-            found[workflow_id] = datetime.fromisoformat(wake) if wake else None
-        return found
+        found = await call(self.handle.suspended_workflows.remote(), STORE_NAME)
+        return {item.workflow_id: item.wake_at for item in found}
 
     async def save_definition(self, definition: WorkflowDefinition[Any]) -> None:
-        await self.record_lifecycle([entry_for(definition)])
+        await catalogue.save(self.handle, definition)
 
     async def load_definitions(
         self, workflow_types: Sequence[str]
     ) -> dict[str, WorkflowDefinition[Any]]:
-        return await load(self.handle, workflow_types)
+        return await catalogue.load(self.handle, workflow_types)
 
 
 class LoopTimers:
@@ -181,20 +182,3 @@ class LoopTimers:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         asyncio.get_running_loop().call_later(delay, callback)
-
-
-SUSPENDED_QUERY = """
-WITH parked AS (
-    SELECT l.workflow_id, arg_max(l.detail, l.recorded_at) AS detail
-    FROM lifecycle AS l JOIN workflows AS w USING (workflow_id)
-    WHERE l.kind = 'suspended' AND w.status IN ('running', 'paused')
-    GROUP BY l.workflow_id
-), heads AS (
-    SELECT workflow_id, max(seq) AS head FROM events
-    WHERE workflow_id IN (SELECT workflow_id FROM parked) GROUP BY workflow_id
-)
-SELECT p.workflow_id, p.detail FROM parked AS p JOIN heads AS h USING (workflow_id)
-WHERE TRY_CAST(json_extract_string(p.detail, '$.head') AS BIGINT) = h.head
-"""
-"""Running workflows whose last suspension is also their last word (one query at start-up;
-replaced by the store's own role once it has one)."""

@@ -19,8 +19,8 @@ from aion_ray.actors.calls import call
 from aion_ray.actors.config import HOST_PREFIX, STORE_NAME, EngineConfig
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
 from aion_ray.control.controller import Controller, Settings
-from aion_ray.control.starts import StartSpec
-from aion_ray.engine.transport import Closure, Parked
+from aion_ray.engine.starts import StartSpec
+from aion_ray.engine.transport import Closure, Parked, Placed
 from aion_ray.errors import AionError, EngineUnavailableError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import SystemClock
@@ -38,6 +38,7 @@ class Started:
 
     run_id: str
     host: Any
+    host_name: str = ""
 
 
 class RegistryActor:
@@ -99,8 +100,9 @@ class RegistryActor:
         if isinstance(reply, AionError):
             return reply
         member = self.control.directory.member_of(spec.workflow_id)
-        host = member.host if member is not None else None
-        return Started(reply, host.handle if isinstance(host, RayHost) else None)
+        if member is None or not isinstance(member.host, RayHost):
+            return Started(reply, None)
+        return Started(reply, member.host.handle, member.name)
 
     async def start_child(
         self, parent_id: str, parent_run_id: str, command: cmd.StartChild
@@ -112,10 +114,37 @@ class RegistryActor:
         self.calls["closed"] += 1
         self.control.closed(host, closures)
 
+    async def placed(
+        self, host: str, placements: Sequence[Placed], withdrawn: Sequence[Placed] = ()
+    ) -> None:
+        """A host took these workflows from clients that started them there directly (and
+        these ``withdrawn`` starts of them were refused)."""
+        self.calls["placed"] += 1
+        self.control.placed(host, placements, withdrawn)
+
+    async def routes(self, known: int, timeout: float = 10.0) -> tuple[int, list[Any]]:
+        """The pool as clients see it (a long poll: returns when its version is not
+        ``known``, or after ``timeout`` seconds): the version, and each host's route with
+        its handle."""
+        self.calls["routes"] += 1
+        await self._started_up()
+        version, view = await self.control.routes.wait(known, timeout)
+        handles = {
+            name: member.host.handle
+            for name, member in self.control.pool.members.items()
+            if isinstance(member.host, RayHost)
+        }
+        return version, [(route, handles[route.name]) for route in view if route.name in handles]
+
     async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
         """A host suspended these workflows: they wait in history, and here, for a wake."""
         self.calls["suspended"] += 1
         await self.control.suspended(host, parked)
+
+    async def wake(self, workflow_ids: Sequence[str]) -> None:
+        """A host let these workflows go, but they recorded something as they left."""
+        self.calls["wake"] += 1
+        self.control.wake(workflow_ids)
 
     async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
         """A workflow's signal to another one (its request id makes a repeat harmless)."""

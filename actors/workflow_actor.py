@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -21,13 +22,20 @@ from aion_ray.actors.calls import call
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
+from aion_ray.engine.capacity import Slot
 from aion_ray.engine.recorder import EventDraft
-from aion_ray.engine.transport import AttemptKey, Closure, Outcome, Parked
+from aion_ray.engine.starts import StartSpec
+from aion_ray.engine.transport import AttemptKey, Closure, Outcome, Parked, Placed
+from aion_ray.errors import AionError, EngineUnavailableError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import Payload
 from aion_ray.model.store import AppendRequest, AppendResult
 from aion_ray.runtime import commands as cmd
+
+log = logging.getLogger(__name__)
+SUSPEND_TIMEOUT = 5.0
+"""Seconds a host waits for the registry to take workflows it suspends (then keeps them)."""
 
 
 class RayTransport:
@@ -57,16 +65,35 @@ class RayTransport:
         return await run_attempt(command, max_bytes, host, attempt)
 
     def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
-        self.registry.start_child.remote(parent_id, parent_run_id, command)
+        self._tell("start_child", parent_id, parent_run_id, command)
 
     def send_signal(self, command: cmd.SendSignal, request_id: str) -> None:
-        self.registry.route_signal.remote(command, request_id)
+        self._tell("route_signal", command, request_id)
 
     def closed(self, closures: Sequence[Closure]) -> None:
-        self.registry.closed.remote(self.name, list(closures))
+        self._tell("closed", self.name, list(closures))
 
-    def suspended(self, parked: Sequence[Parked]) -> None:
-        self.registry.suspended.remote(self.name, list(parked))
+    def placed(self, placements: Sequence[Placed], withdrawn: Sequence[Placed] = ()) -> None:
+        self._tell("placed", self.name, list(placements), list(withdrawn))
+
+    def _tell(self, method: str, *args: Any) -> None:
+        """A one-way message to the registry; with the registry gone it is dropped (what
+        it would have learned it rebuilds when it is back)."""
+        try:
+            getattr(self.registry, method).remote(*args)
+        except ray.exceptions.RayError:
+            log.warning("the registry missed %s from %s", method, self.name)
+
+    async def suspended(self, parked: Sequence[Parked]) -> bool:
+        try:
+            ref = self.registry.suspended.remote(self.name, list(parked))
+            await asyncio.wait_for(call(ref, REGISTRY_NAME), SUSPEND_TIMEOUT)
+        except (AionError, TimeoutError):
+            return False  # the registry cannot be reached: they stay here
+        return True
+
+    def wake(self, workflow_ids: Sequence[str]) -> None:
+        self._tell("wake", list(workflow_ids))
 
 
 class WorkflowActor:
@@ -113,17 +140,38 @@ class WorkflowActor:
         workflow_id: str,
         started: EventDraft,
         run_id: str,
+        slot: Slot | None = None,
     ) -> None:
+        """The control plane places a new workflow here (HostFullError: no room)."""
         self.calls["host_start"] += 1
-        await self._ensure_host().start(definition, workflow_id, started, run_id)
+        await self._ensure_host().start(definition, workflow_id, started, run_id, slot)
 
     async def host_resume(
-        self, definitions: Sequence[WorkflowDefinition[Any]], workflow_ids: Sequence[str]
+        self,
+        definitions: Sequence[WorkflowDefinition[Any]],
+        workflow_ids: Sequence[str],
+        slot: Slot | None = None,
     ) -> dict[str, str | ev.Event | None]:
         self.calls["host_resume"] += 1
         host = self._ensure_host()
         host.register(definitions)
-        return await host.resume(workflow_ids)
+        return await host.resume(workflow_ids, slot)
+
+    async def start(self, specs: Sequence[StartSpec], slot: Slot) -> list[str | AionError]:
+        """A client's starts, placed here with no control plane in between: for each, its
+        run id once durable, or the error refusing it (HostFullError: no room here;
+        SequenceConflictError: the id exists, the control plane decides)."""
+        self.calls["start"] += 1
+        host = self._ensure_host()
+        replies = await asyncio.gather(
+            *(host.start_new(spec, slot) for spec in specs), return_exceptions=True
+        )
+        return [_reply(reply) for reply in replies]
+
+    async def placements(self) -> list[Placed]:
+        """What this actor hosts now (the control plane reconciles its view with it)."""
+        self.calls["placements"] += 1
+        return self._ensure_host().placements()
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
         self.calls["signal"] += 1
@@ -163,7 +211,7 @@ class WorkflowActor:
         return self._ensure_host().idle()
 
     async def suspend(self, workflow_ids: Sequence[str]) -> list[str]:
-        return self._ensure_host().suspend(workflow_ids)
+        return await self._ensure_host().suspend(workflow_ids)
 
     async def stats(self) -> dict[str, int]:
         return dict(self.calls)
@@ -174,3 +222,11 @@ class WorkflowActor:
     async def hosted(self) -> list[str]:
         self.calls["hosted"] += 1
         return self._ensure_host().hosted()
+
+
+def _reply(reply: str | BaseException) -> str | AionError:
+    if isinstance(reply, str | AionError):
+        return reply
+    if isinstance(reply, Exception):
+        return EngineUnavailableError("workflow actor", f"{type(reply).__name__}: {reply}")
+    raise reply

@@ -100,7 +100,7 @@ __all__ = [
 ]
 
 _ON_RAY = {
-    "connect": "aion_ray.actors.client",
+    "connect": "aion_ray.actors.connect",
     "Client": "aion_ray.actors.client",
     "WorkflowHandle": "aion_ray.actors.handle",
 }

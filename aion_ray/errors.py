@@ -17,6 +17,7 @@
     ├── WorkflowUsageError                     the workflow API used where it cannot work
     ├── QueryError
     ├── EngineUnavailableError                 an engine actor died or failed unexpectedly
+    ├── HostFullError                          a host refused a placement: its slots are taken
     └── StoreError
         ├── SequenceConflictError              stale expected_seq: a second writer exists
         └── FencedError                        stale lease epoch: this writer lost its lease
@@ -235,3 +236,14 @@ class EngineUnavailableError(AionError):
         super().__init__(f"{actor}: {reason}")
         self.actor = actor
         self.reason = reason
+
+
+class HostFullError(AionError):
+    """A host refused a placement: it holds as many workflows as its slot allows, or
+    workflows of another hosting group. The placer tries another host (never a user's
+    error: a start that meets it goes elsewhere)."""
+
+    def __init__(self, host: str, load: int) -> None:
+        super().__init__(f"{host} is full ({load} workflow(s) hosted or starting)")
+        self.host = host
+        self.load = load

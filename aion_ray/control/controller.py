@@ -22,10 +22,12 @@ from aion_ray.control.pool import Member, Pool
 from aion_ray.control.ports import Fleet, Store, Timers
 from aion_ray.control.residency import Residency
 from aion_ray.control.results import Results
-from aion_ray.control.starts import Starts, StartSpec
+from aion_ray.control.routes import Routes
+from aion_ray.control.starts import Starts
 from aion_ray.control.supervision import Supervisor
 from aion_ray.engine.host import undeliverable
-from aion_ray.engine.transport import Closure, Parked
+from aion_ray.engine.starts import StartSpec
+from aion_ray.engine.transport import Closure, Parked, Placed
 from aion_ray.errors import (
     AionError,
     EngineUnavailableError,
@@ -76,6 +78,9 @@ class Controller:
             self.directory, store, self.supervisor, clock, timers, settings.workflows_per_host
         )
         self.placement.on_closed = self._closed
+        self.placement.on_placed = self.placed
+        self.routes = Routes(self.pool)
+        self.pool.on_change = self.routes.changed
         self.residency = Residency(self.directory, self.placement, clock, timers)
         self.arrivals = Arrivals(self.directory, self.placement, clock)
         self.results = Results()
@@ -127,10 +132,37 @@ class Controller:
                 continue
             self._closed(host, closure.workflow_id, closure.terminal, closure.parent)
 
+    def placed(
+        self, host: str, placements: Sequence[Placed], withdrawn: Sequence[Placed] = ()
+    ) -> None:
+        """``host`` took these workflows without this control plane placing them (clients
+        started them there directly): count them where they are. A ``withdrawn`` start
+        was refused after it was reported (its id existed): forget that report."""
+        for placed in placements:
+            if placed.workflow_id in self.directory.entries:
+                continue  # known: placed by this control plane, or suspended (the id exists)
+            if self.pool.hosted(host, placed.workflow_id, placed.slot) is not None:
+                self.directory.entries[placed.workflow_id] = Entry(
+                    placed.workflow_id, placed.run_id, placed.workflow_type, host
+                )
+        for gone in withdrawn:
+            entry = self.directory.entries.get(gone.workflow_id)
+            member = self.pool.members.get(host)
+            if entry is not None and member is not None and entry.run_id == gone.run_id:
+                self.directory.unhost(gone.workflow_id, member)
+
     async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
         logged = self.residency.suspended(host, parked)
         if logged:
             await self.store.record_lifecycle(logged)
+
+    def wake(self, workflow_ids: Sequence[str]) -> None:
+        """Make these suspended workflows resident again (a host let them go while they
+        were recording something)."""
+        for workflow_id in workflow_ids:
+            entry = self.directory.entries.get(workflow_id)
+            if entry is not None and entry.host is None:
+                self.placement.later(workflow_id, entry.workflow_type)
 
     async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
         """A workflow's signal to another one (its request id makes a repeat harmless)."""

@@ -4,9 +4,10 @@ of a host that died (after the supervisor's backoff, or failing them past its li
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -16,11 +17,17 @@ from aion_ray.control.ports import HostDied, Store, Timers
 from aion_ray.control.supervision import Supervisor
 from aion_ray.engine.parked import parked_failure
 from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.transport import Placed
+from aion_ray.errors import EngineUnavailableError, HostFullError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
 from aion_ray.model.history import current_run
 
 log = logging.getLogger(__name__)
+
+PLACEMENT_TRIES = 5
+"""Hosts a placement tries when they turn out full (clients filled them meanwhile)."""
+
 
 Closed = Callable[[str, str, ev.Event, "ev.ParentRef | None"], None]
 """(host, workflow id, terminal event, parent): a run ended."""
@@ -47,6 +54,7 @@ class Placement:
         self.workflows_per_host = workflows_per_host
         self.definitions: dict[str, WorkflowDefinition[Any]] = {}
         self.on_closed: Closed = lambda host, wid, terminal, parent: None
+        self.on_placed: Callable[[str, Sequence[Placed]], None] = lambda host, placed: None
 
     async def place(
         self,
@@ -58,29 +66,59 @@ class Placement:
         """Host a new workflow; returns once its start is durable (raises the host's
         refusal, e.g. SequenceConflictError: the id is taken)."""
         done = self.directory.placing(workflow_id)  # before any await: one placement per id
+        slot = self.slot(definition)
         try:
-            member = await self.pool.acquire(self.slot(definition))
-            self.directory.host(workflow_id, run_id, definition.name, member)
-            try:
-                await member.host.start(definition, workflow_id, started, run_id)
-            except HostDied:
-                if not await self._started(workflow_id, run_id):
-                    self.directory.unhost(workflow_id, member)
-                    raise
-                # Durable, then the host died: its death is handled like any other (the
-                # workflow is resumed elsewhere); the start itself succeeded.
-            except BaseException:
-                self.directory.unhost(workflow_id, member)
-                raise
+            for _ in range(PLACEMENT_TRIES):
+                member = await self._room(slot, definition.name, workflow_id, run_id)
+                if await self._host_start(member, definition, workflow_id, started, run_id):
+                    return
+            raise EngineUnavailableError("aion-registry", f"no host had room for {workflow_id}")
         finally:
             self.directory.placed(workflow_id, done)
+
+    async def _host_start(
+        self,
+        member: Member,
+        definition: WorkflowDefinition[Any],
+        workflow_id: str,
+        started: EventDraft,
+        run_id: str,
+    ) -> bool:
+        """Start on ``member``; False: it had no room after all (try another)."""
+        try:
+            await member.host.start(definition, workflow_id, started, run_id, self.slot(definition))
+        except HostFullError:
+            self.directory.unhost(workflow_id, member)
+            await self._reconcile(member)
+            return False
+        except HostDied:
+            if not await self._started(workflow_id, run_id):
+                self.directory.unhost(workflow_id, member)
+                raise
+            # Durable, then the host died: its death is handled like any other (the workflow
+            # is resumed elsewhere); the start itself succeeded.
+        except BaseException:
+            self.directory.unhost(workflow_id, member)
+            raise
+        return True
+
+    async def _room(self, slot: Slot, workflow_type: str, workflow_id: str, run_id: str) -> Member:
+        member = await self.pool.acquire(slot)
+        self.directory.host(workflow_id, run_id, workflow_type, member)
+        return member
+
+    async def _reconcile(self, member: Member) -> None:
+        """A host refused a placement the pool thought it had room for: clients started
+        workflows there directly and their reports have not come yet. Learn them now."""
+        with contextlib.suppress(HostDied):  # a death is handled on its own
+            self.on_placed(member.name, await member.host.placements())
 
     def slot(self, definition: WorkflowDefinition[Any]) -> Slot:
         return definition.hosting.slot(definition.name, self.workflows_per_host)
 
     async def resume(self, workflow_id: str, workflow_type: str) -> None:
         """Host the workflow again, from its history, unless it is resident."""
-        definition = self.definitions.get(workflow_type)
+        definition = await self.definition(workflow_type)
         if definition is None:
             log.error("cannot resume %s: no definition of %r is known", workflow_id, workflow_type)
             return
@@ -90,26 +128,40 @@ class Placement:
         if self.directory.member_of(workflow_id) is not None:
             return
         done = self.directory.placing(workflow_id)
+        slot = self.slot(definition)
         try:
-            member = await self.pool.acquire(self.slot(definition))
-            self.directory.host(workflow_id, "", workflow_type, member)
-            await self._host_resume(member, definition, workflow_id)
+            for _ in range(PLACEMENT_TRIES):
+                member = await self._room(slot, workflow_type, workflow_id, "")
+                if await self._host_resume(member, definition, workflow_id, slot):
+                    return
         finally:
             self.directory.placed(workflow_id, done)
 
+    async def definition(self, workflow_type: str) -> WorkflowDefinition[Any] | None:
+        """The definition of ``workflow_type``: known here, or kept with the store (a
+        client that started it directly saved it there)."""
+        if workflow_type not in self.definitions:
+            self.definitions.update(await self.store.load_definitions([workflow_type]))
+        return self.definitions.get(workflow_type)
+
     async def _host_resume(
-        self, member: Member, definition: WorkflowDefinition[Any], workflow_id: str
-    ) -> None:
+        self, member: Member, definition: WorkflowDefinition[Any], workflow_id: str, slot: Slot
+    ) -> bool:
+        """Resume on ``member``; False: it had no room after all (try another)."""
         try:
-            outcome = await member.host.resume([definition], [workflow_id])
+            outcome = await member.host.resume([definition], [workflow_id], slot)
+        except HostFullError:
+            self.directory.unhost(workflow_id, member)
+            await self._reconcile(member)
+            return False
         except HostDied:
             # Its death is handled like any other (counted against the restart limit).
             log.warning("host %s died resuming %s", member.name, workflow_id)
-            return
+            return True
         except Exception:
             log.exception("resuming %s on %s failed", workflow_id, member.name)
             self.directory.unhost(workflow_id, member)
-            return
+            return True
         resumed = outcome.get(workflow_id)
         entry = self.directory.entries.get(workflow_id)
         if isinstance(resumed, str):
@@ -119,6 +171,7 @@ class Placement:
             self.on_closed(member.name, workflow_id, resumed, None)
         else:
             self.directory.unhost(workflow_id, member)
+        return True
 
     def host_died(self, member: Member) -> None:
         """A host died: resume each workflow it hosted elsewhere, backing off as its deaths

@@ -46,6 +46,7 @@ class Member:
     reserved: int = 0  # slots promised to placements in progress
     idle_since: float | None = None
     group: str = ""  # the hosting group of what it holds (any, while empty)
+    capacity: int = 0  # how many of its group's workflows it holds at most
 
     @property
     def load(self) -> int:
@@ -78,6 +79,7 @@ class Pool:
         self._growth = Growth(clock)
         self._rechecking = False
         self._refilling = False
+        self.on_change: Callable[[], None] = lambda: None  # slots or members changed
 
     @property
     def waiting(self) -> int:
@@ -104,6 +106,18 @@ class Pool:
     def place(self, member: Member, workflow_id: str) -> None:
         member.reserved -= 1
         member.hosted.add(workflow_id)
+        self.on_change()
+
+    def hosted(self, name: str, workflow_id: str, slot: Slot) -> Member | None:
+        """A host reports holding a workflow the pool did not place there (a client started
+        it directly): count it against the host's slots."""
+        member = self.members.get(name)
+        if member is not None and workflow_id not in member.hosted:
+            member.hosted.add(workflow_id)
+            member.group, member.capacity = slot
+            member.idle_since = None
+            self.on_change()
+        return member
 
     def unreserve(self, member: Member) -> None:
         member.reserved -= 1
@@ -150,6 +164,7 @@ class Pool:
         member = self.members.pop(name, None)
         if member is not None:
             member.host.stop()
+            self.on_change()
 
     def stop_all(self) -> None:
         for name in list(self.members):
@@ -159,7 +174,7 @@ class Pool:
 
     def _reserve(self, member: Member, slot: Slot) -> Member:
         member.reserved += 1
-        member.group = slot[0]
+        member.group, member.capacity = slot
         member.idle_since = None
         self.refill()
         return member
@@ -181,6 +196,7 @@ class Pool:
         self._grow()
         if self._waiting.count and len(self.members) + self._starting >= self.max_hosts:
             self._on_pressure(self._waiting.count)
+        self.on_change()
 
     def _fill_groups(self) -> None:
         for group in self._waiting.groups():

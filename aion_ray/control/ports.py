@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.capacity import Slot
 from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.transport import Placed
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import Payload
@@ -26,7 +28,8 @@ class HostDied(Exception):
 
 class Host(Protocol):
     """One host (a workflow actor) as the control plane calls it. Every method raises
-    ``HostDied`` if the host is gone, and the host's own AionError if it refused."""
+    ``HostDied`` if the host is gone, and the host's own AionError if it refused (a start or
+    a resume with no room for ``slot``: HostFullError)."""
 
     name: str
 
@@ -36,10 +39,18 @@ class Host(Protocol):
         workflow_id: str,
         started: EventDraft,
         run_id: str,
+        slot: Slot,
     ) -> None: ...
     async def resume(
-        self, definitions: Sequence[WorkflowDefinition[Any]], workflow_ids: Sequence[str]
+        self,
+        definitions: Sequence[WorkflowDefinition[Any]],
+        workflow_ids: Sequence[str],
+        slot: Slot,
     ) -> Resumed: ...
+    async def placements(self) -> list[Placed]:
+        """What the host holds now."""
+        ...
+
     async def signal(
         self, workflow_id: str, name: str, payload: Payload, request_id: str
     ) -> None: ...

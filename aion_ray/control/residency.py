@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from aion_ray.control.directory import Directory
 from aion_ray.control.placement import Placement
@@ -22,17 +21,16 @@ from aion_ray.control.ports import Timers
 from aion_ray.control.wakes import WakeSchedule
 from aion_ray.engine.transport import Parked
 from aion_ray.model.clock import Clock
-from aion_ray.model.store import LifecycleEntry
+from aion_ray.model.store import LifecycleEntry, SuspendedWorkflow
 
 RELIEF_PAUSE = 0.2
 """Seconds between relief rounds while placements wait at the pool's ceiling."""
 
 
-def suspension_detail(host: str, parked: Parked) -> dict[str, Any]:
-    """The detail of a ``suspended`` lifecycle row: the head then (an engine recovering
-    later keeps the workflow suspended if nothing was recorded since) and its next wake."""
-    wake = parked.wake_at.isoformat() if parked.wake_at is not None else None
-    return {"host": host, "head": parked.head, "wake_at": wake}
+def suspension(host: str, parked: Parked) -> SuspendedWorkflow:
+    """The store's record of a suspension: the head then (an engine recovering later keeps
+    the workflow suspended if nothing was recorded since) and its next wake."""
+    return SuspendedWorkflow(parked.workflow_id, parked.run_id, parked.head, host, parked.wake_at)
 
 
 class Residency:
@@ -56,15 +54,7 @@ class Residency:
             if self.directory.suspend(item.workflow_id, host) is None:
                 continue
             self.wake_at(item.workflow_id, item.wake_at)
-            logged.append(
-                LifecycleEntry(
-                    workflow_id=item.workflow_id,
-                    run_id=item.run_id,
-                    recorded_at=self.clock.now(),
-                    kind="suspended",
-                    detail=suspension_detail(host, item),
-                )
-            )
+            logged.append(suspension(host, item).entry(self.clock.now()))
         return logged
 
     def wake_at(self, workflow_id: str, at: datetime | None) -> None:

@@ -4,8 +4,8 @@ children a parent recorded. Workflow code is kept with the store the first time 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -14,26 +14,13 @@ from aion_ray.control.placement import Placement
 from aion_ray.control.results import Results
 from aion_ray.engine.outcomes import terminal_status
 from aion_ray.engine.parked import parked_new_run
-from aion_ray.engine.starts import child_start, existing_start, start_event
-from aion_ray.errors import InvalidInputError, SequenceConflictError, WorkflowAlreadyStartedError
+from aion_ray.engine.starts import StartSpec, child_start, existing_start, start_event
+from aion_ray.errors import SequenceConflictError, WorkflowAlreadyStartedError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
 from aion_ray.model.history import current_run, current_terminal
 from aion_ray.model.ids import new_run_id
-from aion_ray.model.payload import Payload
 from aion_ray.runtime import commands as cmd
-
-
-@dataclass(frozen=True)
-class StartSpec:
-    """One ``client.start``: the input is encoded (and checked) by the client."""
-
-    workflow_id: str
-    definition: WorkflowDefinition[Any]
-    payload: Payload
-    search_attributes: dict[str, ev.SearchAttributeValue] | None = None
-    new_run: bool = False
-    """If the id's last run has ended, start another run under it (else it is refused)."""
 
 
 class Starts:
@@ -48,6 +35,7 @@ class Starts:
         self.results = results
         self.clock = clock
         self._catalogued: set[tuple[str, str]] = set()
+        self._saving: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     async def start(self, spec: StartSpec) -> str:
         """Start the workflow (idempotent by id); its run id."""
@@ -106,21 +94,24 @@ class Starts:
         return run_id
 
     async def catalogue(self, definition: WorkflowDefinition[Any]) -> None:
-        """Keep the definition with the store the first time this code is seen (marked only
-        once it is written: a failed write is tried again by the next start)."""
+        """Keep the definition with the store the first time this code is seen: one write
+        shared by the concurrent starts that need it, marked only once it is written (a
+        failed write is tried again by the next start)."""
         self.placement.definitions[definition.name] = definition
         key = (definition.name, definition.fingerprint)
         if key in self._catalogued:
             return
-        try:
-            await self.store.save_definition(definition)
-        except InvalidInputError:
-            raise
-        except Exception as exc:
-            raise InvalidInputError(
-                f"workflow {definition.name} cannot be kept with the store: {exc}"
-            ) from exc
-        self._catalogued.add(key)
+        saving = self._saving.get(key)
+        if saving is None:
+            saving = asyncio.ensure_future(self.store.save_definition(definition))
+            self._saving[key] = saving
+            saving.add_done_callback(lambda done: self._saved(key, done))
+        await asyncio.shield(saving)  # InvalidInputError: the code cannot be kept
+
+    def _saved(self, key: tuple[str, str], done: asyncio.Future[None]) -> None:
+        self._saving.pop(key, None)
+        if not done.cancelled() and done.exception() is None:
+            self._catalogued.add(key)
 
     async def child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
         """A parent recorded a child: start it, or tell the parent why not / how it ended."""

@@ -19,16 +19,19 @@ from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.authoring.heartbeat import Throttle, interval_for
 from aion_ray.engine.activities import execute_activity
 from aion_ray.engine.async_pump import AsyncPump
+from aion_ray.engine.capacity import Capacity, Slot
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
 from aion_ray.engine.recorder import EventDraft
 from aion_ray.engine.residency import Residency
 from aion_ray.engine.results import ResultWaits
-from aion_ray.engine.transport import Closure, Transport
-from aion_ray.errors import WorkflowNotFoundError
+from aion_ray.engine.starts import StartSpec, start_event
+from aion_ray.engine.transport import Closure, Placed, Transport
+from aion_ray.errors import AionError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock, SystemClock
 from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.ids import new_run_id
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload, encode
 from aion_ray.model.store import WakeKey
 from aion_ray.runtime import commands as cmd
@@ -58,6 +61,10 @@ class AsyncHost(Residency, AsyncPump):
         self._active: dict[str, float] = {}  # workflow id -> when it last did something
         self._attempts: dict[tuple[str, str, int], asyncio.Task[None]] = {}
         self._closures: list[Closure] = []
+        self._leaving: set[str] = set()  # being suspended: the control plane is told
+        self._placed: list[Placed] = []  # reported before the next append
+        self._withdrawn: list[Placed] = []  # reported placements whose start was refused
+        self.capacity = Capacity(holder, lambda: len(self.core.drivers))
         self.results = ResultWaits(lambda workflow_id: workflow_id in self.core.drivers)
         loop = asyncio.get_running_loop()
         self._pump = loop.create_task(self._run_pump())
@@ -71,18 +78,66 @@ class AsyncHost(Residency, AsyncPump):
         workflow_id: str,
         started: EventDraft,
         run_id: str,
+        slot: Slot | None = None,
+        placed: Placed | None = None,
     ) -> None:
-        """Host a new workflow; returns once its start is durable (raises if refused, e.g.
-        SequenceConflictError: the id is taken)."""
+        """Host a new workflow; returns once its start is durable (raises if refused:
+        HostFullError, no room for ``slot``; SequenceConflictError, the id is taken).
+        ``placed``: report it to the control plane, before its first append."""
         self.core.register(definition)
-        self.results.started(workflow_id)
-        driver = self.core.launch(workflow_id, definition, started, run_id)
+        self.capacity.take(slot)
+        try:
+            self.results.started(workflow_id)
+            driver = self.core.launch(workflow_id, definition, started, run_id)
+        finally:
+            self.capacity.taken()
+        if placed is not None:
+            self._placed.append(placed)
         await self.durable(driver)
 
-    async def resume(self, workflow_ids: Sequence[str]) -> dict[str, str | ev.Event | None]:
+    async def start_new(self, start: StartSpec, slot: Slot) -> str:
+        """A client's start, with no control plane in between: its run id once durable.
+        The placement is reported to the control plane before the start's append is sent
+        (so a host that dies right after it is known to have held it), and withdrawn if the
+        append is refused."""
+        definition = start.definition
+        started = start_event(definition, start.payload, start.search_attributes)
+        run_id = new_run_id()
+        placed = Placed(start.workflow_id, run_id, definition.name, slot)
+        try:
+            await self.start(definition, start.workflow_id, started, run_id, slot, placed)
+        except AionError:
+            self._withdrawn.append(placed)
+            self._kick.set()
+            raise
+        return run_id
+
+    def placements(self) -> list[Placed]:
+        """What this host holds now (for a control plane reconciling its view)."""
+        slot = self.capacity.slot() or ("", 0)
+        return [
+            Placed(wid, driver.recorder.run_id, driver.definition.name, slot)
+            for wid, driver in self.core.drivers.items()
+        ]
+
+    async def resume(
+        self, workflow_ids: Sequence[str], slot: Slot | None = None
+    ) -> dict[str, str | ev.Event | None]:
         """Host these workflows again from their histories; each maps to its run id once it
-        is resident, to its terminal event if it had ended, or to None if it has no history."""
-        histories = await self.transport.read_histories(workflow_ids)
+        is resident, to its terminal event if it had ended, or to None if it has no history.
+        HostFullError if ``slot`` has no room for them."""
+        self.capacity.take(slot, len(workflow_ids))
+        try:
+            histories = await self.transport.read_histories(workflow_ids)
+            outcome, hosted = self._recover_all(workflow_ids, histories)
+        finally:
+            self.capacity.taken(len(workflow_ids))  # the drivers count from here
+        await asyncio.gather(*(self.durable(driver) for driver in hosted))
+        return outcome
+
+    def _recover_all(
+        self, workflow_ids: Sequence[str], histories: dict[str, list[ev.Event]]
+    ) -> tuple[dict[str, str | ev.Event | None], list[WorkflowDriver]]:
         outcome: dict[str, str | ev.Event | None] = {}
         hosted = []
         for workflow_id in workflow_ids:
@@ -96,8 +151,7 @@ class AsyncHost(Residency, AsyncPump):
                 hosted.append(driver)
                 self.results.started(workflow_id)  # a new run may follow one that ended here
                 outcome[workflow_id] = driver.recorder.run_id
-        await asyncio.gather(*(self.durable(driver) for driver in hosted))
-        return outcome
+        return outcome, hosted
 
     def register(self, definitions: Iterable[WorkflowDefinition[Any]]) -> None:
         for definition in definitions:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.pump import APPEND_RETRY_DELAYS, Batch, Failure
 from aion_ray.engine.results import ResultWaits
-from aion_ray.engine.transport import Closure, Transport
+from aion_ray.engine.transport import Closure, Placed, Transport
 from aion_ray.errors import AionError, EngineUnavailableError, FencedError, StoreError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
@@ -41,6 +41,8 @@ class AsyncPump:
     _waiters: dict[str, list[tuple[int, asyncio.Future[None]]]]
     _active: dict[str, float]
     _closures: list[Closure]
+    _placed: list[Placed]
+    _withdrawn: list[Placed]
 
     _touch: Callable[[str], None]  # Residency's
     resume: Callable[[Sequence[str]], Coroutine[Any, Any, dict[str, str | ev.Event | None]]]
@@ -51,8 +53,9 @@ class AsyncPump:
             self._kick.clear()
             try:
                 while batch := self.core.pump.collect(self._forced()):
+                    self._report_placed()
                     await self._append_and_settle(batch)
-                self._flush_closures()
+                self._flush_reports()
                 self._schedule_held()
             except Exception:
                 # A bug must not stop the pump of every workflow on this host: log it, and
@@ -122,7 +125,18 @@ class AsyncPump:
             return
         asyncio.get_running_loop().create_task(self.resume([workflow_id]))
 
-    def _flush_closures(self) -> None:
+    def _report_placed(self) -> None:
+        """Tell the control plane which workflows clients started here, before their starts
+        are appended (so their effects never run on a host it does not know holds them), and
+        which of those starts were refused."""
+        if self._placed or self._withdrawn:
+            placed, self._placed = self._placed, []
+            withdrawn, self._withdrawn = self._withdrawn, []
+            self.transport.placed(placed, withdrawn)
+
+    def _flush_reports(self) -> None:
+        """Report placements and withdrawals not yet told, then the runs that ended."""
+        self._report_placed()
         if not self._closures:
             return
         closures, self._closures = self._closures, []

@@ -33,6 +33,7 @@ class Residency:
     _waiters: dict[str, list[tuple[int, asyncio.Future[None]]]]
     _durable: dict[str, int]
     _active: dict[str, float]
+    _leaving: set[str]
 
     def idle(self) -> dict[str, float]:
         """Seconds each blocked workflow has done nothing: open, everything it recorded is
@@ -53,26 +54,46 @@ class Residency:
             and self._durable.get(workflow_id) == driver.recorder.head
         }
 
-    def suspend(self, workflow_ids: Iterable[str]) -> list[str]:
-        """Stop hosting these workflows if they are still blocked; the transport is told
-        which, with when each must wake. Returns the ids suspended."""
+    async def suspend(self, workflow_ids: Iterable[str]) -> list[str]:
+        """Stop hosting these workflows if they are still blocked, once the control plane
+        has taken them (it keeps their wakes); while it cannot be reached, they stay. A
+        workflow that recorded something while the control plane was being told leaves all
+        the same, and is woken at once. Returns the ids suspended."""
         blocked = self.idle()
-        parked = [self._park(wid) for wid in workflow_ids if wid in blocked]
-        if parked:
-            self.transport.suspended(parked)
+        parked = [self._parked(wid) for wid in workflow_ids if wid in blocked]
+        parked = [p for p in parked if p.workflow_id not in self._leaving]
+        if not parked:
+            return []
+        self._leaving.update(p.workflow_id for p in parked)
+        try:
+            taken = await self.transport.suspended(parked)
+        finally:
+            self._leaving.difference_update(p.workflow_id for p in parked)
+        if not taken:
+            return []
+        moved = [p.workflow_id for p in parked if self._leave(p)]
+        if moved:
+            self.transport.wake(moved)
         return [p.workflow_id for p in parked]
 
-    def _park(self, workflow_id: str) -> Parked:
+    def _parked(self, workflow_id: str) -> Parked:
         driver = self.core.drivers[workflow_id]
         wakes = [key for key in self._timers if key[0] == workflow_id]
         wake_at = min((self._timers[key][0] for key in wakes), default=None)
-        for key in wakes:
+        return Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
+
+    def _leave(self, parked: Parked) -> bool:
+        """Drop a suspended workflow; True if it recorded something since ``parked``."""
+        workflow_id = parked.workflow_id
+        driver = self.core.drivers.get(workflow_id)
+        moved = driver is None or driver.recorder.head != parked.head
+        for key in [key for key in self._timers if key[0] == workflow_id]:
             self._timers.pop(key)[1].cancel()
         self.core.discard(workflow_id)
         self._durable.pop(workflow_id, None)
         self._active.pop(workflow_id, None)
         self.results.left(workflow_id)
-        return Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
+        return moved
 
     async def _sweep(self, idle_timeout: float) -> None:
         """Suspend the workflows that have been blocked for their idle timeout: their type's
@@ -87,7 +108,7 @@ class Residency:
                 if seconds >= self._idle_timeout(wid, idle_timeout)
             ]
             if due:
-                self.suspend(due)
+                await self.suspend(due)
 
     def _idle_timeout(self, workflow_id: str, default: float) -> float:
         own = self.core.drivers[workflow_id].definition.hosting.idle_timeout

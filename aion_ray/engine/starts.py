@@ -17,6 +17,18 @@ from aion_ray.model.payload import Payload, encode
 from aion_ray.runtime import commands as cmd
 
 
+@dataclass(frozen=True)
+class StartSpec:
+    """One ``client.start``: the input is encoded (and checked) by the client."""
+
+    workflow_id: str
+    definition: WorkflowDefinition[Any]
+    payload: Payload
+    search_attributes: dict[str, ev.SearchAttributeValue] | None = None
+    new_run: bool = False
+    """If the id's last run has ended, start another run under it (else it is refused)."""
+
+
 def start_event(
     definition: WorkflowDefinition[Any],
     payload: Payload,

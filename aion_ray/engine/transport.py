@@ -30,6 +30,17 @@ class Closure:
 
 
 @dataclass(frozen=True, slots=True)
+class Placed:
+    """A workflow a host took without the control plane placing it (a client started it
+    there directly): reported so the control plane knows where it lives."""
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    slot: tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class Parked:
     """A workflow this host suspended: only its history holds it now; ``wake_at`` is its
     next timer (or deadline), when it must be made resident again; ``head`` the history's
@@ -52,4 +63,12 @@ class Transport(Protocol):
     def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None: ...
     def send_signal(self, command: cmd.SendSignal, request_id: str) -> None: ...
     def closed(self, closures: Sequence[Closure]) -> None: ...
-    def suspended(self, parked: Sequence[Parked]) -> None: ...
+    def placed(self, placements: Sequence[Placed], withdrawn: Sequence[Placed] = ()) -> None: ...
+    async def suspended(self, parked: Sequence[Parked]) -> bool:
+        """Tell the control plane these workflows leave this host for their histories;
+        False if it cannot be reached (then they stay: only it can wake them)."""
+        ...
+
+    def wake(self, workflow_ids: Sequence[str]) -> None:
+        """Ask the control plane to make these suspended workflows resident again."""
+        ...

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from aion_ray.control.residency import suspension_detail
+from aion_ray.control.residency import suspension
 from aion_ray.control.supervision import Supervisor
 from aion_ray.control.wakes import WakeSchedule
 from aion_ray.engine.driver import WorkflowDriver
@@ -25,7 +25,7 @@ from aion_ray.engine.transport import Parked
 from aion_ray.errors import WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import Payload
-from aion_ray.model.store import AppendRequest, LifecycleEntry
+from aion_ray.model.store import AppendRequest
 
 if TYPE_CHECKING:
     from aion_ray.testing.host import InProcessHost
@@ -81,14 +81,7 @@ class InProcessResidency:
         self.suspended.add(workflow_id)
         self.wakes.set(workflow_id, wake_at)
         parked = Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
-        entry = LifecycleEntry(
-            workflow_id=workflow_id,
-            run_id=parked.run_id,
-            recorded_at=self.clock.now(),
-            kind="suspended",
-            detail=suspension_detail(host.core.holder, parked),
-        )
-        host.store.record_lifecycle([entry])
+        host.store.record_lifecycle([suspension(host.core.holder, parked).entry(self.clock.now())])
 
     def wake(self, workflow_id: str) -> bool:
         """Make a suspended workflow resident again (False: it was not suspended)."""

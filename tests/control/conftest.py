@@ -9,8 +9,7 @@ from datetime import datetime
 
 import aion_ray as aion
 from aion_ray.control.controller import Controller, Settings
-from aion_ray.control.starts import StartSpec
-from aion_ray.engine.starts import encode_input
+from aion_ray.engine.starts import StartSpec, encode_input
 from aion_ray.errors import AionError
 from aion_ray.storage.memory import InMemoryHistoryStore
 from aion_ray.testing.clock import FakeClock

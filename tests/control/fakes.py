@@ -13,8 +13,10 @@ from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.ports import HostDied, Resumed
+from aion_ray.engine.capacity import Slot
 from aion_ray.engine.recorder import EventDraft, Recorder
-from aion_ray.errors import WorkflowNotFoundError
+from aion_ray.engine.transport import Placed
+from aion_ray.errors import HostFullError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import WorkflowStatus, current_run, current_terminal
@@ -69,6 +71,7 @@ class FakeHost:
         self.children: list[tuple[str, int, ev.Event]] = []
         self.dead = False
         self.stopped = False
+        self.direct: list[Placed] = []  # workflows clients started here (the test says so)
 
     def _alive(self) -> None:
         if self.dead:
@@ -80,8 +83,10 @@ class FakeHost:
         workflow_id: str,
         started: EventDraft,
         run_id: str,
+        slot: Slot,
     ) -> None:
         self._alive()
+        self._room(slot)
         events = Recorder(workflow_id, self.clock, []).stamp([started], run_id=run_id)
         request = AppendRequest(workflow_id, events, expected_seq=0, acquire=self.name)
         [result] = self.store.append_batch([request])
@@ -90,9 +95,13 @@ class FakeHost:
         self.hosted.add(workflow_id)
 
     async def resume(
-        self, definitions: Sequence[WorkflowDefinition[Any]], workflow_ids: Sequence[str]
+        self,
+        definitions: Sequence[WorkflowDefinition[Any]],
+        workflow_ids: Sequence[str],
+        slot: Slot,
     ) -> Resumed:
         self._alive()
+        self._room(slot)
         outcome: Resumed = {}
         for workflow_id in workflow_ids:
             history = self.store.read_history(workflow_id)
@@ -105,6 +114,14 @@ class FakeHost:
                 self.hosted.add(workflow_id)
                 outcome[workflow_id] = current_run(history)[0].run_id
         return outcome
+
+    def _room(self, slot: Slot) -> None:
+        if len(self.hosted) + len(self.direct) >= slot[1]:
+            raise HostFullError(self.name, len(self.hosted))
+
+    async def placements(self) -> list[Placed]:
+        self._alive()
+        return list(self.direct)
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
         self._alive()
@@ -190,6 +207,7 @@ class MemoryStore:
         return dict(self.parked)
 
     async def save_definition(self, definition: WorkflowDefinition[Any]) -> None:
+        await asyncio.sleep(0)  # a store round trip: other starts run meanwhile
         self.saves += 1
         self.definitions[definition.name] = definition
 

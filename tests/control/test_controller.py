@@ -12,11 +12,12 @@ import pytest
 from aion_ray.control import recovery
 from aion_ray.control.residency import RELIEF_PAUSE
 from aion_ray.control.supervision import FIRST_BACKOFF
-from aion_ray.engine.transport import Closure, Parked
+from aion_ray.engine.starts import start_event
+from aion_ray.engine.transport import Closure, Parked, Placed
 from aion_ray.errors import WorkflowAlreadyStartedError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
-from tests.control.conftest import plane
+from tests.control.conftest import plane, waits
 from tests.control.fakes import settle
 
 
@@ -68,6 +69,7 @@ def test_a_start_waiting_for_a_full_pool_relieves_a_blocked_workflow_within_a_ro
         host.blocked["busy"] = 0.01  # its activity ended: it now waits for a signal
         await asyncio.sleep(RELIEF_PAUSE * 1.5)  # the next round finds it, long before 3600 s
         assert host.suspensions == [["busy"]]
+        host.hosted.discard("busy")
         await p.control.suspended(host.name, [Parked("busy", run_id, None, 1)])
         await asyncio.wait_for(second, 1.0)
         assert p.control.directory.residency("busy") == "suspended"
@@ -259,5 +261,79 @@ def test_a_failed_spawn_is_retried_and_the_start_still_gets_a_host() -> None:
         run_id = await asyncio.wait_for(p.start("a"), 5.0)
         assert run_id
         assert p.control.directory.residency("a") == "resident"
+
+    run(scenario())
+
+
+def _placed(workflow_id: str, slot: tuple[str, int] = ("", 1)) -> Placed:
+    return Placed(workflow_id, f"run-{workflow_id}", "waits", slot)
+
+
+def test_a_direct_start_reported_by_its_host_is_known_and_resumed_when_the_host_dies() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 2))
+        [member] = p.control.pool.members.values()
+        host = p.fleet.hosts[member.name]
+        await p.port.save_definition(waits)  # the client keeps the code with the store
+        await host.start(waits, "d", start_event(waits, encode(1)), "run-d", ("", 1))
+        p.control.placed(member.name, [_placed("d")])
+        assert p.resident("d")
+        assert p.control.routes.view()[0].load == 1  # clients see the host as full
+        host.dead = True
+        p.control.pool.died(member.name)
+        await p.until(lambda: p.resident("d") and p.host_of("d") is not host)
+
+    run(scenario())
+
+
+def test_a_withdrawn_report_is_forgotten_but_a_known_workflow_is_not() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 2), workflows_per_host=2)
+        run_id = await p.start("known")
+        name = p.host_of("known").name
+        p.control.placed(name, [_placed("known"), _placed("new", ("", 2))])
+        assert p.control.directory.entries["known"].run_id == run_id  # the report is ignored
+        p.control.placed(name, [], [_placed("known"), _placed("new")])
+        assert p.resident("known")
+        assert "new" not in p.control.directory.entries
+        assert p.control.pool.members[name].hosted == {"known"}
+
+    run(scenario())
+
+
+def test_a_host_filled_by_unreported_direct_starts_is_reconciled_and_skipped() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 2))
+        [member] = p.control.pool.members.values()
+        host = p.fleet.hosts[member.name]
+        host.direct.append(_placed("direct"))  # a client's start, its report not yet here
+        await p.start("placed")  # refused there (full): learned, then placed on a new host
+        assert p.host_of("placed") is not host
+        assert p.host_of("direct") is host
+
+    run(scenario())
+
+
+def test_routes_wait_returns_at_once_when_stale_and_on_the_next_change() -> None:
+    async def scenario() -> None:
+        p = await plane()
+        version, view = await p.control.routes.wait(-1, 5.0)
+        assert [r.load for r in view] == [0]
+        waiting = asyncio.ensure_future(p.control.routes.wait(version, 5.0))
+        await settle()
+        assert not waiting.done()
+        await p.start("a")
+        moved, view = await asyncio.wait_for(waiting, 1.0)
+        assert moved > version
+        assert [(r.group, r.load) for r in view] == [("", 1)]
+
+    run(scenario())
+
+
+def test_concurrent_starts_of_new_code_keep_it_with_the_store_once() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 8), workflows_per_host=8)
+        await asyncio.gather(*(p.start(f"w{i}") for i in range(6)))
+        assert p.port.saves == 1
 
     run(scenario())

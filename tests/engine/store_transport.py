@@ -109,10 +109,13 @@ class StoreTransport:
     def closed(self, closures: Sequence[Closure]) -> None:
         self.closures.extend(closures)
 
-    def placed(self, placements: Sequence[object]) -> None:
+    def placed(self, placements: Sequence[object], withdrawn: Sequence[object] = ()) -> None:
         """Workflows a host took without the control plane placing them: kept for the test
         (typed loosely, so this fake fits the Transport while that report takes shape)."""
         self.placements.extend(placements)
 
-    def suspended(self, parked: Sequence[Parked]) -> None:
+    async def suspended(self, parked: Sequence[Parked]) -> bool:
+        raise AssertionError("these hosts suspend nothing (no idle timeout)")
+
+    def wake(self, workflow_ids: Sequence[str]) -> None:
         raise AssertionError("these hosts suspend nothing (no idle timeout)")

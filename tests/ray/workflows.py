@@ -258,3 +258,11 @@ async def keeps_an_actor(ctx: aion.WorkflowContext, name: str) -> str:
 async def parks_quickly(ctx: aion.WorkflowContext, name: str) -> str:
     """Suspended after 0.2 s blocked, whatever the engine's idle_timeout."""
     return str(await ctx.wait_signal(name))
+
+
+@aion.workflow
+async def answers(ctx: aion.WorkflowContext, n: int) -> int:
+    """Doubles ``n`` in a local step, answers the query "n", then waits for "add"."""
+    ctx.set_query_handler("n", lambda: n)
+    doubled = await ctx.run(double, n, local=True)
+    return doubled + int(await ctx.wait_signal("add"))

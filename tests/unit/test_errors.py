@@ -14,6 +14,7 @@ from aion_ray.errors import (
     AionError,
     EngineUnavailableError,
     FencedError,
+    HostFullError,
     InvalidEventError,
     InvalidInputError,
     NonDeterminismError,
@@ -63,6 +64,7 @@ WITH_FIELDS: list[tuple[AionError, dict[str, object]]] = [
         EngineUnavailableError("aion-registry", "the actor died"),
         {"actor": "aion-registry", "reason": "the actor died"},
     ),
+    (HostFullError("aion-host-1", 4), {"host": "aion-host-1", "load": 4}),
 ]
 
 
