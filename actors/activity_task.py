@@ -1,9 +1,10 @@
 """Activities on Ray tasks: the remote function, its options, and awaiting one attempt.
 
 The hosting actor submits each attempt itself (a task dies with its submitter, so the host
-stays while any of its tasks runs; design §2) and awaits it without blocking its loop. A
-start-to-close timeout cancels the task and becomes a recorded ``TimeoutError``; a task whose
-worker died becomes a retryable failure; neither ever reaches the workflow as a Ray error.
+stays while any of its tasks runs: README, "How it runs") and awaits it without blocking its
+loop. A start-to-close timeout cancels the task and becomes a recorded ``TimeoutError``; a
+task whose worker died becomes a retryable failure; neither reaches the workflow as a Ray
+error.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 
@@ -32,6 +32,8 @@ from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_workflow_id, validate_workflow_id
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 
+R = TypeVar("R")
+
 
 class Client:
     """Starts and finds workflows; ``*_async`` twins for notebooks and services."""
@@ -50,13 +52,13 @@ class Client:
 
     def start(
         self,
-        workflow: WorkflowDefinition[Any],
+        workflow: WorkflowDefinition[R],
         arg: Any = None,
         *,
         id: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         new_run: bool = False,
-    ) -> WorkflowHandle[Any]:
+    ) -> WorkflowHandle[R]:
         """Start ``workflow`` (idempotent by id: a running id returns its handle; a finished
         one raises WorkflowAlreadyStartedError, or with ``new_run`` starts another run of
         it under the same id). Durable when this returns. It goes straight to a host with
@@ -69,13 +71,13 @@ class Client:
 
     async def start_async(
         self,
-        workflow: WorkflowDefinition[Any],
+        workflow: WorkflowDefinition[R],
         arg: Any = None,
         *,
         id: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         new_run: bool = False,
-    ) -> WorkflowHandle[Any]:
+    ) -> WorkflowHandle[R]:
         """``start`` for asyncio; concurrent calls share one call per host (or registry)."""
         spec = self._spec(workflow, arg, id, search_attributes, new_run)
         loop = asyncio.get_running_loop()
@@ -92,6 +94,10 @@ class Client:
             replies = await self._starter.start_many(specs)
         except AionError as exc:
             replies = [exc] * len(batch)
+        except Exception as exc:  # every caller in the batch must hear back
+            replies = [EngineUnavailableError("client", f"{type(exc).__name__}: {exc}")] * len(
+                batch
+            )
         placing = [i for i, reply in enumerate(replies) if reply is None]
         if placing:
             try:

@@ -113,8 +113,7 @@ until it comes)."""
 def default_pool_max() -> int:
     """The default ceiling of the pool: twice the cluster's CPUs (at least 4, at most 32).
     Workflow actors take no CPU from Ray's scheduler, but each busy one takes CPU from the
-    node: on 2 cores, 1000 concurrent one-step workflows at workflows_per_actor=1 completed
-    at 74 wf/s with at most 4 actors, 63 wf/s with 16 and 40 wf/s with 32."""
+    node, so more actors than cores run a burst slower (CHANGELOG, session 6)."""
     cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
     return max(4, min(MAX_DEFAULT_POOL, 2 * cpus))
 

@@ -1,4 +1,4 @@
-"""WorkflowHandle: one workflow, as the client sees it (design §3)."""
+"""WorkflowHandle: one workflow, as the client sees it (README: "Running workflows on Ray")."""
 
 from __future__ import annotations
 

@@ -50,6 +50,7 @@ class RegistryActor:
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
         self._controller: Controller | None = None
         self._ready: asyncio.Task[None] | None = None
+        self._trimmer: asyncio.Task[None] | None = None
 
     @property
     def control(self) -> Controller:
@@ -69,18 +70,18 @@ class RegistryActor:
         return self._controller
 
     async def ready(self) -> None:
-        """Warm the pool and recover the store's running workflows (once)."""
+        """Answer once the registry runs; the pool warms and the store's running workflows
+        are recovered in the background (once). A start meanwhile waits only for a host."""
         self.calls["ready"] += 1
-        await self._started_up()
+        self._starting_up()
 
-    async def _started_up(self) -> None:
+    def _starting_up(self) -> None:
         if self._ready is None:
             self._ready = asyncio.get_running_loop().create_task(self._start_up())
-        await asyncio.shield(self._ready)
 
     async def _start_up(self) -> None:
+        self._trimmer = asyncio.get_running_loop().create_task(self._trim_idle())
         await self.control.start_up()
-        asyncio.get_running_loop().create_task(self._trim_idle())
 
     async def _trim_idle(self) -> None:
         while True:
@@ -92,7 +93,7 @@ class RegistryActor:
     async def start(self, specs: Sequence[StartSpec]) -> list[Started | AionError]:
         """Start each spec (idempotent by id); for each, its run and host, or the error."""
         self.calls["start"] += 1
-        await self._started_up()
+        self._starting_up()
         replies = await self.control.start(specs)
         return [self._started(spec, reply) for spec, reply in zip(specs, replies, strict=True)]
 
@@ -127,7 +128,7 @@ class RegistryActor:
         ``known``, or after ``timeout`` seconds): the version, and each host's route with
         its handle."""
         self.calls["routes"] += 1
-        await self._started_up()
+        self._starting_up()
         version, view = await self.control.routes.wait(known, timeout)
         handles = {
             name: member.host.handle
@@ -139,7 +140,7 @@ class RegistryActor:
     async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
         """A host suspended these workflows: they wait in history, and here, for a wake."""
         self.calls["suspended"] += 1
-        await self.control.suspended(host, parked)
+        self.control.suspended(host, parked)
 
     async def wake(self, workflow_ids: Sequence[str]) -> None:
         """A host let these workflows go, but they recorded something as they left."""
@@ -226,8 +227,10 @@ class RegistryActor:
     async def shutdown(self) -> None:
         """Stop every pooled actor (the histories stay in the store)."""
         self.calls["shutdown"] += 1
+        if self._ready is not None:
+            self._ready.cancel()
         if self._controller is not None:
-            self._controller.pool.stop_all()
+            self._controller.pool.close()
 
 
 def _as_aion_error(error: BaseException) -> AionError:

@@ -70,10 +70,16 @@ class Router:
                 chosen.load += 1
             return chosen
 
-    def refused(self, target: Target) -> None:
-        """The host had no room: count it full until the next view."""
+    def refused(self, target: Target, load: int) -> None:
+        """The host had no room: it holds ``load`` (its own count) and is full to us until
+        a workflow there ends or the next view says otherwise."""
         with self._lock:
-            target.load = max(target.load, target.per_host)
+            target.load = max(load, target.per_host)
+
+    def release(self, target: Target) -> None:
+        """A pick that started nothing: its slot is free again."""
+        with self._lock:
+            target.load = max(0, target.load - 1)
 
     def ended(self, name: str) -> None:
         """A workflow on host ``name`` ended: its slot is free (until the next view says

@@ -120,8 +120,9 @@ class Starter:
         if isinstance(reply, str):
             return Started(reply, target.handle, target.name)
         if isinstance(reply, HostFullError):
-            self.router.refused(target)
+            self.router.refused(target, reply.load)
             return _AGAIN
+        self.router.release(target)  # nothing started there: the slot it counted is free
         if isinstance(reply, EngineUnavailableError):
             return _AGAIN
         if isinstance(reply, SequenceConflictError):

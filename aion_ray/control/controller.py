@@ -89,8 +89,13 @@ class Controller:
     # --- start-up --------------------------------------------------------------------------------
 
     async def start_up(self) -> None:
-        """Warm the pool and recover the store's running workflows."""
-        await self.pool.warm()
+        """Warm the pool and, meanwhile, recover the store's running workflows."""
+        await asyncio.gather(self.pool.warm(), self._recover())
+
+    async def _recover(self) -> None:
+        """Leave the workflows suspended that were suspended with nothing since (their wakes
+        armed); resume the rest, paced. A workflow already known (a start or an arrival came
+        first) is left as it is."""
         running = await self.store.running()
         if not running:
             return
@@ -98,8 +103,9 @@ class Controller:
         self.placement.definitions.update(await self.store.load_definitions(types))
         made = recovery.plan(running, await self.store.suspended())
         for info, wake_at in made.suspended:
-            self.directory.entries[info.workflow_id] = _suspended_entry(info)
-            self.residency.wake_at(info.workflow_id, wake_at)
+            if info.workflow_id not in self.directory.entries:
+                self.directory.entries[info.workflow_id] = _suspended_entry(info)
+                self.residency.wake_at(info.workflow_id, wake_at)
         log.info(
             "recovering %d running workflow(s), %d suspended", len(made.resume), len(made.suspended)
         )
@@ -151,10 +157,12 @@ class Controller:
             if entry is not None and member is not None and entry.run_id == gone.run_id:
                 self.directory.unhost(gone.workflow_id, member)
 
-    async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
+    def suspended(self, host: str, parked: Sequence[Parked]) -> None:
+        """``host`` let these workflows go: they are suspended here at once (the host waits
+        for this answer before it drops them), their lifecycle rows written after."""
         logged = self.residency.suspended(host, parked)
         if logged:
-            await self.store.record_lifecycle(logged)
+            self.pool.background.run(self.store.record_lifecycle(logged))
 
     def wake(self, workflow_ids: Sequence[str]) -> None:
         """Make these suspended workflows resident again (a host let them go while they

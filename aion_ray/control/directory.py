@@ -62,11 +62,15 @@ class Directory:
         self.pool.place(member, workflow_id)
         self.entries[workflow_id] = Entry(workflow_id, run_id, workflow_type, member.name)
 
-    def unhost(self, workflow_id: str, member: Member) -> None:
-        """A placement on ``member`` did not happen: forget it and free the slot."""
+    def unhost(self, workflow_id: str, member: Member, keep: bool = False) -> None:
+        """A placement on ``member`` did not happen: free the slot and forget the workflow
+        (``keep``: it stays known, suspended, as it was before a resume)."""
         entry = self.entries.get(workflow_id)
         if entry is not None and entry.host == member.name:
-            del self.entries[workflow_id]
+            if keep:
+                entry.host = None
+            else:
+                del self.entries[workflow_id]
         self.pool.release(member.name, workflow_id)
 
     def suspend(self, workflow_id: str, host: str) -> Entry | None:

@@ -1,13 +1,12 @@
 """When the pool should start another actor for waiting placements.
 
-A new actor costs about a second of a core to start (README, "How it runs"); on a small node that
-second is taken from the workflows already running. So while placements wait, an actor is
-started only if they have waited a moment (``SPAWN_DELAY``: the members may free slots at
+A new actor costs about a second of a core to start (README, "How it runs"); on a small node
+that second is taken from the workflows already running. So while placements wait, an actor
+is started only if they have waited a moment (``SPAWN_DELAY``: the members may free slots at
 once) and the backlog would not drain within ``SPAWN_PAYBACK`` seconds at the rate members
 have been freeing slots. A burst of short workflows then drains through the members it has
-(measured: 1000 one-step workflows at workflows_per_actor=50 ran at 250-280 wf/s when the
-pool grew from two actors to four during the burst, 337-365 wf/s when it could not), while
-slots held by long workflows (no slot freed) still bring new actors after SPAWN_DELAY.
+(growing during a burst cost throughput: CHANGELOG, session 6), while slots held by long
+workflows (no slot freed) still bring new actors after SPAWN_DELAY.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@ of a host that died (after the supervisor's backoff, or failing them past its li
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -27,6 +26,8 @@ log = logging.getLogger(__name__)
 
 PLACEMENT_TRIES = 5
 """Hosts a placement tries when they turn out full (clients filled them meanwhile)."""
+RETRY_DELAY = 1.0
+"""Seconds before a resume that failed (no room, a host's error) is tried again."""
 
 
 Closed = Callable[[str, str, ev.Event, "ev.ParentRef | None"], None]
@@ -53,6 +54,7 @@ class Placement:
         self.timers = timers
         self.workflows_per_host = workflows_per_host
         self.definitions: dict[str, WorkflowDefinition[Any]] = {}
+        self.background = directory.pool.background
         self.on_closed: Closed = lambda host, wid, terminal, parent: None
         self.on_placed: Callable[[str, Sequence[Placed]], None] = lambda host, placed: None
 
@@ -134,8 +136,16 @@ class Placement:
                 member = await self._room(slot, workflow_type, workflow_id, "")
                 if await self._host_resume(member, definition, workflow_id, slot):
                     return
+            self._again(workflow_id, workflow_type)  # every host tried was full: later
         finally:
             self.directory.placed(workflow_id, done)
+
+    def _again(self, workflow_id: str, workflow_type: str) -> None:
+        """A resume that did not happen: the workflow stays suspended and is tried again."""
+        log.warning("resuming %s did not happen; trying again in %ss", workflow_id, RETRY_DELAY)
+        self.timers.call_later(
+            RETRY_DELAY, functools.partial(self.later, workflow_id, workflow_type)
+        )
 
     async def definition(self, workflow_type: str) -> WorkflowDefinition[Any] | None:
         """The definition of ``workflow_type``: known here, or kept with the store (a
@@ -151,7 +161,7 @@ class Placement:
         try:
             outcome = await member.host.resume([definition], [workflow_id], slot)
         except HostFullError:
-            self.directory.unhost(workflow_id, member)
+            self.directory.unhost(workflow_id, member, keep=True)
             await self._reconcile(member)
             return False
         except HostDied:
@@ -160,7 +170,8 @@ class Placement:
             return True
         except Exception:
             log.exception("resuming %s on %s failed", workflow_id, member.name)
-            self.directory.unhost(workflow_id, member)
+            self.directory.unhost(workflow_id, member, keep=True)
+            self._again(workflow_id, definition.name)
             return True
         resumed = outcome.get(workflow_id)
         entry = self.directory.entries.get(workflow_id)
@@ -183,13 +194,13 @@ class Placement:
             entry.host = None
             delay = self.supervisor.died(workflow_id)
             if delay is None:
-                asyncio.get_running_loop().create_task(self._fail(workflow_id))
+                self.background.run(self._fail(workflow_id))
             else:
                 self.timers.call_later(delay, functools.partial(self.later, *_key(entry)))
 
     def later(self, workflow_id: str, workflow_type: str) -> None:
         """Resume in the background (from a timer)."""
-        asyncio.get_running_loop().create_task(self.resume(workflow_id, workflow_type))
+        self.background.run(self.resume(workflow_id, workflow_type))
 
     async def _fail(self, workflow_id: str) -> None:
         """End a run whose hosts keep dying (the controller holds it: no host does)."""

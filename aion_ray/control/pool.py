@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from aion_ray.control.growth import RATE_WINDOW, Growth
 from aion_ray.control.ports import Fleet, Host, Timers
+from aion_ray.control.tasks import Background
 from aion_ray.control.waiters import Waiters
 from aion_ray.model.clock import Clock
 
@@ -80,6 +81,8 @@ class Pool:
         self._rechecking = False
         self._refilling = False
         self.on_change: Callable[[], None] = lambda: None  # slots or members changed
+        self.background = Background()  # the control plane's tasks, held and watched
+        self.closed = False
 
     @property
     def waiting(self) -> int:
@@ -166,7 +169,9 @@ class Pool:
             member.host.stop()
             self.on_change()
 
-    def stop_all(self) -> None:
+    def close(self) -> None:
+        """Stop every host, and any that finishes starting from now on."""
+        self.closed = True
         for name in list(self.members):
             self.stop(name)
 
@@ -218,7 +223,7 @@ class Pool:
                 self._recheck(RATE_WINDOW if decision is False else decision)
                 return
             self._starting += 1  # counted now, so the loop sees it
-            asyncio.get_running_loop().create_task(self._spawn(counted=True))
+            self.background.run(self._spawn(counted=True))
 
     def _recheck(self, delay: float) -> None:
         if not self._rechecking:
@@ -231,7 +236,7 @@ class Pool:
 
     def _refill_now(self) -> None:
         self._refilling = False
-        asyncio.get_running_loop().create_task(self._fill())
+        self.background.run(self._fill())
 
     def _group_room(self, slot: Slot) -> Member | None:
         """The fullest member holding workflows of the slot's group that still has room."""
@@ -273,7 +278,9 @@ class Pool:
             await asyncio.sleep(SPAWN_FAILURE_PAUSE)
         finally:
             self._starting -= 1
-        if host is not None:
+        if host is not None and self.closed:
+            host.stop()  # the pool closed while it started
+        elif host is not None:
             self.members[name] = Member(name, host, idle_since=self._now())
         self._hand_out()
 

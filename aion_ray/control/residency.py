@@ -84,7 +84,7 @@ class Residency:
         """Placements wait at the pool's ceiling: start relief rounds (one at a time)."""
         if not self._relieving:
             self._relieving = True
-            asyncio.get_running_loop().create_task(self._rounds())
+            self.directory.pool.background.run(self._rounds())
 
     async def _rounds(self) -> None:
         try:

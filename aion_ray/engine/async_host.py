@@ -27,7 +27,7 @@ from aion_ray.engine.residency import Residency
 from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.starts import StartSpec, start_event
 from aion_ray.engine.transport import Closure, Placed, Transport
-from aion_ray.errors import AionError, WorkflowNotFoundError
+from aion_ray.errors import AionError, SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock, SystemClock
 from aion_ray.model.error_info import ErrorInfo
@@ -85,6 +85,10 @@ class AsyncHost(Residency, AsyncPump):
         HostFullError, no room for ``slot``; SequenceConflictError, the id is taken).
         ``placed``: report it to the control plane, before its first append."""
         self.core.register(definition)
+        if workflow_id in self.core.drivers:  # hosted here already: the id exists
+            raise SequenceConflictError(
+                workflow_id, 0, self.core.drivers[workflow_id].recorder.head
+            )
         self.capacity.take(slot)
         try:
             self.results.started(workflow_id)

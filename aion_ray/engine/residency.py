@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.transport import Parked, Transport
+from aion_ray.errors import WorkflowNotFoundError
 from aion_ray.model.store import WakeKey
 
 if TYPE_CHECKING:
@@ -60,21 +61,24 @@ class Residency:
         workflow that recorded something while the control plane was being told leaves all
         the same, and is woken at once. Returns the ids suspended."""
         blocked = self.idle()
-        parked = [self._parked(wid) for wid in workflow_ids if wid in blocked]
-        parked = [p for p in parked if p.workflow_id not in self._leaving]
-        if not parked:
+        leaving = [wid for wid in workflow_ids if wid in blocked and wid not in self._leaving]
+        if not leaving:
             return []
-        self._leaving.update(p.workflow_id for p in parked)
+        drivers = {wid: self.core.drivers[wid] for wid in leaving}
+        parked = [self._parked(wid) for wid in leaving]
+        self._leaving.update(leaving)
         try:
             taken = await self.transport.suspended(parked)
         finally:
-            self._leaving.difference_update(p.workflow_id for p in parked)
+            self._leaving.difference_update(leaving)
         if not taken:
             return []
-        moved = [p.workflow_id for p in parked if self._leave(p)]
+        # A driver replaced meanwhile (the workflow was resumed here anew) is left alone.
+        gone = [p for p in parked if self.core.drivers.get(p.workflow_id) is drivers[p.workflow_id]]
+        moved = [p.workflow_id for p in gone if self._leave(p)]
         if moved:
             self.transport.wake(moved)
-        return [p.workflow_id for p in parked]
+        return [p.workflow_id for p in gone]
 
     def _parked(self, workflow_id: str) -> Parked:
         driver = self.core.drivers[workflow_id]
@@ -83,12 +87,17 @@ class Residency:
         return Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
 
     def _leave(self, parked: Parked) -> bool:
-        """Drop a suspended workflow; True if it recorded something since ``parked``."""
+        """Drop a suspended workflow; True if it took something since ``parked`` (recorded
+        or still queued). Callers waiting on a record of it here are told it left (they
+        send it again through the control plane; its request id keeps it single)."""
         workflow_id = parked.workflow_id
-        driver = self.core.drivers.get(workflow_id)
-        moved = driver is None or driver.recorder.head != parked.head
+        driver = self.core.drivers[workflow_id]
+        moved = driver.recorder.head != parked.head or not driver.pending.is_empty
         for key in [key for key in self._timers if key[0] == workflow_id]:
             self._timers.pop(key)[1].cancel()
+        for _, waiter in self._waiters.pop(workflow_id, []):
+            if not waiter.done():
+                waiter.set_exception(WorkflowNotFoundError(workflow_id))
         self.core.discard(workflow_id)
         self._durable.pop(workflow_id, None)
         self._active.pop(workflow_id, None)
