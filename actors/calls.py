@@ -10,7 +10,8 @@ import ray
 
 from aion_ray.errors import AionError, EngineUnavailableError
 
-ACTOR_GONE = "the actor died or cannot be reached"
+ACTOR_GONE = "the actor died"
+ACTOR_UNREACHABLE = "the actor cannot be reached for now (it may be restarting)"
 
 
 async def call(ref: Any, actor: str = "engine actor") -> Any:
@@ -47,12 +48,15 @@ def translated(exc: BaseException, actor: str) -> AionError:
         cause = cause.cause
     if isinstance(cause, AionError):
         return cause
+    if isinstance(cause, ray.exceptions.ActorUnavailableError):
+        return EngineUnavailableError(actor, ACTOR_UNREACHABLE, state="unreachable")
     if isinstance(cause, ray.exceptions.RayActorError):
-        return EngineUnavailableError(actor, ACTOR_GONE)
+        return EngineUnavailableError(actor, ACTOR_GONE, state="died")
     first_line = str(cause).splitlines()[0] if str(cause) else ""
     return EngineUnavailableError(actor, f"{type(cause).__name__}: {first_line}")
 
 
 def actor_gone(error: BaseException) -> bool:
-    """Whether ``error`` says the called actor died (rather than failed in a call)."""
-    return isinstance(error, EngineUnavailableError) and error.reason == ACTOR_GONE
+    """Whether ``error`` says the called actor died or cannot be reached (rather than
+    failed in a call): told by the error's type and state, never by its message."""
+    return isinstance(error, EngineUnavailableError) and error.gone

@@ -17,6 +17,7 @@ import ray
 
 from aion_ray.actors.calls import call
 from aion_ray.actors.config import HOST_PREFIX, STORE_NAME, EngineConfig
+from aion_ray.actors.counting import counted
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
 from aion_ray.control.controller import Controller, Settings
 from aion_ray.engine.starts import StartSpec
@@ -41,6 +42,7 @@ class Started:
     host_name: str = ""
 
 
+@counted
 class RegistryActor:
     """Ray actor (async, detached, ``num_cpus=0``): see the module docstring."""
 
@@ -72,7 +74,6 @@ class RegistryActor:
     async def ready(self) -> None:
         """Answer once the registry runs; the pool warms and the store's running workflows
         are recovered in the background (once). A start meanwhile waits only for a host."""
-        self.calls["ready"] += 1
         self._starting_up()
 
     def _starting_up(self) -> None:
@@ -92,7 +93,6 @@ class RegistryActor:
 
     async def start(self, specs: Sequence[StartSpec]) -> list[Started | AionError]:
         """Start each spec (idempotent by id); for each, its run and host, or the error."""
-        self.calls["start"] += 1
         self._starting_up()
         replies = await self.control.start(specs)
         return [self._started(spec, reply) for spec, reply in zip(specs, replies, strict=True)]
@@ -108,11 +108,9 @@ class RegistryActor:
     async def start_child(
         self, parent_id: str, parent_run_id: str, command: cmd.StartChild
     ) -> None:
-        self.calls["start_child"] += 1
         await self.control.start_child(parent_id, parent_run_id, command)
 
     async def closed(self, host: str, closures: Sequence[Closure]) -> None:
-        self.calls["closed"] += 1
         self.control.closed(host, closures)
 
     async def placed(
@@ -120,14 +118,12 @@ class RegistryActor:
     ) -> None:
         """A host took these workflows from clients that started them there directly (and
         these ``withdrawn`` starts of them were refused)."""
-        self.calls["placed"] += 1
         self.control.placed(host, placements, withdrawn)
 
     async def routes(self, known: int, timeout: float = 10.0) -> tuple[int, list[Any]]:
         """The pool as clients see it (a long poll: returns when its version is not
         ``known``, or after ``timeout`` seconds): the version, and each host's route with
         its handle."""
-        self.calls["routes"] += 1
         self._starting_up()
         version, view = await self.control.routes.wait(known, timeout)
         handles = {
@@ -139,37 +135,30 @@ class RegistryActor:
 
     async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
         """A host suspended these workflows: they wait in history, and here, for a wake."""
-        self.calls["suspended"] += 1
         self.control.suspended(host, parked)
 
     async def wake(self, workflow_ids: Sequence[str]) -> None:
         """A host let these workflows go, but they recorded something as they left."""
-        self.calls["wake"] += 1
         self.control.wake(workflow_ids)
 
     async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
         """A workflow's signal to another one (its request id makes a repeat harmless)."""
-        self.calls["route_signal"] += 1
         await self.control.route_signal(command, request_id)
 
     # --- clients ---------------------------------------------------------------------------------
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
-        self.calls["signal"] += 1
         await self.control.arrivals.signal(workflow_id, name, payload, request_id)
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
-        self.calls["cancel"] += 1
         return await self.control.arrivals.cancel(workflow_id, reason)
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
-        self.calls["query"] += 1
         return await self.control.arrivals.query(workflow_id, name, args)
 
     async def result(self, workflow_id: str, timeout: float | None = None) -> ev.Event | None:
         """The terminal event of the workflow's last run, once it has one (None: ``timeout``
         seconds passed first)."""
-        self.calls["result"] += 1
         return await self.control.result(workflow_id, timeout)
 
     async def results(
@@ -178,7 +167,6 @@ class RegistryActor:
         """Many result waits in one streaming call: yields ``(index, answer)`` for each wait
         as its answer comes: the terminal event, None (its timeout passed) or the AionError
         that refuses it."""
-        self.calls["results"] += 1
         loop = asyncio.get_running_loop()
         tasks = {
             loop.create_task(self.control.result(wid, timeout)): index
@@ -197,14 +185,12 @@ class RegistryActor:
                 task.cancel()
 
     async def describe(self, workflow_id: str) -> WorkflowInfo:
-        self.calls["describe"] += 1
         info = await call(self.store.workflow_info.remote(workflow_id), STORE_NAME)
         if info is None:
             raise WorkflowNotFoundError(workflow_id)
         return self._with_residency(info)
 
     async def list_workflows(self, flt: WorkflowFilter) -> list[WorkflowInfo]:
-        self.calls["list_workflows"] += 1
         infos = await call(self.store.list_workflows.remote(flt), STORE_NAME)
         return [self._with_residency(info) for info in infos]
 
@@ -226,7 +212,6 @@ class RegistryActor:
 
     async def shutdown(self) -> None:
         """Stop every pooled actor (the histories stay in the store)."""
-        self.calls["shutdown"] += 1
         if self._ready is not None:
             self._ready.cancel()
         if self._controller is not None:

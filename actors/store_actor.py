@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from aion_ray.actors.counting import counted
 from aion_ray.model.events import Event
 from aion_ray.model.store import (
     AppendRequest,
@@ -31,6 +32,7 @@ from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.storage.duckdb.store import DuckDBHistoryStore
 
 
+@counted
 class HistoryStoreActor:
     """Ray actor (async, detached, ``num_cpus=0``) owning ``DuckDBHistoryStore(path)``."""
 
@@ -40,11 +42,9 @@ class HistoryStoreActor:
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
 
     async def ping(self) -> str:
-        self.calls["ping"] += 1
         return self.path
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
-        self.calls["append_batch"] += 1
         self.calls["appends"] += len(requests)
         began = time.perf_counter()
         results = await self.store.append_batch_async(requests)
@@ -52,59 +52,46 @@ class HistoryStoreActor:
         return results
 
     async def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
-        self.calls["read_history"] += 1
         return self.store.read_history(workflow_id, from_seq)
 
     async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[Event]]:
         """Many histories in one call (a resume of several workflows)."""
-        self.calls["read_histories"] += 1
         return {wid: self.store.read_history(wid) for wid in workflow_ids}
 
     async def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
-        self.calls["workflow_info"] += 1
         return self.store.workflow_info(workflow_id)
 
     async def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
-        self.calls["list_workflows"] += 1
         return await asyncio.to_thread(self.store.list_workflows, flt)
 
     async def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
-        self.calls["count_workflows"] += 1
         return await asyncio.to_thread(self.store.count_workflows, flt)
 
     async def due_timers(self, as_of: datetime, limit: int = 1000) -> list[DueTimer]:
-        self.calls["due_timers"] += 1
         return self.store.due_timers(as_of, limit=limit)
 
     async def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
-        self.calls["read_lifecycle"] += 1
         return await asyncio.to_thread(self.store.read_lifecycle, workflow_id)
 
     async def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
-        self.calls["record_lifecycle"] += 1
         # A plain lifecycle write commits on the writer thread: wait for it off the loop.
         await asyncio.to_thread(self.store.record_lifecycle, entries)
 
     async def save_definition(self, workflow_type: str, fingerprint: str, blob: bytes) -> None:
-        self.calls["save_definition"] += 1
         await asyncio.to_thread(self.store.save_definition, workflow_type, fingerprint, blob)
 
     async def load_definitions(self, workflow_types: Sequence[str]) -> dict[str, bytes]:
-        self.calls["load_definitions"] += 1
         return await asyncio.to_thread(self.store.load_definitions, workflow_types)
 
     async def suspended_workflows(
         self, after: str | None = None, limit: int | None = None
     ) -> list[SuspendedWorkflow]:
-        self.calls["suspended_workflows"] += 1
         return await asyncio.to_thread(self.store.suspended_workflows, after=after, limit=limit)
 
     async def sql(self, query: str) -> Any:
-        self.calls["sql"] += 1
         return await asyncio.to_thread(self.store.sql, query)
 
     async def export_parquet(self, directory: str) -> Any:
-        self.calls["export_parquet"] += 1
         return await asyncio.to_thread(self.store.export_parquet, directory)
 
     async def stats(self) -> dict[str, int]:
@@ -113,5 +100,4 @@ class HistoryStoreActor:
         return dict(self.calls)
 
     async def close(self) -> None:
-        self.calls["close"] += 1
         self.store.close()

@@ -20,6 +20,7 @@ import ray
 from aion_ray.actors.activity_task import run_attempt
 from aion_ray.actors.calls import call
 from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
+from aion_ray.actors.counting import counted
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
 from aion_ray.engine.capacity import Slot
@@ -96,6 +97,7 @@ class RayTransport:
         self._tell("wake", list(workflow_ids))
 
 
+@counted
 class WorkflowActor:
     """Ray actor (async, detached, ``num_cpus=0``): see the module docstring."""
 
@@ -143,7 +145,6 @@ class WorkflowActor:
         slot: Slot | None = None,
     ) -> None:
         """The control plane places a new workflow here (HostFullError: no room)."""
-        self.calls["host_start"] += 1
         await self._ensure_host().start(definition, workflow_id, started, run_id, slot)
 
     async def host_resume(
@@ -152,7 +153,6 @@ class WorkflowActor:
         workflow_ids: Sequence[str],
         slot: Slot | None = None,
     ) -> dict[str, str | ev.Event | None]:
-        self.calls["host_resume"] += 1
         host = self._ensure_host()
         host.register(definitions)
         return await host.resume(workflow_ids, slot)
@@ -161,7 +161,6 @@ class WorkflowActor:
         """A client's starts, placed here with no control plane in between: for each, its
         run id once durable, or the error refusing it (HostFullError: no room here;
         SequenceConflictError: the id exists, the control plane decides)."""
-        self.calls["start"] += 1
         host = self._ensure_host()
         replies = await asyncio.gather(
             *(host.start_new(spec, slot) for spec in specs), return_exceptions=True
@@ -170,40 +169,32 @@ class WorkflowActor:
 
     async def placements(self) -> list[Placed]:
         """What this actor hosts now (the control plane reconciles its view with it)."""
-        self.calls["placements"] += 1
         return self._ensure_host().placements()
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
-        self.calls["signal"] += 1
         await self._ensure_host().signal(workflow_id, name, payload, request_id)
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
-        self.calls["cancel"] += 1
         return await self._ensure_host().cancel(workflow_id, reason)
 
     async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
-        self.calls["result"] += 1
         return await self._ensure_host().result(workflow_id, timeout)
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
-        self.calls["query"] += 1
         return self._ensure_host().query(workflow_id, name, args)
 
     async def heartbeat(
         self, workflow_id: str, run_id: str, activity_id: int, attempt: int, details: Payload
     ) -> None:
-        self.calls["heartbeat"] += 1
         self._ensure_host().heartbeat(workflow_id, run_id, activity_id, attempt, details)
 
     async def alive(self, workflow_id: str, run_id: str, activity_id: int, attempt: int) -> None:
         self._ensure_host().alive(workflow_id, run_id, activity_id)
 
     async def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
-        self.calls["child_finished"] += 1
         self._ensure_host().child_finished(workflow_id, child_id, terminal)
 
     async def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
-        self.calls["child_not_started"] += 1
         self._ensure_host().child_not_started(workflow_id, child_id, error)
 
     async def idle(self) -> dict[str, float]:
@@ -220,7 +211,6 @@ class WorkflowActor:
         return os.getpid()
 
     async def hosted(self) -> list[str]:
-        self.calls["hosted"] += 1
         return self._ensure_host().hosted()
 
 

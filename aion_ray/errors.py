@@ -230,12 +230,20 @@ def error_info_from(exc: BaseException) -> ErrorInfo:
 
 class EngineUnavailableError(AionError):
     """An engine actor (the registry, the store, a workflow host) could not be reached, or
-    failed in a way that is not one of the errors above; ``actor`` names it."""
+    failed in a way that is not one of the errors above; ``actor`` names it. ``state`` says
+    which: "died" (the actor is gone: find it again by name, or its replacement),
+    "unreachable" (it may come back: try again) or "failed" (a call failed)."""
 
-    def __init__(self, actor: str, reason: str) -> None:
+    def __init__(self, actor: str, reason: str, state: str = "failed") -> None:
         super().__init__(f"{actor}: {reason}")
         self.actor = actor
         self.reason = reason
+        self.state = state
+
+    @property
+    def gone(self) -> bool:
+        """Whether the actor died or cannot be reached (rather than failed in a call)."""
+        return self.state in ("died", "unreachable")
 
 
 class HostFullError(AionError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.display.infos import WorkflowList
 from aion_ray.engine.starts import encode_input, existing_start, start_event
 from aion_ray.errors import SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
@@ -86,15 +87,16 @@ class TestEngine(InProcessHost):
         workflow_type: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         limit: int | None = None,
-    ) -> list[WorkflowInfo]:
-        """Workflows matching every condition given, oldest first."""
+    ) -> WorkflowList:
+        """Workflows matching every condition given, oldest first (a list that renders as a
+        table in Jupyter, as the real client's does)."""
         flt = WorkflowFilter(
             status=(WorkflowStatus(status),) if status is not None else None,
             workflow_type=workflow_type,
             search_attributes=search_attributes or {},
             limit=limit,
         )
-        return [self._with_residency(info) for info in self.store.list_workflows(flt)]
+        return WorkflowList(self._with_residency(info) for info in self.store.list_workflows(flt))
 
     def describe(self, workflow_id: str) -> WorkflowInfo:
         info = self.store.workflow_info(workflow_id)

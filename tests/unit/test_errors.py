@@ -61,8 +61,8 @@ WITH_FIELDS: list[tuple[AionError, dict[str, object]]] = [
     (SequenceConflictError("wf-10", 4, 7), {"expected": 4, "found": 7}),
     (FencedError("wf-11", 2, 5), {"epoch": 2, "current_epoch": 5}),
     (
-        EngineUnavailableError("aion-registry", "the actor died"),
-        {"actor": "aion-registry", "reason": "the actor died"},
+        EngineUnavailableError("aion-registry", "the actor died", state="died"),
+        {"actor": "aion-registry", "reason": "the actor died", "state": "died"},
     ),
     (HostFullError("aion-host-1", 4), {"host": "aion-host-1", "load": 4}),
 ]
