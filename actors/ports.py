@@ -18,7 +18,7 @@ from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.ports import HostDied, Resumed
 from aion_ray.engine.capacity import Slot
-from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.starts import StartEvent
 from aion_ray.engine.transport import Placed
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
@@ -50,7 +50,7 @@ class RayHost:
         self,
         definition: WorkflowDefinition[Any],
         workflow_id: str,
-        started: EventDraft,
+        started: StartEvent,
         run_id: str,
         slot: Slot,
     ) -> None:

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10.0
 """Seconds the registry holds one long poll."""
-POLL_PAUSE = 0.05
-"""Seconds between two polls: a burst of changes costs the registry a few calls."""
+POLL_PAUSE = 0.5
+"""Seconds between two polls: a burst of changes costs the registry a few calls. Between
+views the router counts its own starts, and learns of their ends from their results."""
 UNREACHABLE_PAUSE = 1.0
 """Seconds between tries while the registry cannot be reached."""
 
@@ -88,6 +89,11 @@ class Router:
             target = self._targets.get(name)
             if target is not None and target.load > 0:
                 target.load -= 1
+
+    def hosts(self) -> int:
+        """How many hosts the current view holds."""
+        with self._lock:
+            return len(self._targets)
 
     def gone(self, target: Target) -> None:
         with self._lock:

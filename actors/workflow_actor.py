@@ -24,8 +24,7 @@ from aion_ray.actors.counting import counted
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
 from aion_ray.engine.capacity import Slot
-from aion_ray.engine.recorder import EventDraft
-from aion_ray.engine.starts import StartSpec
+from aion_ray.engine.starts import StartEvent, StartSpec
 from aion_ray.engine.transport import AttemptKey, Closure, Outcome, Parked, Placed
 from aion_ray.errors import AionError, EngineUnavailableError
 from aion_ray.model import events as ev
@@ -140,7 +139,7 @@ class WorkflowActor:
         self,
         definition: WorkflowDefinition[Any],
         workflow_id: str,
-        started: EventDraft,
+        started: StartEvent,
         run_id: str,
         slot: Slot | None = None,
     ) -> None:

@@ -15,7 +15,7 @@ from aion_ray.control.pool import Member, Slot
 from aion_ray.control.ports import HostDied, Store, Timers
 from aion_ray.control.supervision import Supervisor
 from aion_ray.engine.parked import parked_failure
-from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.starts import StartEvent
 from aion_ray.engine.transport import Placed
 from aion_ray.errors import EngineUnavailableError, HostFullError
 from aion_ray.model import events as ev
@@ -62,7 +62,7 @@ class Placement:
         self,
         definition: WorkflowDefinition[Any],
         workflow_id: str,
-        started: EventDraft,
+        started: StartEvent,
         run_id: str,
     ) -> None:
         """Host a new workflow; returns once its start is durable (raises the host's
@@ -83,7 +83,7 @@ class Placement:
         member: Member,
         definition: WorkflowDefinition[Any],
         workflow_id: str,
-        started: EventDraft,
+        started: StartEvent,
         run_id: str,
     ) -> bool:
         """Start on ``member``; False: it had no room after all (try another)."""

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.capacity import Slot
-from aion_ray.engine.recorder import EventDraft
+from aion_ray.engine.starts import StartEvent
 from aion_ray.engine.transport import Placed
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
@@ -37,7 +37,7 @@ class Host(Protocol):
         self,
         definition: WorkflowDefinition[Any],
         workflow_id: str,
-        started: EventDraft,
+        started: StartEvent,
         run_id: str,
         slot: Slot,
     ) -> None: ...

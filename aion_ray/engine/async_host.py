@@ -22,10 +22,9 @@ from aion_ray.engine.async_pump import AsyncPump
 from aion_ray.engine.capacity import Capacity, Slot
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
-from aion_ray.engine.recorder import EventDraft
 from aion_ray.engine.residency import Residency
 from aion_ray.engine.results import ResultWaits
-from aion_ray.engine.starts import StartSpec, start_event
+from aion_ray.engine.starts import StartEvent, StartSpec, start_event
 from aion_ray.engine.transport import Closure, Placed, Transport
 from aion_ray.errors import AionError, SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
@@ -76,7 +75,7 @@ class AsyncHost(Residency, AsyncPump):
         self,
         definition: WorkflowDefinition[Any],
         workflow_id: str,
-        started: EventDraft,
+        started: StartEvent,
         run_id: str,
         slot: Slot | None = None,
         placed: Placed | None = None,

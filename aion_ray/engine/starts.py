@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.engine.recorder import EventDraft, draft
+from aion_ray.engine.recorder import draft
 from aion_ray.errors import InvalidInputError, WorkflowAlreadyStartedError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import current_terminal
 from aion_ray.model.payload import Payload, encode
 from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.commands import Envelope
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,36 @@ class StartSpec:
     """If the id's last run has ended, start another run under it (else it is refused)."""
 
 
+@dataclass(frozen=True)
+class StartEvent:
+    """A WorkflowStarted to record, as plain data: it travels between processes (the control
+    plane, a host) pickled as fields, never as code. A draft: the recorder stamps it."""
+
+    workflow_type: str
+    input: Payload
+    code_fingerprint: str
+    execution_timeout: float | None = None
+    search_attributes: dict[str, ev.SearchAttributeValue] | None = None
+    parent: ev.ParentRef | None = None
+
+    def __call__(self, env: Envelope) -> ev.Event:
+        return draft(
+            ev.WorkflowStarted,
+            workflow_type=self.workflow_type,
+            input=self.input,
+            code_fingerprint=self.code_fingerprint,
+            execution_timeout=self.execution_timeout,
+            search_attributes=self.search_attributes,
+            parent=self.parent,
+        )(env)
+
+
 def start_event(
     definition: WorkflowDefinition[Any],
     payload: Payload,
     search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
-) -> EventDraft:
-    return draft(
-        ev.WorkflowStarted,
+) -> StartEvent:
+    return StartEvent(
         workflow_type=definition.name,
         input=payload,
         code_fingerprint=definition.fingerprint,
@@ -81,7 +105,7 @@ class ChildStart:
     ``refused`` says why it cannot start (its id is taken, its type is unknown).
     """
 
-    launch: EventDraft | None = None
+    launch: StartEvent | None = None
     definition: WorkflowDefinition[Any] | None = None
     terminal: ev.Event | None = None
     refused: ErrorInfo | None = None
@@ -109,12 +133,11 @@ def child_start(
     parent = ev.ParentRef(
         workflow_id=parent_workflow_id, run_id=parent_run_id, child_id=command.child_id
     )
-    started = draft(
-        ev.WorkflowStarted,
+    started = StartEvent(
         workflow_type=definition.name,
         input=command.input,
-        parent=parent,
         code_fingerprint=definition.fingerprint,
         execution_timeout=definition.timeout,
+        parent=parent,
     )
     return ChildStart(launch=started, definition=definition)
