@@ -53,7 +53,6 @@ class AsyncPump:
             self._kick.clear()
             try:
                 while batch := self.core.pump.collect(self._forced()):
-                    self._report_placed()
                     await self._append_and_settle(batch)
                 self._flush_reports()
                 self._schedule_held()
@@ -68,7 +67,10 @@ class AsyncPump:
         return [self.core.drivers[wid] for wid in self._waiters if wid in self.core.drivers]
 
     async def _append_and_settle(self, batch: Batch) -> None:
-        outcome = await self._append(batch.requests)
+        appending = asyncio.ensure_future(self._append(batch.requests))
+        await asyncio.sleep(0)  # the append is sent first: the reports ride beside its commit
+        self._report_placed()  # ... and always before the batch's effects run
+        outcome = await appending
         if isinstance(outcome, AionError):
             failures = self.core.fail(batch, outcome)
         else:
