@@ -1,11 +1,15 @@
 """Router: a client's view of the pool, kept by long-polling the registry, and the choice of
 a host to start a workflow on directly (the data path: client -> host -> store).
 
-A daemon thread asks ``registry.routes`` for the view whenever its version moves (at most
-every ``POLL_PAUSE`` seconds); with the registry gone the client keeps the last view it had,
-so it can still start workflows on the warm pool. Between two views the router counts its
-own starts against each host's room and marks a host full when it refuses one; the host is
-the authority, so a stale view costs a refusal, never an overfilled host.
+The router keeps one ``registry.routes`` long poll outstanding (the registry answers when the
+pool's version moves, or after ``POLL_TIMEOUT``) and takes its answer, without blocking,
+whenever the client picks a host; the next poll goes out at most every ``POLL_PAUSE``. No
+thread does this: a background thread blocked in Ray across ``ray.shutdown()`` would make Ray
+end the process. With the registry gone the client keeps the last view it had, so it can
+still start workflows on the warm pool. Between two views the router counts its own starts
+against each host's room, frees a slot when a workflow it started ends, and marks a host full
+when it refuses one; the host is the authority, so a stale view costs a refusal, never an
+overfilled host.
 """
 
 from __future__ import annotations
@@ -26,8 +30,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10.0
 """Seconds the registry holds one long poll."""
 POLL_PAUSE = 0.5
-"""Seconds between two polls: a burst of changes costs the registry a few calls. Between
-views the router counts its own starts, and learns of their ends from their results."""
+"""Seconds between two polls: a burst of changes costs the registry a few calls."""
 UNREACHABLE_PAUSE = 1.0
 """Seconds between tries while the registry cannot be reached."""
 
@@ -42,25 +45,31 @@ class Target:
 
 
 class Router:
-    """See the module docstring. ``pick`` and the accounting are thread-safe."""
+    """See the module docstring. Thread-safe; nothing in it blocks but ``wait``."""
 
     def __init__(self, registry: Any) -> None:
         self._registry = registry
         self._lock = threading.Lock()
         self._targets: dict[str, Target] = {}
         self._version = -1
-        self._first = threading.Event()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="aion-router", daemon=True)
-        self._thread.start()
+        self._pending: Any = None  # the outstanding long poll
+        self._next_ask = 0.0
+        self._closed = False
+        self._ask()
 
     def wait(self, timeout: float) -> bool:
         """Wait for the first view of the pool; False if it did not come in time."""
-        return self._first.wait(timeout)
+        with self._lock:
+            pending = self._pending
+        if pending is not None:
+            ray.wait([pending], timeout=timeout)
+        self._refresh()
+        return self._version >= 0
 
     def pick(self, slot: Slot) -> Target | None:
         """A host with room for ``slot`` (its group's fullest first, then an empty one),
         counted as taken; None: no host has room (the registry places it, or grows)."""
+        self._refresh()
         group, per_host = slot
         with self._lock:
             same = [t for t in self._targets.values() if t.group == group and t.load < per_host]
@@ -92,6 +101,7 @@ class Router:
 
     def hosts(self) -> int:
         """How many hosts the current view holds."""
+        self._refresh()
         with self._lock:
             return len(self._targets)
 
@@ -100,25 +110,44 @@ class Router:
             self._targets.pop(target.name, None)
 
     def close(self) -> None:
-        self._stopped.set()
+        with self._lock:
+            self._closed, self._pending = True, None
 
-    def _poll(self) -> None:
-        while not self._stopped.is_set() and ray.is_initialized():
+    def _refresh(self) -> None:
+        """Take the answer of a finished long poll, and send the next one when it is time
+        (never blocks)."""
+        with self._lock:
+            if self._closed or not ray.is_initialized():
+                return
+            if self._pending is None:
+                if time.monotonic() >= self._next_ask:
+                    self._ask_locked()
+                return
+            ready, _ = ray.wait([self._pending], timeout=0)
+            if not ready:
+                return
+            ref, self._pending = self._pending, None
             try:
-                ref = self._registry.routes.remote(self._version, POLL_TIMEOUT)
-                version, routes = ray.get(ref, timeout=POLL_TIMEOUT * 3)
+                version, routes = ray.get(ref)
             except Exception:  # the registry is down or restarting: keep the last view
-                if self._stopped.wait(UNREACHABLE_PAUSE):
-                    return
-                continue
+                self._next_ask = time.monotonic() + UNREACHABLE_PAUSE
+                return
             self._take(version, routes)
-            time.sleep(POLL_PAUSE)
+            self._next_ask = time.monotonic() + POLL_PAUSE
+
+    def _ask(self) -> None:
+        with self._lock:
+            self._ask_locked()
+
+    def _ask_locked(self) -> None:
+        try:
+            self._pending = self._registry.routes.remote(self._version, POLL_TIMEOUT)
+        except Exception:
+            self._next_ask = time.monotonic() + UNREACHABLE_PAUSE
 
     def _take(self, version: int, routes: list[tuple[Route, Any]]) -> None:
-        with self._lock:
-            self._version = version
-            self._targets = {
-                route.name: Target(route.name, handle, route.group, route.per_host, route.load)
-                for route, handle in routes
-            }
-        self._first.set()
+        self._version = version
+        self._targets = {
+            route.name: Target(route.name, handle, route.group, route.per_host, route.load)
+            for route, handle in routes
+        }

@@ -12,26 +12,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.authoring.heartbeat import Throttle, interval_for
-from aion_ray.engine.activities import execute_activity
 from aion_ray.engine.async_pump import AsyncPump
+from aion_ray.engine.attempts import Attempts
 from aion_ray.engine.capacity import Capacity, Slot
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
+from aion_ray.engine.host_timers import HostTimers
 from aion_ray.engine.residency import Residency
 from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.starts import StartEvent, StartSpec, start_event
-from aion_ray.engine.transport import Closure, Placed, Transport
+from aion_ray.engine.transport import Closure, Outcome, Placed, Transport
 from aion_ray.errors import AionError, SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock, SystemClock
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.ids import new_run_id
-from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload, encode
+from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
 from aion_ray.model.store import WakeKey
 from aion_ray.runtime import commands as cmd
 
@@ -56,9 +56,9 @@ class AsyncHost(Residency, AsyncPump):
         self._kick = asyncio.Event()
         self._durable: dict[str, int] = {}  # workflow id -> head acknowledged by the store
         self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
-        self._timers: dict[tuple[str, WakeKey], tuple[datetime, asyncio.TimerHandle]] = {}
+        self.timers = HostTimers(self.clock, self._wake)
         self._active: dict[str, float] = {}  # workflow id -> when it last did something
-        self._attempts: dict[tuple[str, str, int], asyncio.Task[None]] = {}
+        self.attempts = Attempts(transport, max_payload_bytes, self._attempt_ended, self.heartbeat)
         self._closures: list[Closure] = []
         self._leaving: set[str] = set()  # being suspended: the control plane is told
         self._placed: list[Placed] = []  # reported before the next append
@@ -200,8 +200,8 @@ class AsyncHost(Residency, AsyncPump):
             return
         trail = driver.run.state.trail(activity_id)
         timeout = trail.command.options.heartbeat_timeout if trail and trail.command else None
-        if timeout is not None and (workflow_id, key) in self._timers:
-            self.arm(driver, key, self.clock.now() + timedelta(seconds=timeout))
+        if timeout is not None:
+            self.timers.started(driver, key, timeout)
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         driver = self.core.drivers.get(workflow_id)
@@ -239,10 +239,8 @@ class AsyncHost(Residency, AsyncPump):
         self._pump.cancel()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        for task in self._attempts.values():
-            task.cancel()
-        for _, handle in self._timers.values():
-            handle.cancel()
+        self.attempts.close()
+        self.timers.close()
 
     def _hosted(self, workflow_id: str) -> WorkflowDriver:
         driver = self.core.drivers.get(workflow_id)
@@ -255,55 +253,38 @@ class AsyncHost(Residency, AsyncPump):
     def start_activity(
         self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int, run_id: str
     ) -> None:
-        key = (driver.workflow_id, run_id, command.activity_id)
-        task = asyncio.get_running_loop().create_task(
-            self._attempt(driver, run_id, command, attempt)
-        )
-        self._attempts[key] = task
-        task.add_done_callback(lambda _: self._attempts.pop(key, None))
+        self.attempts.start(driver, command, attempt, run_id)
 
-    async def _attempt(
-        self, driver: WorkflowDriver, run_id: str, command: cmd.ScheduleActivity, attempt: int
+    def _attempt_ended(
+        self,
+        driver: WorkflowDriver,
+        run_id: str,
+        command: cmd.ScheduleActivity,
+        attempt: int,
+        outcome: Outcome,
     ) -> None:
-        key = (driver.workflow_id, run_id, command.activity_id, attempt)
-        if command.options.local:
-            loop = asyncio.get_running_loop()
-
-            def send(details: Any) -> None:  # from the activity's thread
-                payload = encode(details, what="heartbeat details")
-                loop.call_soon_threadsafe(self.heartbeat, *key, payload)
-
-            beat = Throttle(interval_for(command.options.heartbeat_timeout), send)
-            outcome = await asyncio.to_thread(
-                execute_activity, command, self.max_payload_bytes, beat
-            )
-        else:
-            outcome = await self.transport.run_activity(command, self.max_payload_bytes, key)
         self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
         self._touch(driver.workflow_id)
         self._kick.set()
 
     def cancel_activity(self, driver: WorkflowDriver, activity_id: int, run_id: str) -> None:
-        task = self._attempts.pop((driver.workflow_id, run_id, activity_id), None)
-        if task is not None:
-            task.cancel()
+        self.attempts.cancel(driver.workflow_id, run_id, activity_id)
 
     def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
-        self.disarm(driver, key)
-        delay = max(0.0, (at - self.clock.now()).total_seconds())
-        handle = asyncio.get_running_loop().call_later(delay, self._wake, driver, key)
-        self._timers[(driver.workflow_id, key)] = (at, handle)
+        # A Ray-task attempt's heartbeat timeout is timed from its start (``alive``).
+        self.timers.arm(driver, key, at, timed=key[0] != "heartbeat" or self._local(driver, key))
+
+    def _local(self, driver: WorkflowDriver, key: WakeKey) -> bool:
+        trail = driver.run.state.trail(key[1]) if driver.run is not None else None
+        return trail is None or trail.command is None or trail.command.options.local
 
     def _wake(self, driver: WorkflowDriver, key: WakeKey) -> None:
-        self._timers.pop((driver.workflow_id, key), None)
         if self.core.is_current(driver):
             driver.wake(key)
             self._kick.set()
 
     def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None:
-        armed = self._timers.pop((driver.workflow_id, key), None)
-        if armed is not None:
-            armed[1].cancel()
+        self.timers.disarm(driver.workflow_id, key)
 
     def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
         self.transport.start_child(driver.workflow_id, driver.recorder.run_id, command)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
+from aion_ray.engine.attempts import Attempts
+from aion_ray.engine.host_timers import HostTimers
 from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.transport import Parked, Transport
 from aion_ray.errors import WorkflowNotFoundError
-from aion_ray.model.store import WakeKey
 
 if TYPE_CHECKING:
     from aion_ray.engine.host import HostCore
@@ -29,8 +29,8 @@ class Residency:
     core: HostCore
     transport: Transport
     results: ResultWaits
-    _attempts: dict[tuple[str, str, int], asyncio.Task[None]]
-    _timers: dict[tuple[str, WakeKey], tuple[datetime, asyncio.TimerHandle]]
+    attempts: Attempts
+    timers: HostTimers
     _waiters: dict[str, list[tuple[int, asyncio.Future[None]]]]
     _durable: dict[str, int]
     _active: dict[str, float]
@@ -40,8 +40,8 @@ class Residency:
         """Seconds each blocked workflow has done nothing: open, everything it recorded is
         durable, no attempt running or retry pending; it waits only on timers, signals or
         children, which its history holds."""
-        running = {key[0] for key in self._attempts}
-        retrying = {key[0] for key in self._timers if key[1][0] == "retry"}
+        running = self.attempts.workflows()
+        retrying = self.timers.waiting("retry")
         now = time.monotonic()
         return {
             workflow_id: now - self._active.get(workflow_id, now)
@@ -82,8 +82,7 @@ class Residency:
 
     def _parked(self, workflow_id: str) -> Parked:
         driver = self.core.drivers[workflow_id]
-        wakes = [key for key in self._timers if key[0] == workflow_id]
-        wake_at = min((self._timers[key][0] for key in wakes), default=None)
+        wake_at = self.timers.next_at(workflow_id)
         return Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
 
     def _leave(self, parked: Parked) -> bool:
@@ -93,8 +92,7 @@ class Residency:
         workflow_id = parked.workflow_id
         driver = self.core.drivers[workflow_id]
         moved = driver.recorder.head != parked.head or not driver.pending.is_empty
-        for key in [key for key in self._timers if key[0] == workflow_id]:
-            self._timers.pop(key)[1].cancel()
+        self.timers.drop(workflow_id)
         for _, waiter in self._waiters.pop(workflow_id, []):
             if not waiter.done():
                 waiter.set_exception(WorkflowNotFoundError(workflow_id))

@@ -5,6 +5,7 @@ awaiting workflows on the warm pool."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import ray
@@ -24,6 +25,15 @@ def registry_calls(client: object) -> dict[str, int]:
     return stats["registry"]
 
 
+def _sees_warm_pool(client: Any, hosts: int) -> None:
+    """Wait until the client's view holds the pool's warm floor (connect() returns before
+    the pool is warm)."""
+    deadline = time.monotonic() + 60
+    while client.router.hosts() < hosts:
+        assert time.monotonic() < deadline, "the pool did not warm within 60 s"
+        time.sleep(0.05)
+
+
 def _run_one(client: object, n: int) -> int:
     handle = client.start(wf.answers, n)  # type: ignore[attr-defined]
     assert handle.query("n") == n
@@ -34,7 +44,8 @@ def _run_one(client: object, n: int) -> int:
 
 def test_a_start_on_a_warm_pool_makes_no_registry_start_call(connect: Connect) -> None:
     client = connect(pool_size=(3, 6))
-    assert _run_one(client, 1) == 3  # warm: the client has its first view of the pool
+    assert _run_one(client, 1) == 3
+    _sees_warm_pool(client, 3)
     before = registry_calls(client)
     assert [_run_one(client, n) for n in (2, 3, 4)] == [5, 7, 9]
     after = registry_calls(client)
@@ -46,6 +57,7 @@ def test_a_start_on_a_warm_pool_makes_no_registry_start_call(connect: Connect) -
 def test_the_engine_keeps_serving_with_the_registry_killed_for_good(connect: Connect) -> None:
     client = connect(pool_size=(4, 8))
     assert _run_one(client, 0) == 1
+    _sees_warm_pool(client, 4)  # a client connected a moment ago
     ray.kill(client.registry, no_restart=True)
     served: list[int] = []
     until = time.monotonic() + 30.0
