@@ -3,9 +3,9 @@ workflows that closed a moment ago (a caller's wait often arrives just after the
 
 from __future__ import annotations
 
-import asyncio
 import collections
 
+from aion_ray.engine.results import Waiters, wait_end
 from aion_ray.model import events as ev
 
 RECENT_ENDS = 10_000
@@ -16,7 +16,7 @@ class Results:
     """Waiters by workflow id, answered when the workflow's run ends."""
 
     def __init__(self) -> None:
-        self._waiters: dict[str, list[asyncio.Future[ev.Event]]] = {}
+        self._waiters: Waiters = {}
         self._recent: collections.OrderedDict[str, ev.Event] = collections.OrderedDict()
 
     def recent(self, workflow_id: str) -> ev.Event | None:
@@ -37,15 +37,4 @@ class Results:
 
     async def wait(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         """The terminal event of the workflow's current run (None: ``timeout`` passed)."""
-        waiter: asyncio.Future[ev.Event] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(workflow_id, []).append(waiter)
-        try:
-            return await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            return None
-        finally:
-            waiting = self._waiters.get(workflow_id, [])
-            if waiter in waiting:
-                waiting.remove(waiter)
-            if not waiting:
-                self._waiters.pop(workflow_id, None)
+        return await wait_end(self._waiters, workflow_id, timeout)

@@ -28,12 +28,33 @@ LONGEST_WAIT = 5.0
 """Seconds a host holds one result wait at most; then the caller asks the registry."""
 
 
+Waiters = dict[str, list["asyncio.Future[ev.Event]"]]
+"""Callers waiting on each workflow's end."""
+
+
+async def wait_end(waiters: Waiters, workflow_id: str, timeout: float | None) -> ev.Event | None:
+    """Wait among ``waiters`` for the workflow's terminal event (None: ``timeout`` passed);
+    the wait is taken out of ``waiters`` however it ends."""
+    waiter: asyncio.Future[ev.Event] = asyncio.get_running_loop().create_future()
+    waiters.setdefault(workflow_id, []).append(waiter)
+    try:
+        return await asyncio.wait_for(waiter, timeout)
+    except TimeoutError:
+        return None
+    finally:
+        waiting = waiters.get(workflow_id, [])
+        if waiter in waiting:
+            waiting.remove(waiter)
+        if not waiting:
+            waiters.pop(workflow_id, None)
+
+
 class ResultWaits:
     """Callers waiting on the end of workflows this host runs."""
 
     def __init__(self, hosted: Callable[[str], bool]) -> None:
         self._hosted = hosted
-        self._waiters: dict[str, list[asyncio.Future[ev.Event]]] = {}
+        self._waiters: Waiters = {}
         self._recent: collections.OrderedDict[str, tuple[ev.Event, float]] = (
             collections.OrderedDict()
         )
@@ -46,19 +67,8 @@ class ResultWaits:
             return recent[0]
         if not self._hosted(workflow_id):
             raise WorkflowNotFoundError(workflow_id)
-        waiter: asyncio.Future[ev.Event] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(workflow_id, []).append(waiter)
         limit = LONGEST_WAIT if timeout is None else min(timeout, LONGEST_WAIT)
-        try:
-            return await asyncio.wait_for(waiter, limit)
-        except TimeoutError:
-            return None
-        finally:
-            waiting = self._waiters.get(workflow_id, [])
-            if waiter in waiting:
-                waiting.remove(waiter)
-            if not waiting:
-                self._waiters.pop(workflow_id, None)
+        return await wait_end(self._waiters, workflow_id, limit)
 
     def closed(self, closures: Sequence[Closure]) -> None:
         """These runs' ends are durable: answer their waiters (a continue-as-new is no end)."""
