@@ -72,10 +72,11 @@ class Starter:
         those the registry must place."""
         replies: list[Reply] = [None] * len(specs)
         todo = [i for i, spec in enumerate(specs) if not spec.new_run]
-        for definition in {
-            specs[i].definition.fingerprint: specs[i].definition for i in todo
-        }.values():
-            await asyncio.to_thread(self._catalogue, definition)
+        fresh = {(specs[i].definition.name, specs[i].definition.fingerprint) for i in todo}
+        for name, fingerprint in fresh - self._catalogued:  # a thread hop only for new code
+            definition = next(s.definition for s in specs if s.definition.name == name)
+            if definition.fingerprint == fingerprint:
+                await asyncio.to_thread(self._catalogue, definition)
         for _ in range(DIRECT_TRIES):
             todo = await self._round(specs, todo, replies)
             if not todo:

@@ -84,15 +84,20 @@ class Residency:
         """Placements wait at the pool's ceiling: start relief rounds (one at a time)."""
         if not self._relieving:
             self._relieving = True
-            self.directory.pool.background.run(self._rounds())
+            self._next_round()
+
+    def _next_round(self) -> None:
+        self.directory.pool.background.run(self._rounds())
 
     async def _rounds(self) -> None:
+        """One round now; the next RELIEF_PAUSE later while placements still wait."""
         try:
-            while self.directory.pool.waiting:
-                await self._round(self.directory.pool.waiting)
-                await asyncio.sleep(RELIEF_PAUSE)
+            await self._round(self.directory.pool.waiting)
         finally:
-            self._relieving = False
+            if self.directory.pool.waiting:
+                self.timers.call_later(RELIEF_PAUSE, self._next_round)
+            else:
+                self._relieving = False
 
     async def _round(self, needed: int) -> None:
         """Suspend up to ``needed`` blocked workflows, least recently active first."""

@@ -45,15 +45,6 @@ class Supervisor:
         """The workflow ended: its deaths no longer count."""
         self._deaths.pop(workflow_id, None)
 
-    def deaths(self, workflow_id: str) -> int:
-        """Deaths within the window (for reports and tests)."""
-        now = self._clock.now()
-        return sum(
-            1
-            for at in self._deaths.get(workflow_id, [])
-            if (now - at).total_seconds() < self.window
-        )
-
     def failure(self) -> ErrorInfo:
         """The error that ends a run past the limit."""
         return ErrorInfo(

@@ -26,6 +26,3 @@ class Background:
         self._held.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error("control plane task %s failed", task.get_coro(), exc_info=error)
-
-    def __len__(self) -> int:
-        return len(self._held)

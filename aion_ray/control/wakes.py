@@ -26,9 +26,6 @@ class WakeSchedule:
     def clear(self, workflow_id: str) -> None:
         self._wake.pop(workflow_id, None)
 
-    def get(self, workflow_id: str) -> datetime | None:
-        return self._wake.get(workflow_id)
-
     def next_at(self) -> datetime | None:
         """The earliest wake still set."""
         self._drop_stale()
@@ -42,9 +39,6 @@ class WakeSchedule:
             del self._wake[workflow_id]
             found.append(workflow_id)
         return found
-
-    def __len__(self) -> int:
-        return len(self._wake)
 
     def _drop_stale(self) -> None:
         while self._heap and self._wake.get(self._heap[0][2]) != self._heap[0][0]:

@@ -63,15 +63,16 @@ def test_a_start_waiting_for_a_full_pool_relieves_a_blocked_workflow_within_a_ro
         p = await plane(pool_size=(1, 1), idle_timeout=3600.0)
         run_id = await p.start("busy")
         host = p.host_of("busy")
-        second = asyncio.ensure_future(p.start("next"))
-        await asyncio.sleep(RELIEF_PAUSE * 1.5)
+        second = p.placing("next")
+        await p.timers.advance(RELIEF_PAUSE)  # the first round, and the next one
         assert host.suspensions == []  # busy: nothing to let go
         host.blocked["busy"] = 0.01  # its activity ended: it now waits for a signal
-        await asyncio.sleep(RELIEF_PAUSE * 1.5)  # the next round finds it, long before 3600 s
+        await p.timers.advance(RELIEF_PAUSE)  # the next round finds it, long before 3600 s
         assert host.suspensions == [["busy"]]
         host.hosted.discard("busy")
         p.control.suspended(host.name, [Parked("busy", run_id, None, 1)])
-        await asyncio.wait_for(second, 1.0)
+        await settle()
+        assert second.done()
         assert p.control.directory.residency("busy") == "suspended"
         assert p.control.directory.residency("next") == "resident"
 
@@ -85,8 +86,8 @@ def test_relief_chooses_the_least_recently_active() -> None:
             await p.start(wid)
         host = p.host_of("x")
         host.blocked.update({"x": 5.0, "y": 50.0, "z": 0.5})
-        waiting = asyncio.ensure_future(p.start("w"))
-        await asyncio.sleep(RELIEF_PAUSE / 2)
+        waiting = p.placing("w")
+        await settle()  # the first round runs at once
         assert host.suspensions == [["y"]]
         waiting.cancel()
 
