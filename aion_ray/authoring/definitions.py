@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aion_ray.authoring.heartbeat import heartbeat
 from aion_ray.authoring.hosting import Hosting
@@ -43,6 +43,17 @@ class RetryPolicy(BaseModel):
     backoff: float = Field(default=2.0, ge=1)
     max_interval: float = Field(default=60.0, ge=0)
     non_retryable: tuple[str, ...] = ()
+
+    if not typing.TYPE_CHECKING:  # mypy keeps the typed signature pydantic's plugin derives
+
+        def __init__(self, **fields: Any) -> None:
+            """Raise InvalidInputError (not pydantic's error) naming the first bad field."""
+            try:
+                super().__init__(**fields)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in first["loc"]) or "value"
+                raise InvalidInputError(f"invalid RetryPolicy {where}: {first['msg']}") from exc
 
     def delay_after(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt`` (1-based) before the next one."""
