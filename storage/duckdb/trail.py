@@ -25,6 +25,7 @@ import duckdb
 from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.storage.contract import LifecycleEntry
 from aion_ray.storage.duckdb.appenders import Appenders
+from aion_ray.storage.duckdb.db import first_row
 from aion_ray.storage.visibility_rows import workflow_row
 
 VISIBILITY_COMMIT = "visibility_commit"
@@ -110,7 +111,8 @@ class Trail:
 
 
 def stored_visibility_commit(con: duckdb.DuckDBPyConnection) -> int | None:
-    row = con.execute("SELECT value FROM aion_meta WHERE key = ?", [VISIBILITY_COMMIT]).fetchone()
+    # Read to the end: a result left open on the write connection fails its next write.
+    row = first_row(con, "SELECT value FROM aion_meta WHERE key = ?", [VISIBILITY_COMMIT])
     return int(row[0]) if row else None
 
 

@@ -20,7 +20,7 @@ from aion_ray.errors import (
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
 from aion_ray.storage import DuckDBHistoryStore, LifecycleEntry
-from aion_ray.storage.contract import SuspendedWorkflow
+from aion_ray.storage.contract import AppendRequest, SuspendedWorkflow
 from aion_ray.storage.duckdb.appenders import ARROW_MIN_ROWS
 from aion_ray.storage.schema import SCHEMA_VERSION
 from tests.builders import T0, HistoryBuilder, completed_history, one_of_each
@@ -441,3 +441,28 @@ def test_a_reopened_store_refuses_a_second_start_of_a_stored_id(file: StoreFile)
                     expected_seq=0,
                     lease=store.acquire_lease(b.workflow_id),
                 )
+
+
+@pytest.mark.parametrize("first_write", ["lifecycle", "start"])
+def test_the_first_write_after_reopening_a_file_of_finished_workflows_succeeds(
+    file: StoreFile, first_write: str
+) -> None:
+    # Opening reads the visibility watermark on the write connection; a result left
+    # half-read there made the first single-statement write after a restart fail.
+    append_all(file.reopen(), completed_history("wf-done"))
+    store = file.reopen()
+    entry = LifecycleEntry(
+        workflow_id="wf-new", run_id="run-1", recorded_at=T0, kind="placed", detail={}
+    )
+    if first_write == "lifecycle":
+        store.record_lifecycle([entry])
+    else:  # as a host starts a workflow: the lease and the placement ride on the append
+        b = HistoryBuilder("wf-new")
+        b.started()
+        request = AppendRequest(
+            "wf-new", b.events, expected_seq=0, acquire="host-1", lifecycle=[entry]
+        )
+        [result] = store.append_batch([request])
+        assert result.ok, result.error
+        assert store.read_history("wf-new") == b.events
+    assert store.read_lifecycle("wf-new") == [entry]
