@@ -1,20 +1,20 @@
 """WorkflowDriver: one workflow's arrivals in, activations out. It does no I/O.
 
-The driver owns a workflow's Recorder and its current WorkflowRun. An arrival (a start, a
-signal, an activity's outcome, a timer, a child's outcome, a cancel) is stamped as an event
-and applied to the run at once; the commands the run returns are stamped in turn, and their
-effects collected. All of it waits in the driver's ``ActivationBuffer`` until the host's pump
-takes it as one activation, appends its events in one write, and only then performs its
-effects: record before dispatch, record before deliver, one durable write per activation.
-The run may have seen events that are not durable yet; if the append fails, the host throws
-the driver away and rebuilds it from the stored history, so nothing it saw is lost or kept.
-Retries follow the activity's RetryPolicy with the attempt trail in history.
+The driver owns a workflow's Recorder and hosts its current run. An arrival (a start, a
+signal, an activity's outcome, a timer, a child's outcome, a cancel) is checked against the
+run here and handed to the driver's ``RunRecording``, which stamps it as an event, applies it
+to the run at once, stamps the commands the run returns in turn and collects their effects.
+All of it waits in the ``ActivationBuffer`` until the host's pump takes it as one activation,
+appends its events in one write, and only then performs its effects: record before dispatch,
+record before deliver, one durable write per activation. The run may have seen events that
+are not durable yet; if the append fails, the host throws the driver away and rebuilds it
+from the stored history, so nothing it saw is lost or kept. Retries follow the activity's
+RetryPolicy with the attempt trail in history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -28,10 +28,10 @@ from aion_ray.engine.outcomes import (
     terminal_status,
 )
 from aion_ray.engine.recorder import EventDraft, Recorder, draft
+from aion_ray.engine.recording import RunRecording
 from aion_ray.errors import QueryError, WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
-from aion_ray.model.history import current_run, run_deadline
 from aion_ray.model.lease import Lease
 from aion_ray.model.payload import Payload
 from aion_ray.model.store import WakeKey
@@ -57,20 +57,20 @@ class WorkflowDriver:
         self.workflow_id = recorder.workflow_id
         self.lease = lease
         """The lease its appends are made under; None until its first activation took one."""
-        self.run: WorkflowRun | None = None
-        self.pending = ActivationBuffer(head=recorder.head)
-        self._on_work = on_work  # told when the buffer gets work: the host's pump then runs
-        self._segment: list[ev.Event] = list(current_run(history))
-        self._armed: set[WakeKey] = set()  # wakes asked of the host, not yet due
-        self._signal_requests = {
-            e.request_id for e in self._segment if isinstance(e, ev.SignalReceived) and e.request_id
-        }
+        self.recording = RunRecording(
+            recorder,
+            history,
+            on_work=lambda: on_work(self),
+            on_continue=self._start_next_run,
+        )
+        self.pending: ActivationBuffer = self.recording.pending
+        self._on_work = on_work
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self, started: EventDraft, run_id: str) -> None:
         """Begin a new workflow's first run with its WorkflowStarted event."""
-        self._segment = self._record([started], run_id=run_id)
+        self.recording.begin(started, run_id)
         self.resume()
 
     def resume(self) -> None:
@@ -78,27 +78,33 @@ class WorkflowDriver:
         if not self.recorder.is_open:
             return
         recorded_before = self.recorder.head
-        self.run = WorkflowRun(self.definition, self._segment)
+        self.recording.run = WorkflowRun(self.definition, self.recording.segment)
         self._on_work(self)  # a resumed driver's first activation takes its lease
-        self._activate(())
+        self.recording.activate(())
         if self.run is not None and self.run.is_open:
             self._rearm(self.run.outstanding().recorded_up_to(recorded_before))
-            self._arm_deadline()
+            self.recording.arm_deadline()
 
     def rebuild_run(self) -> None:
         """Throw the run away and replay it from history, keeping in-flight effects."""
         if self.recorder.is_open:
-            self.run = WorkflowRun(self.definition, self._segment)
-            self._activate(())
+            self.recording.run = WorkflowRun(self.definition, self.recording.segment)
+            self.recording.activate(())
+
+    @property
+    def run(self) -> WorkflowRun | None:
+        """The current run; None before it is built and once it has ended."""
+        return self.recording.run
 
     @property
     def is_open(self) -> bool:
-        return self.recorder.is_open and self.run is not None and self.run.is_open
+        return self.recording.is_open
 
     @property
     def started(self) -> ev.WorkflowStarted | None:
         """The current run's WorkflowStarted event."""
-        first = self._segment[0] if self._segment else None
+        segment = self.recording.segment
+        first = segment[0] if segment else None
         return first if isinstance(first, ev.WorkflowStarted) else None
 
     def take_activation(self) -> Activation:
@@ -111,10 +117,11 @@ class WorkflowDriver:
         """Record a signal, then deliver it; False if ``request_id`` was already recorded."""
         if not self.recorder.is_open:
             raise self._terminal_error("signal")
-        if request_id is not None and request_id in self._signal_requests:
+        if request_id is not None and self.recording.has_signal(request_id):
             return False
         self.pending.urgent = True
-        self._deliver([draft(ev.SignalReceived, name=name, payload=payload, request_id=request_id)])
+        signal = draft(ev.SignalReceived, name=name, payload=payload, request_id=request_id)
+        self.recording.deliver([signal])
         return True
 
     def cancel(self, reason: str) -> bool:
@@ -124,7 +131,7 @@ class WorkflowDriver:
         assert self.run is not None
         if self.run.state.cancel_reason is None:
             self.pending.urgent = True
-            self._deliver([draft(ev.WorkflowCancelRequested, reason=reason)])
+            self.recording.deliver([draft(ev.WorkflowCancelRequested, reason=reason)])
         return True
 
     def query(self, name: str, args: Sequence[Any] = ()) -> Any:
@@ -146,20 +153,20 @@ class WorkflowDriver:
         trail = self.run.state.trail(activity_id) if self.is_open and self.run else None
         if trail is None or trail.done or trail.attempt != attempt:
             return  # a late report for a cancelled, superseded or finished attempt
-        self._disarm(("heartbeat", activity_id))
+        self.recording.disarm(("heartbeat", activity_id))
         now = self.recorder.clock.now()
         if (activity_id, attempt) in self.pending.local_running:
             self.pending.local_finished(activity_id, attempt, now)
         elif not retry_now:
             self.pending.urgent = True  # a remote result: record it now
         ended = attempt_ended(trail, activity_id, attempt, result, error, retry_now, now)
-        self._deliver([ended.event])
+        self.recording.deliver([ended.event])
         if ended.retry_at is None:
             return
         if retry_now:
-            self._start_attempt(activity_id)
+            self.recording.start_attempt(activity_id)
         else:
-            self._arm(("retry", activity_id), ended.retry_at)
+            self.recording.arm(("retry", activity_id), ended.retry_at)
 
     def activity_heartbeat(self, activity_id: int, attempt: int, details: Payload | None) -> None:
         """A running attempt said it is alive: record it and restart its heartbeat timeout."""
@@ -169,8 +176,8 @@ class WorkflowDriver:
         beat = draft(
             ev.ActivityHeartbeat, activity_id=activity_id, attempt=attempt, details=details
         )
-        self._deliver([beat])
-        self._arm_heartbeat(trail.command)
+        self.recording.deliver([beat])
+        self.recording.arm_heartbeat(trail.command)
 
     def child_finished(self, child_id: int, terminal: ev.Event) -> None:
         """A child workflow this run started has ended; record its outcome, then deliver."""
@@ -179,7 +186,7 @@ class WorkflowDriver:
         outcome = child_outcome(self.run.outstanding(), child_id, terminal)
         if outcome is not None:
             self.pending.urgent = True
-            self._deliver([outcome])
+            self.recording.deliver([outcome])
 
     def child_not_started(self, child_id: int, error: ErrorInfo) -> None:
         """A child this run recorded could not be started (e.g. its id is taken)."""
@@ -194,116 +201,30 @@ class WorkflowDriver:
                 child_workflow_id=child.child_workflow_id,
                 error=error,
             )
-            self._deliver([failed])
+            self.recording.deliver([failed])
 
     def wake(self, key: WakeKey) -> None:
         """A wake armed through an ``Arm`` effect fell due."""
-        if not self.is_open or key not in self._armed:
+        if not self.is_open or not self.recording.take_wake(key):
             return  # stale: the run ended, or the timer was cancelled, since it was armed
-        self._armed.discard(key)
         self.pending.urgent = True
         kind, item = key
         if kind == "timer":
-            self._deliver([draft(ev.TimerFired, timer_id=item)])
+            self.recording.deliver([draft(ev.TimerFired, timer_id=item)])
         elif kind == "retry":
-            self._start_attempt(item)
+            self.recording.start_attempt(item)
         elif kind == "heartbeat":
             self._heartbeat_missed(item)
         elif kind == "deadline":
-            timeout = self._segment[0].execution_timeout  # type: ignore[union-attr]
-            self._record_close(
+            timeout = self.recording.segment[0].execution_timeout  # type: ignore[union-attr]
+            self.recording.close(
                 [draft(ev.WorkflowTimedOut, timeout=f"execution timeout {timeout}s")]
             )
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _deliver(self, drafts: list[EventDraft]) -> None:
-        recorded = self._record(drafts)
-        self._activate(recorded)
-
-    def _record(self, drafts: list[EventDraft], run_id: str | None = None) -> list[ev.Event]:
-        recorded = self.recorder.stamp(drafts, run_id=run_id)
-        self._segment.extend(recorded)
-        self._buffer_events(recorded)
-        for event in recorded:
-            if isinstance(event, ev.SignalReceived) and event.request_id:
-                self._signal_requests.add(event.request_id)
-        return recorded
-
-    def _buffer_events(self, events: list[ev.Event]) -> None:
-        if self.pending.is_empty:
-            self._on_work(self)
-        self.pending.events.extend(events)
-
-    def _effect(self, effect: fx.Effect) -> None:
-        if self.pending.is_empty:
-            self._on_work(self)
-        self.pending.effects.append(effect)
-
-    def _activate(self, new_events: Sequence[ev.Event]) -> None:
-        assert self.run is not None
-        commands = self.run.advance(new_events)
-        while commands:
-            drafts: list[EventDraft] = []
-            for command in commands:
-                drafts.append(command.to_event)
-                if isinstance(command, cmd.ScheduleActivity):
-                    drafts.append(
-                        draft(ev.ActivityStarted, activity_id=command.activity_id, attempt=1)
-                    )
-            recorded = self._record(drafts)
-            if self._carry_out(commands, recorded):
-                return
-            commands = self.run.advance(recorded)
-
-    def _carry_out(self, commands: Sequence[cmd.Command], recorded: Sequence[ev.Event]) -> bool:
-        """Ask for the recorded commands' effects; True if one of them closed the run."""
-        for command in commands:
-            match command:
-                case cmd.ScheduleActivity():
-                    self._effect(fx.StartActivity(command, 1, self.recorder.run_id))
-                    self._arm_heartbeat(command)
-                case cmd.RequestCancelActivity():
-                    self._disarm(("retry", command.activity_id))
-                    self._disarm(("heartbeat", command.activity_id))
-                    self.pending.local_cancelled(command.activity_id)
-                    self._effect(fx.CancelActivity(command.activity_id, self.recorder.run_id))
-                case cmd.StartTimer():
-                    self._arm(("timer", command.timer_id), command.fire_at)
-                case cmd.CancelTimer():
-                    self._disarm(("timer", command.timer_id))
-                case cmd.StartChild():
-                    self._effect(fx.StartChild(command))
-                case cmd.SendSignal():
-                    self._send(command)
-        terminal = next((e for e in recorded if isinstance(e, ev.TERMINAL_EVENTS)), None)
-        if terminal is not None:
-            self._after_close(terminal)
-        return terminal is not None
-
-    def _send(self, command: cmd.SendSignal) -> None:
-        request = f"{self.workflow_id}:{self.recorder.run_id}:send-{command.send_id}"
-        self._effect(fx.SendSignal(command, request))
-
-    def _record_close(self, drafts: list[EventDraft]) -> None:
-        recorded = self._record(drafts)
-        self._after_close(recorded[-1])
-
-    def _after_close(self, terminal: ev.Event) -> None:
-        assert self.run is not None
-        for trail in self.run.outstanding().activities:
-            activity_id = trail.scheduled.activity_id  # type: ignore[union-attr]
-            self._effect(fx.CancelActivity(activity_id, self.recorder.run_id))
-        for key in list(self._armed):
-            self._disarm(key)
-        self.pending.local_running.clear()
-        self.run = None
-        self._effect(fx.Closed(terminal))
-        if isinstance(terminal, ev.WorkflowContinuedAsNew):
-            self._start_next_run(terminal)
-
     def _start_next_run(self, ended: ev.WorkflowContinuedAsNew) -> None:
-        previous = self._segment[0]
+        previous = self.recording.segment[0]
         assert isinstance(previous, ev.WorkflowStarted)
         started = draft(
             ev.WorkflowStarted,
@@ -314,7 +235,6 @@ class WorkflowDriver:
             code_fingerprint=self.definition.fingerprint,
             execution_timeout=previous.execution_timeout,
         )
-        self._segment = []
         self.start(started, ended.next_run_id)
 
     def _heartbeat_missed(self, activity_id: int) -> None:
@@ -323,63 +243,33 @@ class WorkflowDriver:
         trail = self.run.state.trail(activity_id) if self.run is not None else None
         if trail is None or trail.done or trail.command is None:
             return
-        self._effect(fx.CancelActivity(activity_id, self.recorder.run_id))
+        self.recording.effect(fx.CancelActivity(activity_id, self.recorder.run_id))
         timeout = trail.command.options.heartbeat_timeout
         error = ErrorInfo(type="HeartbeatTimeout", message=f"no heartbeat for {timeout}s")
         self.activity_finished(activity_id, trail.attempt, None, error)
 
-    def _arm_heartbeat(self, command: cmd.ScheduleActivity) -> None:
-        timeout = command.options.heartbeat_timeout
-        if timeout is not None:
-            at = self.recorder.clock.now() + timedelta(seconds=timeout)
-            self._arm(("heartbeat", command.activity_id), at)
-
-    def _start_attempt(self, activity_id: int) -> None:
-        assert self.run is not None
-        trail = self.run.state.trail(activity_id)
-        if trail is None or trail.done or trail.command is None:
-            return
-        attempt = trail.attempt + 1
-        self._deliver([draft(ev.ActivityStarted, activity_id=activity_id, attempt=attempt)])
-        if self.is_open:
-            self._effect(fx.StartActivity(trail.command, attempt, self.recorder.run_id))
-            self._arm_heartbeat(trail.command)
-
     def _rearm(self, outstanding: Outstanding) -> None:
+        recording = self.recording
         for timer in outstanding.timers:
-            self._arm(("timer", timer.timer_id), timer.fire_at)
+            recording.arm(("timer", timer.timer_id), timer.fire_at)
         for child in outstanding.children:
             command = self.run.state.child_command(child.child_id) if self.run else None
-            self._effect(fx.StartChild(child_command(child, command)))
+            recording.effect(fx.StartChild(child_command(child, command)))
         for sent in outstanding.sends:
             # Delivery may not have happened before the host stopped; the target recognises
             # a repeat by the send's request id.
-            self._send(
+            recording.send(
                 cmd.SendSignal(sent.send_id, sent.target_workflow_id, sent.name, sent.payload)
             )
         for trail in outstanding.activities:
             activity_id = trail.scheduled.activity_id  # type: ignore[union-attr]
             if trail.retry_at is not None:
-                self._arm(("retry", activity_id), trail.retry_at)
+                recording.arm(("retry", activity_id), trail.retry_at)
             elif trail.attempt == 0:
-                self._start_attempt(activity_id)
+                recording.start_attempt(activity_id)
             else:
                 error = interrupted(trail.attempt)
                 self.activity_finished(activity_id, trail.attempt, None, error, retry_now=True)
-
-    def _arm_deadline(self) -> None:
-        deadline = run_deadline(self._segment)
-        if deadline is not None:
-            self._arm(("deadline", 0), deadline)
-
-    def _arm(self, key: WakeKey, at: datetime) -> None:
-        self._armed.add(key)
-        self._effect(fx.Arm(key, at))
-
-    def _disarm(self, key: WakeKey) -> None:
-        if key in self._armed:
-            self._armed.discard(key)
-            self._effect(fx.Disarm(key))
 
     def _terminal_error(self, operation: str) -> WorkflowTerminalError:
         terminal = self.recorder.terminal
