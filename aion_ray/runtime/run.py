@@ -14,14 +14,13 @@ import collections
 import contextvars
 import gc
 import hashlib
-import inspect
 import random
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.errors import InvalidInputError, NonDeterminismError, QueryError, WorkflowUsageError
+from aion_ray.errors import InvalidInputError, NonDeterminismError, WorkflowUsageError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
@@ -29,6 +28,7 @@ from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.cursor import HistoryCursor
 from aion_ray.runtime.loop import DurableTimerHandle, WorkflowEventLoop
 from aion_ray.runtime.mailbox import SignalMailbox
+from aion_ray.runtime.queries import answer_query
 from aion_ray.runtime.state import Outstanding, RunState, effective_history
 
 if TYPE_CHECKING:
@@ -113,24 +113,7 @@ class WorkflowRun:
 
     def query(self, name: str, args: Sequence[Any] = ()) -> Any:
         """Answer a query with the handler the workflow registered; never changes the run."""
-        handlers = self.context.query_handlers if self.context else {}
-        handler = handlers.get(name)
-        if handler is None:
-            known = ", ".join(sorted(handlers)) or "none"
-            raise QueryError(self.started.workflow_id, name, f"no such query (registered: {known})")
-        self.in_query = True
-        try:
-            answer = handler(*args)
-        except Exception as exc:
-            raise QueryError(
-                self.started.workflow_id, name, f"handler failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        finally:
-            self.in_query = False
-        if inspect.isawaitable(answer):
-            getattr(answer, "close", lambda: None)()
-            raise QueryError(self.started.workflow_id, name, "query handlers must not be async")
-        return answer
+        return answer_query(self, name, args)
 
     def outstanding(self) -> Outstanding:
         """Work the history says is in flight (activities, timers, children) for re-arming."""
