@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/check_layers.py
+	$(BIN)/python tools/check_sizes.py
 
 typecheck: $(STAMP)
 	$(BIN)/python tools/mypy_tree.py
