@@ -7,12 +7,11 @@ rest (``now``, ``random``, ``uuid4``, ``info``) derive from recorded facts only.
 from __future__ import annotations
 
 import asyncio
-import math
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -22,12 +21,9 @@ from aion_ray.model import events as ev
 from aion_ray.model.ids import validate_workflow_id
 from aion_ray.model.payload import decode, encode
 from aion_ray.runtime import commands as cmd
+from aion_ray.runtime.arguments import checked_name, checked_seconds
 from aion_ray.runtime.children import ChildHandle
-
-if TYPE_CHECKING:
-    import random
-
-    from aion_ray.model.payload import Payload
+from aion_ray.runtime.run_access import RunAccess
 
 T = TypeVar("T")
 _ATTRIBUTES: TypeAdapter[dict[str, ev.SearchAttributeValue]] = TypeAdapter(
@@ -55,38 +51,6 @@ class ContinueAsNewRequested(BaseException):
     def __init__(self, arg: object) -> None:
         super().__init__("continue as new")
         self.arg = arg
-
-
-class RunAccess(Protocol):
-    """What the context may use of its run (``WorkflowRun``), and nothing more."""
-
-    timer_name: str | None  # names the next durable timer; the context sets it for waits
-
-    @property
-    def started(self) -> ev.WorkflowStarted: ...
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop: ...
-    @property
-    def now(self) -> datetime: ...
-    @property
-    def rng(self) -> random.Random: ...
-    @property
-    def id_rng(self) -> random.Random: ...
-    @property
-    def in_query(self) -> bool: ...
-    @property
-    def max_payload_bytes(self) -> int: ...
-    @property
-    def is_open(self) -> bool: ...
-    @property
-    def is_replaying(self) -> bool: ...
-    def next_ordinal(self, kind: str) -> int: ...
-    def issue(self, command: cmd.Command) -> ev.Event | None: ...
-    def wait_for(self, kind: str, item_id: int) -> asyncio.Future[ev.Event]: ...
-    def recorded_event(self, key: cmd.Key) -> ev.Event | None: ...
-    def knows(self, key: cmd.Key) -> bool: ...
-    def take_signal(self, name: str) -> asyncio.Future[Payload]: ...
-    def pending_work(self) -> int: ...
 
 
 class WorkflowContext:
@@ -162,7 +126,7 @@ class WorkflowContext:
     async def sleep(self, duration: float | timedelta) -> None:
         """A durable timer: survives restarts; ``asyncio.sleep`` in a workflow is the same."""
         self._check_usable("ctx.sleep")
-        await asyncio.sleep(_seconds(duration))
+        await asyncio.sleep(checked_seconds(duration))
 
     def now(self) -> datetime:
         """The recorded time of the latest event this run has consumed (aware UTC)."""
@@ -185,8 +149,8 @@ class WorkflowContext:
     ) -> Any:
         """The next signal named ``name`` (FIFO); a timeout raises ``asyncio.TimeoutError``."""
         self._check_usable("ctx.wait_signal")
-        name = _name(name, "a signal name")
-        seconds = None if timeout is None else _seconds(timeout)
+        name = checked_name(name, "a signal name")
+        seconds = None if timeout is None else checked_seconds(timeout)
         future = self._run.take_signal(name)
         if seconds is None or future.done():
             payload = await future
@@ -212,7 +176,7 @@ class WorkflowContext:
         """Send a signal to another workflow; recorded, so it is sent once per history."""
         self._check_usable("ctx.signal_workflow")
         target = validate_workflow_id(workflow_id)
-        name = _name(name, "a signal name")
+        name = checked_name(name, "a signal name")
         encoded = encode(payload, max_bytes=self._run.max_payload_bytes, what=f"signal {name!r}")
         send_id = self._run.next_ordinal("send")
         self._run.issue(cmd.SendSignal(send_id, target, name, encoded))
@@ -274,7 +238,7 @@ class WorkflowContext:
     def patched(self, change_id: str) -> bool:
         """True on runs that took the new code path; replaying older runs gives False."""
         self._check_usable("ctx.patched")
-        change_id = _name(change_id, "a patch id")
+        change_id = checked_name(change_id, "a patch id")
         if change_id not in self._patches:
             key = ("marker", "patch", change_id)
             taken = self._run.knows(key) or not self._run.is_replaying
@@ -301,23 +265,3 @@ class WorkflowContext:
             raise WorkflowUsageError(f"{what} inside a query handler: handlers are read-only")
         if asyncio.events._get_running_loop() is not self._run.loop:
             raise WorkflowUsageError(f"{what} can only be called from this workflow's own code")
-
-
-def _seconds(duration: float | timedelta) -> float:
-    seconds = duration.total_seconds() if isinstance(duration, timedelta) else duration
-    if not isinstance(seconds, int | float) or math.isnan(seconds) or seconds < 0:
-        raise InvalidInputError(
-            f"a duration must be a non-negative number or timedelta, got {duration!r}"
-        )
-    if math.isinf(seconds) or seconds > ev.MAX_DURATION_SECONDS:
-        raise InvalidInputError(
-            f"a duration must be finite and at most a century, got {duration!r}; to wait "
-            "forever, wait for a signal"
-        )
-    return float(seconds)
-
-
-def _name(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError(f"{what} must be a non-empty str, got {value!r}")
-    return value
