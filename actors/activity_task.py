@@ -14,6 +14,7 @@ from typing import Any
 
 import ray
 
+from aion_ray.actors.stubs import HostStub
 from aion_ray.authoring.definitions import ActivityOptions
 from aion_ray.authoring.heartbeat import Throttle, interval_for
 from aion_ray.engine.activities import execute_activity
@@ -27,16 +28,17 @@ Outcome = tuple[Payload | None, ErrorInfo | None]
 
 @ray.remote(max_retries=0)
 def run_activity(
-    command: cmd.ScheduleActivity, max_payload_bytes: int, host: Any, attempt: AttemptKey
+    command: cmd.ScheduleActivity, max_payload_bytes: int, host: HostStub, attempt: AttemptKey
 ) -> Outcome:
     """One attempt, in a Ray worker: user errors come back as ``ErrorInfo``, never raised;
     heartbeats go to the hosting actor, one-way and throttled."""
     if command.options.heartbeat_timeout is not None:
-        host.alive.remote(*attempt)  # the heartbeat timeout counts from here, not from dispatch
-    beat = Throttle(
-        interval_for(command.options.heartbeat_timeout),
-        lambda details: host.heartbeat.remote(*attempt, encode(details, what="heartbeat details")),
-    )
+        host.alive(attempt)  # the heartbeat timeout counts from here, not from dispatch
+
+    def send(details: Any) -> None:
+        host.heartbeat(attempt, encode(details, what="heartbeat details"))
+
+    beat = Throttle(interval_for(command.options.heartbeat_timeout), send)
     return execute_activity(command, max_payload_bytes, beat)
 
 
@@ -55,7 +57,7 @@ def task_options(options: ActivityOptions) -> dict[str, Any]:
 
 
 async def run_attempt(
-    command: cmd.ScheduleActivity, max_payload_bytes: int, host: Any, attempt: AttemptKey
+    command: cmd.ScheduleActivity, max_payload_bytes: int, host: HostStub, attempt: AttemptKey
 ) -> Outcome:
     """Submit one attempt as a Ray task and await its outcome (cancelled with the caller)."""
     ref = run_activity.options(**task_options(command.options)).remote(

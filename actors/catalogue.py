@@ -14,8 +14,7 @@ from typing import Any
 
 import cloudpickle
 
-from aion_ray.actors.calls import call
-from aion_ray.actors.config import STORE_NAME
+from aion_ray.actors.stubs import StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import InvalidInputError
 
@@ -31,15 +30,19 @@ def blob(definition: WorkflowDefinition[Any]) -> bytes:
     return pickled
 
 
-async def save(store: Any, definition: WorkflowDefinition[Any]) -> None:
+async def save(store: StoreStub, definition: WorkflowDefinition[Any]) -> None:
     """Keep ``definition`` with the store (InvalidInputError if it cannot be pickled)."""
-    pickled = blob(definition)
-    await call(
-        store.save_definition.remote(definition.name, definition.fingerprint, pickled), STORE_NAME
-    )
+    await store.save_definition(definition.name, definition.fingerprint, blob(definition))
 
 
-async def load(store: Any, workflow_types: Iterable[str]) -> dict[str, WorkflowDefinition[Any]]:
+def save_sync(store: StoreStub, definition: WorkflowDefinition[Any]) -> None:
+    """``save`` for synchronous callers."""
+    store.save_definition(definition.name, definition.fingerprint, blob(definition)).get()
+
+
+async def load(
+    store: StoreStub, workflow_types: Iterable[str]
+) -> dict[str, WorkflowDefinition[Any]]:
     """The newest stored definition of each type that has one."""
-    blobs = await call(store.load_definitions.remote(sorted(set(workflow_types))), STORE_NAME)
+    blobs = await store.load_definitions(sorted(set(workflow_types)))
     return {workflow_type: cloudpickle.loads(blob) for workflow_type, blob in blobs.items()}

@@ -5,20 +5,21 @@ else to the registry; reads go to the store actor."""
 from __future__ import annotations
 
 import asyncio
-import builtins
 import contextlib
 from typing import Any, TypeVar
 
 import ray
 
-from aion_ray.actors.calls import call, get, in_background
-from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, STORE_NAME, EngineConfig
+from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
+from aion_ray.actors.locate import Locator
 from aion_ray.actors.registry import Started, StartSpec
 from aion_ray.actors.result_stream import ResultStream
 from aion_ray.actors.router import Router
 from aion_ray.actors.starter import Starter
+from aion_ray.actors.stubs import RegistryStub, StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.control.tasks import Background
 from aion_ray.display.infos import WorkflowList
 from aion_ray.engine.starts import encode_input
 from aion_ray.errors import (
@@ -30,7 +31,7 @@ from aion_ray.errors import (
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_workflow_id, validate_workflow_id
-from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
+from aion_ray.model.visibility import WorkflowFilter
 
 R = TypeVar("R")
 
@@ -38,14 +39,15 @@ R = TypeVar("R")
 class Client:
     """Starts and finds workflows; ``*_async`` twins for notebooks and services."""
 
-    def __init__(self, config: EngineConfig, store: Any, registry: Any) -> None:
+    def __init__(self, config: EngineConfig, store: StoreStub, registry: RegistryStub) -> None:
         self.config = config
         self.store = store
         self.registry = registry
         self._batch: list[tuple[StartSpec, asyncio.Future[Started | AionError]]] = []
         self.results = ResultStream(registry)
-        self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
+        self._sending = Background()
         self.router = Router(registry)
+        self.locator = Locator(registry, self.router)
         self._starter = Starter(self.router, store, config.workflows_per_actor)
 
     # --- starting ------------------------------------------------------------------------------
@@ -66,7 +68,7 @@ class Client:
         spec = self._spec(workflow, arg, id, search_attributes, new_run)
         reply = self._starter.start(spec)
         if reply is None:
-            [reply] = get(self.registry.start.remote([spec]), REGISTRY_NAME)
+            [reply] = self.registry.start([spec]).get()
         return self._handle(spec, reply)
 
     async def start_async(
@@ -83,7 +85,7 @@ class Client:
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Started | AionError] = loop.create_future()
         if not self._batch:
-            loop.call_soon(lambda: in_background(self._sending, self._send_batch()))
+            loop.call_soon(lambda: self._sending.run(self._send_batch()))
         self._batch.append((spec, reply))
         return self._handle(spec, await reply)
 
@@ -100,14 +102,13 @@ class Client:
             )
         placing = [i for i, reply in enumerate(replies) if reply is None]
         if placing:
+            placed: list[Started | AionError]
             try:
-                placed = await call(
-                    self.registry.start.remote([specs[i] for i in placing]), REGISTRY_NAME
-                )
+                placed = await self.registry.start([specs[i] for i in placing])
             except AionError as exc:
                 placed = [exc] * len(placing)
-            for index, reply in zip(placing, placed, strict=True):
-                replies[index] = reply
+            for index, answer in zip(placing, placed, strict=True):
+                replies[index] = answer
         for (_, future), reply in zip(batch, replies, strict=True):
             if not future.done():
                 future.set_result(reply if reply is not None else _unplaced())
@@ -136,22 +137,20 @@ class Client:
     def _handle(self, spec: StartSpec, reply: Started | AionError) -> WorkflowHandle[Any]:
         if isinstance(reply, AionError):
             raise reply
-        return WorkflowHandle(
-            self, spec.workflow_id, spec.definition, reply.run_id, reply.host, reply.host_name
-        )
+        return WorkflowHandle(self, spec.workflow_id, spec.definition, reply.run_id, reply.host)
 
     # --- finding -------------------------------------------------------------------------------
 
     def get(self, workflow_id: str) -> WorkflowHandle[Any]:
         """A handle for an existing workflow; WorkflowNotFoundError if there is none."""
         wid = validate_workflow_id(workflow_id)
-        if get(self.store.workflow_info.remote(wid), STORE_NAME) is None:
+        if self.store.workflow_info(wid).get() is None:
             raise WorkflowNotFoundError(wid)
         return WorkflowHandle(self, wid)
 
     async def get_async(self, workflow_id: str) -> WorkflowHandle[Any]:
         wid = validate_workflow_id(workflow_id)
-        if await call(self.store.workflow_info.remote(wid), STORE_NAME) is None:
+        if await self.store.workflow_info(wid) is None:
             raise WorkflowNotFoundError(wid)
         return WorkflowHandle(self, wid)
 
@@ -166,24 +165,20 @@ class Client:
         """Workflows matching every condition given, oldest first: a list of WorkflowInfo
         that renders as a table in a notebook."""
         flt = _filter(status, workflow_type, search_attributes, limit)
-        infos: list[WorkflowInfo] = get(self.registry.list_workflows.remote(flt), REGISTRY_NAME)
-        return WorkflowList(infos)
+        return WorkflowList(self.registry.list_workflows(flt).get())
 
     async def list_async(self, **conditions: Any) -> WorkflowList:
         flt = _filter(**conditions)
-        infos: builtins.list[WorkflowInfo] = await call(
-            self.registry.list_workflows.remote(flt), REGISTRY_NAME
-        )
-        return WorkflowList(infos)
+        return WorkflowList(await self.registry.list_workflows(flt))
 
     def sql(self, query: str) -> Any:
         """Run a read-only SQL query over the history tables; a pyarrow Table."""
         _check_query(query)
-        return get(self.store.sql.remote(query), STORE_NAME)
+        return self.store.sql(query).get()
 
     async def sql_async(self, query: str) -> Any:
         _check_query(query)
-        return await call(self.store.sql.remote(query), STORE_NAME)
+        return await self.store.sql(query)
 
     def shutdown(self) -> None:
         """Stop this namespace's engine actors; every history stays in the store file, and
@@ -191,12 +186,12 @@ class Client:
         hosts are found by name and stopped."""
         self.router.close()
         try:
-            get(self.registry.shutdown.remote(), REGISTRY_NAME)
-            ray.kill(self.registry, no_restart=True)
+            self.registry.shutdown().get()
+            self.registry.kill()
         except AionError:
             _stop_hosts(self.config.namespace)
-        get(self.store.close.remote(), STORE_NAME)
-        ray.kill(self.store, no_restart=True)
+        self.store.close().get()
+        self.store.kill()
 
 
 def _filter(

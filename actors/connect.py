@@ -17,11 +17,11 @@ from typing import Any
 
 import ray
 
-from aion_ray.actors.calls import get
 from aion_ray.actors.client import Client
 from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
 from aion_ray.actors.registry import RegistryActor
 from aion_ray.actors.store_actor import HistoryStoreActor
+from aion_ray.actors.stubs import RegistryStub, StoreStub
 from aion_ray.errors import InvalidInputError
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
 
@@ -61,8 +61,10 @@ def connect(
         config = dataclasses.replace(config, pool_max=default_pool_max())
     store, served = _attach_store(namespace, config.store_path, asked=wanted is not None)
     config = dataclasses.replace(config, store_path=served)
-    registry = _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config)
-    get(registry.ready.remote(), REGISTRY_NAME)
+    registry = RegistryStub(
+        namespace, _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config)
+    )
+    registry.ready().get()
     client = Client(config, store, registry)
     client.router.wait(ROUTES_TIMEOUT)  # the first view of the pool, so starts go direct
     return client
@@ -77,17 +79,18 @@ def _store_path(store_path: object) -> str | None:
     return os.path.abspath(os.fspath(store_path))
 
 
-def _attach_store(namespace: str, path: str, *, asked: bool) -> tuple[Any, str]:
+def _attach_store(namespace: str, path: str, *, asked: bool) -> tuple[StoreStub, str]:
     """The namespace's store actor and the path it serves. One that already runs is joined:
     over any file when the caller named none (``asked`` False), else only over ``path``
     (InvalidInputError otherwise: two files would split the namespace's histories). With none
     running, one is created over ``path``; if another driver won that race, its store is
     judged like one found running."""
-    store = _running_actor(STORE_NAME, namespace)
-    if store is None:
+    handle = _running_actor(STORE_NAME, namespace)
+    if handle is None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        store = _system_actor(RemoteStore, STORE_NAME, namespace, path)
-    served: str = get(store.ping.remote(), STORE_NAME)
+        handle = _system_actor(RemoteStore, STORE_NAME, namespace, path)
+    store = StoreStub(namespace, handle)
+    served = store.ping().get()
     if asked and served != path:
         raise InvalidInputError(
             f"namespace {namespace!r} is served by the store at {served}, not {path}; "

@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aion_ray.actors.calls import actor_gone, call, get
-from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
+from aion_ray.actors.stub import actor_gone
+from aion_ray.actors.stubs import HostStub, RegistryStub, StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.display.history import History
 from aion_ray.display.infos import LAST_EVENTS, failure_html, handle_text, info_html
@@ -41,18 +41,18 @@ class WorkflowHandle(Generic[T]):
         workflow_id: str,
         definition: WorkflowDefinition[T] | None = None,
         run_id: str | None = None,
-        host: Any = None,
-        host_name: str = "",
+        host: HostStub | None = None,
     ) -> None:
         self._client = client
         self.workflow_id = workflow_id
         self.run_id = run_id
         self._definition = definition
-        # The actor that hosted the workflow when it started: result waits, signals and
-        # queries go to it directly (one hop less) until it says the workflow left; then the
-        # registry, which knows where every workflow is.
+        # The actor hosting the workflow (from its start, or looked up on first use): result
+        # waits, signals, queries and cancels go to it directly until it says the workflow
+        # left; then to the registry, which answers for suspended workflows.
         self._host = host
-        self._host_name = host_name
+        self._located = host is not None
+        self._started_here = host is not None  # its start counted a slot in the router
 
     # --- synchronous ---------------------------------------------------------------------------
 
@@ -61,19 +61,21 @@ class WorkflowHandle(Generic[T]):
         WorkflowFailedError / WorkflowCancelledError / WorkflowTimedOutError; TimeoutError
         if ``timeout`` seconds pass first."""
         began, timeout = time.monotonic(), _checked_timeout(timeout)
+        self._locate()
         while True:
             if self._host is not None:
                 try:
                     wait = _remaining(timeout, began)
-                    terminal = get(self._host.result.remote(self.workflow_id, wait))
+                    terminal = self._host.result(self.workflow_id, wait).get()
                     if terminal is not None or _within_host_wait(wait):
                         return self._outcome(terminal, timeout, on_host=True)
                 except AionError as exc:
                     self._left_host(exc)
             remaining = _remaining(timeout, began)
             try:
-                ref = self._registry.result.remote(self.workflow_id, remaining)
-                return self._outcome(get(ref, REGISTRY_NAME), timeout)
+                return self._outcome(
+                    self._registry.result(self.workflow_id, remaining).get(), timeout
+                )
             except EngineUnavailableError:
                 if self._host is None:
                     raise  # the registry is down and no host is known to ask instead
@@ -81,43 +83,49 @@ class WorkflowHandle(Generic[T]):
     def signal(self, name: str, payload: Any = None) -> None:
         """Send signal ``name``; durable in the history when this returns."""
         args = self._signal_args(name, payload)
+        self._locate()
         if self._host is not None:
             try:
-                get(self._host.signal.remote(*args))
+                self._host.signal(*args).get()
                 return
             except AionError as exc:
                 self._left_host(exc)
-        get(self._registry.signal.remote(*args), REGISTRY_NAME)
+        self._registry.signal(*args).get()
 
     def query(self, name: str, *args: Any) -> Any:
         """Ask a query handler the workflow registered (the history does not change)."""
         _check_name(name, "query")
+        self._locate()
         if self._host is not None:
             try:
-                return get(self._host.query.remote(self.workflow_id, name, args))
+                return self._host.query(self.workflow_id, name, args).get()
             except AionError as exc:
                 self._left_host(exc)
-        return get(self._registry.query.remote(self.workflow_id, name, args), REGISTRY_NAME)
+        return self._registry.query(self.workflow_id, name, args).get()
 
     def cancel(self, reason: str = "cancelled") -> bool:
         """Request cancellation (the workflow sees CancelledError); False if it had ended."""
         _check_name(reason, "cancel reason")
-        requested: bool = get(self._registry.cancel.remote(self.workflow_id, reason))
-        return requested
+        self._locate()
+        if self._host is not None:
+            try:
+                return self._host.cancel(self.workflow_id, reason).get()
+            except AionError as exc:
+                self._left_host(exc)
+        return self._registry.cancel(self.workflow_id, reason).get()
 
     def describe(self) -> WorkflowInfo:
-        info: WorkflowInfo = get(self._registry.describe.remote(self.workflow_id), REGISTRY_NAME)
-        return info
+        return self._registry.describe(self.workflow_id).get()
 
     def history(self) -> History:
         """Every event of the workflow (all runs): a list that renders as a table."""
-        return self._history(get(self._store.read_history.remote(self.workflow_id), STORE_NAME))
+        return self._history(self._store.read_history(self.workflow_id).get())
 
     def timeline(self, format: str = "svg") -> TimelinePicture:
         """The workflow's timeline as a picture (Jupyter shows it; ``.save(path)`` writes it):
         a lane per activity with a bar per attempt, timers, signals, children, suspensions."""
         history = self.history()
-        lifecycle = get(self._store.read_lifecycle.remote(self.workflow_id), STORE_NAME)
+        lifecycle = self._store.read_lifecycle(self.workflow_id).get()
         now = datetime.now(UTC) if current_terminal(history) is None else None
         return TimelinePicture.of(history, lifecycle, now=now, format=format)
 
@@ -125,11 +133,12 @@ class WorkflowHandle(Generic[T]):
 
     async def result_async(self, timeout: float | None = None) -> T:
         began, timeout = time.monotonic(), _checked_timeout(timeout)
+        await self._locate_async()
         while True:
             if self._host is not None:
                 try:
                     wait = _remaining(timeout, began)
-                    terminal = await call(self._host.result.remote(self.workflow_id, wait))
+                    terminal = await self._host.result(self.workflow_id, wait)
                     if terminal is not None or _within_host_wait(wait):
                         return self._outcome(terminal, timeout, on_host=True)
                 except AionError as exc:
@@ -144,44 +153,61 @@ class WorkflowHandle(Generic[T]):
 
     async def signal_async(self, name: str, payload: Any = None) -> None:
         args = self._signal_args(name, payload)
+        await self._locate_async()
         if self._host is not None:
             try:
-                await call(self._host.signal.remote(*args))
+                await self._host.signal(*args)
                 return
             except AionError as exc:
                 self._left_host(exc)
-        await call(self._registry.signal.remote(*args), REGISTRY_NAME)
+        await self._registry.signal(*args)
 
     async def query_async(self, name: str, *args: Any) -> Any:
         _check_name(name, "query")
+        await self._locate_async()
         if self._host is not None:
             try:
-                return await call(self._host.query.remote(self.workflow_id, name, args))
+                return await self._host.query(self.workflow_id, name, args)
             except AionError as exc:
                 self._left_host(exc)
-        return await call(self._registry.query.remote(self.workflow_id, name, args))
+        return await self._registry.query(self.workflow_id, name, args)
 
     async def cancel_async(self, reason: str = "cancelled") -> bool:
         _check_name(reason, "cancel reason")
-        requested: bool = await call(self._registry.cancel.remote(self.workflow_id, reason))
-        return requested
+        await self._locate_async()
+        if self._host is not None:
+            try:
+                return await self._host.cancel(self.workflow_id, reason)
+            except AionError as exc:
+                self._left_host(exc)
+        return await self._registry.cancel(self.workflow_id, reason)
 
     async def describe_async(self) -> WorkflowInfo:
-        info: WorkflowInfo = await call(self._registry.describe.remote(self.workflow_id))
-        return info
+        return await self._registry.describe(self.workflow_id)
 
     async def history_async(self) -> History:
-        return self._history(await call(self._store.read_history.remote(self.workflow_id)))
+        return self._history(await self._store.read_history(self.workflow_id))
 
     # --- internals -----------------------------------------------------------------------------
 
     @property
-    def _registry(self) -> Any:
+    def _registry(self) -> RegistryStub:
         return self._client.registry
 
     @property
-    def _store(self) -> Any:
+    def _store(self) -> StoreStub:
         return self._client.store
+
+    def _locate(self) -> None:
+        """Look the host up once, for a handle that was not given one."""
+        if not self._located:
+            self._located = True
+            self._host = self._client.locator.host_of(self.workflow_id)
+
+    async def _locate_async(self) -> None:
+        if not self._located:
+            self._located = True
+            self._host = await self._client.locator.host_of_async(self.workflow_id)
 
     def _left_host(self, error: AionError) -> None:
         """Forget the host if ``error`` says the workflow is no longer there; else raise."""
@@ -192,9 +218,9 @@ class WorkflowHandle(Generic[T]):
     def _outcome(
         self, terminal: ev.Event | None, timeout: float | None, on_host: bool = False
     ) -> T:
-        if terminal is not None and on_host and self._host_name:
-            self._client.router.ended(self._host_name)  # its slot there is free again
-            self._host_name = ""  # told once
+        if terminal is not None and on_host and self._started_here and self._host is not None:
+            self._client.router.ended(self._host.name)  # its slot there is free again
+            self._started_here = False  # told once
         if terminal is None:
             raise TimeoutError(f"workflow {self.workflow_id!r} did not end within {timeout}s")
         result_type = self._definition.result_type if self._definition is not None else Any

@@ -7,19 +7,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 
 from aion_ray.actors import catalogue
-from aion_ray.actors.calls import call, translated
-from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME, EngineConfig
+from aion_ray.actors.config import REGISTRY_NAME, EngineConfig
+from aion_ray.actors.stub import Call
+from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.ports import HostDied, Resumed
+from aion_ray.control.tasks import Background
 from aion_ray.engine.capacity import Slot
 from aion_ray.engine.starts import StartEvent
 from aion_ray.engine.transport import Placed
+from aion_ray.errors import AionError, EngineUnavailableError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import WorkflowStatus
@@ -28,23 +31,25 @@ from aion_ray.model.rows import EncodedEvents
 from aion_ray.model.store import AppendRequest, LifecycleEntry
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 
+T = TypeVar("T")
+
 RemoteWorkflowActor = ray.remote(WorkflowActor)
 
 
 class RayHost:
-    """A workflow actor, as the control plane calls it."""
+    """A workflow actor, as the control plane calls it: a dead host is ``HostDied``."""
 
-    def __init__(self, name: str, handle: Any) -> None:
-        self.name = name
-        self.handle = handle
+    def __init__(self, stub: HostStub) -> None:
+        self.name = stub.name
+        self.stub = stub
 
-    async def _call(self, ref: Any) -> Any:
+    async def _call(self, call: Call[T]) -> T:
         try:
-            return await ref
-        except ray.exceptions.RayActorError:
-            raise HostDied(self.name) from None
-        except ray.exceptions.RayError as exc:
-            raise translated(exc, self.name) from None
+            return await call
+        except EngineUnavailableError as exc:
+            if exc.state == "died":
+                raise HostDied(self.name) from None
+            raise
 
     async def start(
         self,
@@ -54,8 +59,7 @@ class RayHost:
         run_id: str,
         slot: Slot,
     ) -> None:
-        ref = self.handle.host_start.remote(definition, workflow_id, started, run_id, slot)
-        await self._call(ref)
+        await self._call(self.stub.host_start(definition, workflow_id, started, run_id, slot))
 
     async def resume(
         self,
@@ -63,39 +67,34 @@ class RayHost:
         workflow_ids: Sequence[str],
         slot: Slot,
     ) -> Resumed:
-        ref = self.handle.host_resume.remote(list(definitions), list(workflow_ids), slot)
-        found: Resumed = await self._call(ref)
-        return found
+        return await self._call(self.stub.host_resume(definitions, workflow_ids, slot))
 
     async def placements(self) -> list[Placed]:
-        found: list[Placed] = await self._call(self.handle.placements.remote())
-        return found
+        return await self._call(self.stub.placements())
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
-        await self._call(self.handle.signal.remote(workflow_id, name, payload, request_id))
+        await self._call(self.stub.signal(workflow_id, name, payload, request_id))
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
-        requested: bool = await self._call(self.handle.cancel.remote(workflow_id, reason))
-        return requested
+        return await self._call(self.stub.cancel(workflow_id, reason))
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
-        return await self._call(self.handle.query.remote(workflow_id, name, list(args)))
+        return await self._call(self.stub.query(workflow_id, name, args))
 
     async def idle(self) -> dict[str, float]:
-        found: dict[str, float] = await self._call(self.handle.idle.remote())
-        return found
+        return await self._call(self.stub.idle())
 
     def suspend(self, workflow_ids: Sequence[str]) -> None:
-        self.handle.suspend.remote(list(workflow_ids))
+        self.stub.suspend(workflow_ids)
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
-        self.handle.child_finished.remote(workflow_id, child_id, terminal)
+        self.stub.child_finished(workflow_id, child_id, terminal)
 
     def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
-        self.handle.child_not_started.remote(workflow_id, child_id, error)
+        self.stub.child_not_started(workflow_id, child_id, error)
 
     def stop(self) -> None:
-        ray.kill(self.handle, no_restart=True)
+        self.stub.kill()
 
 
 class RayFleet:
@@ -104,7 +103,7 @@ class RayFleet:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.died: Callable[[str], None] = lambda name: None
-        self._watches: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
+        self._watches = Background()
 
     async def spawn(self, name: str) -> RayHost:
         handle: Any = RemoteWorkflowActor.options(
@@ -117,31 +116,27 @@ class RayFleet:
         ).remote(
             name, self.config.namespace, self.config.max_payload_bytes, self.config.idle_timeout
         )
-        await handle.ready.remote()
-        task = asyncio.get_running_loop().create_task(self._watch(name, handle))
-        self._watches.add(task)
-        task.add_done_callback(self._watches.discard)
-        return RayHost(name, handle)
+        stub = HostStub(name, self.config.namespace, handle)
+        await stub.ready()
+        self._watches.run(self._watch(stub))
+        return RayHost(stub)
 
-    async def _watch(self, name: str, handle: Any) -> None:
+    async def _watch(self, stub: HostStub) -> None:
         """Hold a call open on the actor: it fails within milliseconds of its death."""
         try:
-            await handle.watch.remote()
-        except ray.exceptions.RayError:
-            self.died(name)
+            await stub.watch()
+        except AionError:
+            self.died(stub.name)
 
 
 class RayStore:
     """The store actor, as the control plane uses it."""
 
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
+    def __init__(self, stub: StoreStub) -> None:
+        self.stub = stub
 
     async def read_history(self, workflow_id: str) -> list[ev.Event]:
-        history: list[ev.Event] = await call(
-            self.handle.read_history.remote(workflow_id), STORE_NAME
-        )
-        return history
+        return await self.stub.read_history(workflow_id)
 
     async def append_as_holder(
         self, workflow_id: str, events: Sequence[ev.Event], head: int
@@ -152,29 +147,28 @@ class RayStore:
             expected_seq=head,
             acquire=REGISTRY_NAME,
         )
-        [result] = await call(self.handle.append_batch.remote([request]), STORE_NAME)
+        [result] = await self.stub.append_batch([request])
         if result.error is not None:
             raise result.error
 
     async def record_lifecycle(self, entries: Sequence[LifecycleEntry]) -> None:
-        await call(self.handle.record_lifecycle.remote(list(entries)), STORE_NAME)
+        await self.stub.record_lifecycle(entries)
 
     async def running(self) -> list[WorkflowInfo]:
         flt = WorkflowFilter(status=(WorkflowStatus.RUNNING, WorkflowStatus.PAUSED))
-        found: list[WorkflowInfo] = await call(self.handle.list_workflows.remote(flt), STORE_NAME)
-        return found
+        return await self.stub.list_workflows(flt)
 
     async def suspended(self) -> dict[str, datetime | None]:
-        found = await call(self.handle.suspended_workflows.remote(), STORE_NAME)
+        found = await self.stub.suspended_workflows()
         return {item.workflow_id: item.wake_at for item in found}
 
     async def save_definition(self, definition: WorkflowDefinition[Any]) -> None:
-        await catalogue.save(self.handle, definition)
+        await catalogue.save(self.stub, definition)
 
     async def load_definitions(
         self, workflow_types: Sequence[str]
     ) -> dict[str, WorkflowDefinition[Any]]:
-        return await catalogue.load(self.handle, workflow_types)
+        return await catalogue.load(self.stub, workflow_types)
 
 
 class LoopTimers:

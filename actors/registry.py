@@ -13,19 +13,19 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import ray
-
-from aion_ray.actors.calls import call
-from aion_ray.actors.config import HOST_PREFIX, STORE_NAME, EngineConfig
+from aion_ray.actors.config import HOST_PREFIX, EngineConfig
 from aion_ray.actors.counting import counted
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
+from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.control.controller import Controller, Settings
+from aion_ray.control.routes import Route
 from aion_ray.engine.starts import StartSpec
-from aion_ray.engine.transport import Closure, Parked, Placed
+from aion_ray.engine.transport import Closure, Placed
 from aion_ray.errors import AionError, EngineUnavailableError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import SystemClock
 from aion_ray.model.payload import Payload
+from aion_ray.model.store import SuspendedWorkflow
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.runtime import commands as cmd
 
@@ -38,8 +38,7 @@ class Started:
     while the workflow stays there; the registry answers everything else)."""
 
     run_id: str
-    host: Any
-    host_name: str = ""
+    host: HostStub | None
 
 
 @counted
@@ -48,7 +47,7 @@ class RegistryActor:
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        self.store = ray.get_actor(STORE_NAME, namespace=config.namespace)
+        self.store = StoreStub(config.namespace)
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
         self._controller: Controller | None = None
         self._ready: asyncio.Task[None] | None = None
@@ -103,7 +102,7 @@ class RegistryActor:
         member = self.control.directory.member_of(spec.workflow_id)
         if member is None or not isinstance(member.host, RayHost):
             return Started(reply, None)
-        return Started(reply, member.host.handle, member.name)
+        return Started(reply, member.host.stub)
 
     async def start_child(
         self, parent_id: str, parent_run_id: str, command: cmd.StartChild
@@ -120,22 +119,24 @@ class RegistryActor:
         these ``withdrawn`` starts of them were refused)."""
         self.control.placed(host, placements, withdrawn)
 
-    async def routes(self, known: int, timeout: float = 10.0) -> tuple[int, list[Any]]:
+    async def routes(
+        self, known: int, timeout: float = 10.0
+    ) -> tuple[int, list[tuple[Route, HostStub]]]:
         """The pool as clients see it (a long poll: returns when its version is not
         ``known``, or after ``timeout`` seconds): the version, and each host's route with
-        its handle."""
+        its stub."""
         self._starting_up()
         version, view = await self.control.routes.wait(known, timeout)
-        handles = {
-            name: member.host.handle
+        stubs = {
+            name: member.host.stub
             for name, member in self.control.pool.members.items()
             if isinstance(member.host, RayHost)
         }
-        return version, [(route, handles[route.name]) for route in view if route.name in handles]
+        return version, [(route, stubs[route.name]) for route in view if route.name in stubs]
 
-    async def suspended(self, host: str, parked: Sequence[Parked]) -> None:
+    async def suspended(self, host: str, suspensions: Sequence[SuspendedWorkflow]) -> None:
         """A host suspended these workflows: they wait in history, and here, for a wake."""
-        self.control.suspended(host, parked)
+        self.control.suspended(host, suspensions)
 
     async def wake(self, workflow_ids: Sequence[str]) -> None:
         """A host let these workflows go, but they recorded something as they left."""
@@ -185,13 +186,13 @@ class RegistryActor:
                 task.cancel()
 
     async def describe(self, workflow_id: str) -> WorkflowInfo:
-        info = await call(self.store.workflow_info.remote(workflow_id), STORE_NAME)
+        info = await self.store.workflow_info(workflow_id)
         if info is None:
             raise WorkflowNotFoundError(workflow_id)
         return self._with_residency(info)
 
     async def list_workflows(self, flt: WorkflowFilter) -> list[WorkflowInfo]:
-        infos = await call(self.store.list_workflows.remote(flt), STORE_NAME)
+        infos = await self.store.list_workflows(flt)
         return [self._with_residency(info) for info in infos]
 
     def _with_residency(self, info: WorkflowInfo) -> WorkflowInfo:
@@ -202,12 +203,16 @@ class RegistryActor:
         """The name of the actor hosting the workflow (None: not resident)."""
         return await self.control.where(workflow_id)
 
+    async def locate(self, workflow_ids: Sequence[str]) -> list[str | None]:
+        """``where`` for many workflows in one call (handles that know no host)."""
+        return list(await asyncio.gather(*(self.control.where(wid) for wid in workflow_ids)))
+
     async def stats(self) -> dict[str, dict[str, int]]:
         """Calls taken by the registry and by its live hosts, by method (for benchmarks)."""
         hosts: collections.Counter[str] = collections.Counter()
         for member in list(self.control.pool.members.values()):
             if isinstance(member.host, RayHost):
-                hosts.update(await call(member.host.handle.stats.remote(), member.name))
+                hosts.update(await member.host.stub.stats())
         return {"registry": dict(self.calls), "hosts": dict(hosts)}
 
     async def shutdown(self) -> None:

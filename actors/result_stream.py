@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aion_ray.actors.calls import call, in_background, translated
 from aion_ray.actors.config import REGISTRY_NAME
+from aion_ray.actors.stub import translated
+from aion_ray.actors.stubs import RegistryStub
+from aion_ray.control.tasks import Background
 from aion_ray.errors import AionError, EngineUnavailableError
 from aion_ray.model import events as ev
 
@@ -22,17 +24,17 @@ Wait = tuple[str, float | None, "asyncio.Future[ev.Event | None]"]
 class ResultStream:
     """Coalesces one client's registry result waits (asyncio callers only)."""
 
-    def __init__(self, registry: Any) -> None:
+    def __init__(self, registry: RegistryStub) -> None:
         self._registry = registry
         self._batch: list[Wait] = []
-        self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
+        self._sending = Background()
 
     async def wait(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         """The end of the workflow's last run (None: ``timeout`` passed first)."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[ev.Event | None] = loop.create_future()
         if not self._batch:
-            loop.call_soon(lambda: in_background(self._sending, self._send()))
+            loop.call_soon(lambda: self._sending.run(self._send()))
         self._batch.append((workflow_id, timeout, answer))
         return await answer
 
@@ -40,9 +42,8 @@ class ResultStream:
         batch, self._batch = self._batch, []
         waits = [(workflow_id, timeout) for workflow_id, timeout, _ in batch]
         try:
-            stream = self._registry.results.options(num_returns="streaming").remote(waits)
-            async for ref in stream:
-                index, answer = await call(ref, REGISTRY_NAME)
+            async for ref in self._registry.results_stream(waits):
+                index, answer = await ref
                 _settle(batch[index][2], answer)
         except AionError as exc:
             _fail(batch, exc)

@@ -22,6 +22,7 @@ from typing import Any
 
 import ray
 
+from aion_ray.actors.stubs import HostStub, RegistryStub
 from aion_ray.control.routes import Route
 from aion_ray.engine.capacity import Slot
 
@@ -37,17 +38,22 @@ UNREACHABLE_PAUSE = 1.0
 
 @dataclass
 class Target:
-    name: str
-    handle: Any
+    """A host as this client counts it: its stub, hosting group, slot size and load."""
+
+    stub: HostStub
     group: str | None
     per_host: int
     load: int
+
+    @property
+    def name(self) -> str:
+        return self.stub.name
 
 
 class Router:
     """See the module docstring. Thread-safe; nothing in it blocks but ``wait``."""
 
-    def __init__(self, registry: Any) -> None:
+    def __init__(self, registry: RegistryStub) -> None:
         self._registry = registry
         self._lock = threading.Lock()
         self._targets: dict[str, Target] = {}
@@ -141,13 +147,19 @@ class Router:
 
     def _ask_locked(self) -> None:
         try:
-            self._pending = self._registry.routes.remote(self._version, POLL_TIMEOUT)
+            self._pending = self._registry.routes(self._version, POLL_TIMEOUT).ref()
         except Exception:
             self._next_ask = time.monotonic() + UNREACHABLE_PAUSE
 
-    def _take(self, version: int, routes: list[tuple[Route, Any]]) -> None:
+    def _take(self, version: int, routes: list[tuple[Route, HostStub]]) -> None:
         self._version = version
         self._targets = {
-            route.name: Target(route.name, handle, route.group, route.per_host, route.load)
-            for route, handle in routes
+            route.name: Target(stub, route.group, route.per_host, route.load)
+            for route, stub in routes
         }
+
+    def targets(self) -> list[Target]:
+        """The hosts of the current view."""
+        self._refresh()
+        with self._lock:
+            return list(self._targets.values())

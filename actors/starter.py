@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from aion_ray.actors import catalogue
-from aion_ray.actors.calls import call, get
-from aion_ray.actors.config import STORE_NAME
 from aion_ray.actors.registry import Started
 from aion_ray.actors.router import Router, Target
+from aion_ray.actors.stubs import StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.capacity import Slot
 from aion_ray.engine.starts import StartSpec
@@ -38,7 +37,7 @@ Reply = Started | AionError | None
 class Starter:
     """Direct starts for one client; see the module docstring."""
 
-    def __init__(self, router: Router, store: Any, workflows_per_actor: int) -> None:
+    def __init__(self, router: Router, store: StoreStub, workflows_per_actor: int) -> None:
         self.router = router
         self.store = store
         self.workflows_per_actor = workflows_per_actor
@@ -58,7 +57,7 @@ class Starter:
             if target is None:
                 return None
             try:
-                [reply] = get(target.handle.start.remote([spec], slot), target.name)
+                [reply] = target.stub.start([spec], slot).get()
             except EngineUnavailableError:
                 self.router.gone(target)
                 continue
@@ -111,7 +110,7 @@ class Starter:
 
     async def _send(self, target: Target, slot: Slot, specs: list[StartSpec]) -> list[Any]:
         try:
-            answers: list[Any] = await call(target.handle.start.remote(specs, slot), target.name)
+            answers: list[Any] = await target.stub.start(specs, slot)
             return answers
         except EngineUnavailableError as exc:
             self.router.gone(target)
@@ -119,7 +118,7 @@ class Starter:
 
     def _outcome(self, target: Target, reply: Any) -> Reply | _Again:
         if isinstance(reply, str):
-            return Started(reply, target.handle, target.name)
+            return Started(reply, target.stub)
         if isinstance(reply, HostFullError):
             self.router.refused(target, reply.load)
             return _AGAIN
@@ -137,9 +136,7 @@ class Starter:
         key = (definition.name, definition.fingerprint)
         if key in self._catalogued:
             return
-        pickled = catalogue.blob(definition)
-        ref = self.store.save_definition.remote(definition.name, definition.fingerprint, pickled)
-        get(ref, STORE_NAME)
+        catalogue.save_sync(self.store, definition)
         self._catalogued.add(key)
 
 

@@ -18,19 +18,18 @@ from typing import Any
 import ray
 
 from aion_ray.actors.activity_task import run_attempt
-from aion_ray.actors.calls import call
-from aion_ray.actors.config import REGISTRY_NAME, STORE_NAME
 from aion_ray.actors.counting import counted
+from aion_ray.actors.stubs import HostStub, RegistryStub, StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
 from aion_ray.engine.capacity import Slot
 from aion_ray.engine.starts import StartEvent, StartSpec
-from aion_ray.engine.transport import AttemptKey, Closure, Outcome, Parked, Placed
+from aion_ray.engine.transport import AttemptKey, Closure, Outcome, Placed
 from aion_ray.errors import AionError, EngineUnavailableError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import Payload
-from aion_ray.model.store import AppendRequest, AppendResult
+from aion_ray.model.store import AppendRequest, AppendResult, SuspendedWorkflow
 from aion_ray.runtime import commands as cmd
 
 log = logging.getLogger(__name__)
@@ -41,59 +40,48 @@ SUSPEND_TIMEOUT = 5.0
 class RayTransport:
     """The AsyncHost's way out of a workflow actor."""
 
-    def __init__(self, name: str, store: Any, registry: Any) -> None:
+    def __init__(self, name: str, store: StoreStub, registry: RegistryStub) -> None:
         self.name = name
         self.store = store
         self.registry = registry
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
-        results: list[AppendResult] = await call(
-            self.store.append_batch.remote(requests), STORE_NAME
-        )
-        return results
+        return await self.store.append_batch(requests)
 
     async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[ev.Event]]:
-        found: dict[str, list[ev.Event]] = await call(
-            self.store.read_histories.remote(list(workflow_ids)), STORE_NAME
-        )
-        return found
+        return await self.store.read_histories(workflow_ids)
 
     async def run_activity(
         self, command: cmd.ScheduleActivity, max_bytes: int, attempt: AttemptKey
     ) -> Outcome:
-        host = ray.get_runtime_context().current_actor  # the task's heartbeats come back here
+        # The task's heartbeats come back to this actor.
+        host = HostStub(self.name, self.store.namespace, ray.get_runtime_context().current_actor)
         return await run_attempt(command, max_bytes, host, attempt)
 
+    # One-way messages to the registry: with the registry gone they are dropped (what it
+    # would have learned it rebuilds when it is back).
+
     def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
-        self._tell("start_child", parent_id, parent_run_id, command)
+        self.registry.start_child(parent_id, parent_run_id, command)
 
     def send_signal(self, command: cmd.SendSignal, request_id: str) -> None:
-        self._tell("route_signal", command, request_id)
+        self.registry.route_signal(command, request_id)
 
     def closed(self, closures: Sequence[Closure]) -> None:
-        self._tell("closed", self.name, list(closures))
+        self.registry.closed(self.name, closures)
 
     def placed(self, placements: Sequence[Placed], withdrawn: Sequence[Placed] = ()) -> None:
-        self._tell("placed", self.name, list(placements), list(withdrawn))
+        self.registry.placed(self.name, placements, withdrawn)
 
-    def _tell(self, method: str, *args: Any) -> None:
-        """A one-way message to the registry; with the registry gone it is dropped (what
-        it would have learned it rebuilds when it is back)."""
+    async def suspended(self, suspensions: Sequence[SuspendedWorkflow]) -> bool:
         try:
-            getattr(self.registry, method).remote(*args)
-        except ray.exceptions.RayError:
-            log.warning("the registry missed %s from %s", method, self.name)
-
-    async def suspended(self, parked: Sequence[Parked]) -> bool:
-        try:
-            ref = self.registry.suspended.remote(self.name, list(parked))
-            await asyncio.wait_for(call(ref, REGISTRY_NAME), SUSPEND_TIMEOUT)
+            await asyncio.wait_for(self.registry.suspended(self.name, suspensions), SUSPEND_TIMEOUT)
         except (AionError, TimeoutError):
             return False  # the registry cannot be reached: they stay here
         return True
 
     def wake(self, workflow_ids: Sequence[str]) -> None:
-        self._tell("wake", list(workflow_ids))
+        self.registry.wake(workflow_ids)
 
 
 @counted
@@ -113,8 +101,7 @@ class WorkflowActor:
 
     def _ensure_host(self) -> AsyncHost:
         if self._host is None:  # made on first use: an AsyncHost needs the running loop
-            store = ray.get_actor(STORE_NAME, namespace=self.namespace)
-            registry = ray.get_actor(REGISTRY_NAME, namespace=self.namespace)
+            store, registry = StoreStub(self.namespace), RegistryStub(self.namespace)
             transport = RayTransport(self.name, store, registry)
             self._host = AsyncHost(
                 transport,
@@ -211,6 +198,10 @@ class WorkflowActor:
 
     async def hosted(self) -> list[str]:
         return self._ensure_host().hosted()
+
+    async def holds(self, workflow_id: str) -> bool:
+        """Whether this actor hosts the workflow now."""
+        return workflow_id in self._ensure_host().hosted()
 
 
 def _reply(reply: str | BaseException) -> str | AionError:

@@ -20,6 +20,7 @@ from pathlib import Path
 import ray
 
 import aion_ray as aion
+from aion_ray.actors.stubs import HostStub
 
 MS = 1000.0
 
@@ -90,12 +91,12 @@ def bare_call_ms(n: int) -> list[float]:
 def calls(client: aion.Client) -> Counter[str]:
     """Every call the engine's actors have taken so far, by actor and method."""
     seen: Counter[str] = Counter()
-    stats = ray.get(client.registry.stats.remote())
+    stats = client.registry.stats().get()
     for method, count in stats["registry"].items():
         seen[f"registry.{method}"] = count
     for method, count in stats["hosts"].items():
         seen[f"host.{method}"] = count
-    for method, count in ray.get(client.store.stats.remote()).items():
+    for method, count in client.store.stats().get().items():
         seen[f"store.{method}"] = count
     return seen
 
@@ -224,9 +225,9 @@ def recovery_seconds(client: aion.Client, directory: Path, rounds: int) -> list[
         handle = client.start(long_step, str(marker))
         while not marker.exists():
             time.sleep(0.005)
-        host = ray.get(client.registry.where.remote(handle.workflow_id))
-        actor = ray.get_actor(host, namespace=client.config.namespace)
-        pid: int = ray.get(actor.pid.remote())  # type: ignore[assignment]
+        host = client.registry.where(handle.workflow_id).get()
+        assert host is not None, f"{handle.workflow_id} is not resident"
+        pid = HostStub(host, client.config.namespace).pid().get()
         os.kill(pid, signal.SIGKILL)
         killed = time.perf_counter()
         while marker.stat().st_size < 2:

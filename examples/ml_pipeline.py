@@ -19,6 +19,7 @@ import ray
 from pydantic import BaseModel
 
 import aion_ray as aion
+from aion_ray.actors.stubs import HostStub
 from aion_ray.model.timeline import format_timeline
 
 MARKERS = Path(".aion/demo")
@@ -111,9 +112,9 @@ def crash(client: aion.Client, run: str) -> None:
     handle = client.start(survivor, run, id=f"survivor-{run}")
     print(f"\nstarted {handle.workflow_id}; killing its actor in the middle of step 2")
     wait_for(lambda: (MARKERS / f"{run}.second").exists(), "step 2 to start")
-    host = ray.get(client.registry.where.remote(handle.workflow_id))
-    actor = ray.get_actor(host, namespace=client.config.namespace)
-    pid: int = ray.get(actor.pid.remote())  # type: ignore[assignment]
+    host = client.registry.where(handle.workflow_id).get()
+    assert host is not None, f"{handle.workflow_id} is not resident"
+    pid = HostStub(host, client.config.namespace).pid().get()
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
     print(f"  SIGKILLed {host} (pid {pid})")

@@ -13,7 +13,7 @@ from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Member
 from aion_ray.control.ports import HostDied
 from aion_ray.engine.outcomes import terminal_status
-from aion_ray.engine.parked import parked_cancel, parked_signal
+from aion_ray.engine.unhosted import cancel_events, signal_events
 from aion_ray.errors import (
     QueryError,
     SequenceConflictError,
@@ -51,7 +51,7 @@ class Arrivals:
                     return
                 continue  # it left its host meanwhile: look again
             history = _open(workflow_id, await self.store.read_history(workflow_id))
-            arrival = parked_signal(history, self.clock, name, payload, request_id)
+            arrival = signal_events(history, self.clock, name, payload, request_id)
             if await self._record(workflow_id, history, arrival):
                 return
 
@@ -67,7 +67,7 @@ class Arrivals:
                 continue
             history = _open(workflow_id, await self.store.read_history(workflow_id))
             try:
-                arrival = parked_cancel(history, self.clock, reason)
+                arrival = cancel_events(history, self.clock, reason)
             except WorkflowTerminalError:
                 return False
             if await self._record(workflow_id, history, arrival):

@@ -27,7 +27,7 @@ from aion_ray.control.starts import Starts
 from aion_ray.control.supervision import Supervisor
 from aion_ray.engine.host import undeliverable
 from aion_ray.engine.starts import StartSpec
-from aion_ray.engine.transport import Closure, Parked, Placed
+from aion_ray.engine.transport import Closure, Placed
 from aion_ray.errors import (
     AionError,
     EngineUnavailableError,
@@ -37,6 +37,7 @@ from aion_ray.errors import (
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
 from aion_ray.model.history import current_terminal
+from aion_ray.model.store import SuspendedWorkflow
 from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.runtime import commands as cmd
 
@@ -157,10 +158,10 @@ class Controller:
             if entry is not None and member is not None and entry.run_id == gone.run_id:
                 self.directory.unhost(gone.workflow_id, member)
 
-    def suspended(self, host: str, parked: Sequence[Parked]) -> None:
+    def suspended(self, host: str, suspensions: Sequence[SuspendedWorkflow]) -> None:
         """``host`` let these workflows go: they are suspended here at once (the host waits
         for this answer before it drops them), their lifecycle rows written after."""
-        logged = self.residency.suspended(host, parked)
+        logged = self.residency.suspended(host, suspensions)
         if logged:
             self.pool.background.run(self.store.record_lifecycle(logged))
 

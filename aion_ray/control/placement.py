@@ -14,9 +14,9 @@ from aion_ray.control.directory import Directory, Entry
 from aion_ray.control.pool import Member, Slot
 from aion_ray.control.ports import HostDied, Store, Timers
 from aion_ray.control.supervision import Supervisor
-from aion_ray.engine.parked import parked_failure
 from aion_ray.engine.starts import StartEvent
 from aion_ray.engine.transport import Placed
+from aion_ray.engine.unhosted import failure_events
 from aion_ray.errors import EngineUnavailableError, HostFullError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
@@ -205,7 +205,7 @@ class Placement:
     async def _fail(self, workflow_id: str) -> None:
         """End a run whose hosts keep dying (the controller holds it: no host does)."""
         history = await self.store.read_history(workflow_id)
-        ended = parked_failure(history, self.clock, self.supervisor.failure())
+        ended = failure_events(history, self.clock, self.supervisor.failure())
         await self.store.append_as_holder(workflow_id, ended, len(history))
         started = current_run(history)[0]
         parent = started.parent if isinstance(started, ev.WorkflowStarted) else None

@@ -19,18 +19,11 @@ from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Member
 from aion_ray.control.ports import Timers
 from aion_ray.control.wakes import WakeSchedule
-from aion_ray.engine.transport import Parked
 from aion_ray.model.clock import Clock
 from aion_ray.model.store import LifecycleEntry, SuspendedWorkflow
 
 RELIEF_PAUSE = 0.2
 """Seconds between relief rounds while placements wait at the pool's ceiling."""
-
-
-def suspension(host: str, parked: Parked) -> SuspendedWorkflow:
-    """The store's record of a suspension: the head then (an engine recovering later keeps
-    the workflow suspended if nothing was recorded since) and its next wake."""
-    return SuspendedWorkflow(parked.workflow_id, parked.run_id, parked.head, host, parked.wake_at)
 
 
 class Residency:
@@ -47,14 +40,17 @@ class Residency:
         self._armed: datetime | None = None  # the wake time a timer is set for
         self._relieving = False
 
-    def suspended(self, host: str, parked: Sequence[Parked]) -> list[LifecycleEntry]:
-        """A host suspended these workflows; the lifecycle rows to write for them."""
+    def suspended(
+        self, host: str, suspensions: Sequence[SuspendedWorkflow]
+    ) -> list[LifecycleEntry]:
+        """``host`` suspended these workflows; the lifecycle rows to write for them (each
+        names ``host``, whatever the host wrote: the sender is who let them go)."""
         logged = []
-        for item in parked:
+        for item in suspensions:
             if self.directory.suspend(item.workflow_id, host) is None:
                 continue
             self.wake_at(item.workflow_id, item.wake_at)
-            logged.append(suspension(host, item).entry(self.clock.now()))
+            logged.append(item._replace(host=host).entry(self.clock.now()))
         return logged
 
     def wake_at(self, workflow_id: str, at: datetime | None) -> None:

@@ -13,8 +13,8 @@ from aion_ray.control.directory import Directory
 from aion_ray.control.placement import Placement
 from aion_ray.control.results import Results
 from aion_ray.engine.outcomes import terminal_status
-from aion_ray.engine.parked import parked_new_run
 from aion_ray.engine.starts import StartSpec, child_start, existing_start, start_event
+from aion_ray.engine.unhosted import new_run_events
 from aion_ray.errors import SequenceConflictError, WorkflowAlreadyStartedError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
@@ -84,7 +84,7 @@ class Starts:
             )
         run_id = new_run_id()
         started = start_event(spec.definition, spec.payload, spec.search_attributes)
-        events = parked_new_run(history, self.clock, started, run_id)
+        events = new_run_events(history, self.clock, started, run_id)
         try:
             await self.store.append_as_holder(spec.workflow_id, events, len(history))
         except SequenceConflictError:  # another caller's new run, or its retry, came first

@@ -12,32 +12,37 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.engine.async_effects import AsyncEffects
 from aion_ray.engine.async_pump import AsyncPump
-from aion_ray.engine.attempts import Attempts
 from aion_ray.engine.capacity import Capacity, Slot
 from aion_ray.engine.driver import WorkflowDriver
+from aion_ray.engine.durability import Durability
 from aion_ray.engine.host import HostCore
-from aion_ray.engine.host_timers import HostTimers
+from aion_ray.engine.reports import Reports
 from aion_ray.engine.residency import Residency
 from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.starts import StartEvent, StartSpec, start_event
-from aion_ray.engine.transport import Closure, Outcome, Placed, Transport
+from aion_ray.engine.transport import Placed, Transport
 from aion_ray.errors import AionError, SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock, SystemClock
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.ids import new_run_id
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
-from aion_ray.model.store import WakeKey
 from aion_ray.runtime import commands as cmd
 
 
-class AsyncHost(Residency, AsyncPump):
-    """Hosts drivers on the running asyncio loop; the Effects of every driver it creates."""
+class AsyncHost:
+    """Hosts drivers on the running asyncio loop.
+
+    Composed of: ``core`` (the drivers), ``effects`` (what drivers ask for: ``attempts``,
+    ``timers``), ``pump`` (appends), ``durability`` (who waits for which record),
+    ``reports`` (to the control plane), ``residency`` (suspending blocked workflows),
+    ``capacity`` (slots) and ``results`` (result waits).
+    """
 
     def __init__(
         self,
@@ -51,23 +56,53 @@ class AsyncHost(Residency, AsyncPump):
         self.transport = transport
         self.clock = clock or SystemClock()
         self.max_payload_bytes = max_payload_bytes
-        self.core = HostCore(self, self.clock, holder=holder)
+        self.reports = Reports(transport)
+        self.effects = AsyncEffects(
+            transport,
+            self.clock,
+            max_payload_bytes,
+            reports=self.reports,
+            touch=lambda workflow_id: self.residency.touch(workflow_id),
+            kick=self._kick,
+        )
+        self.core = HostCore(self.effects, self.clock, holder=holder)
         self.core.pump.encode_events = True  # the store lives in another process
-        self._kick = asyncio.Event()
-        self._durable: dict[str, int] = {}  # workflow id -> head acknowledged by the store
-        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
-        self.timers = HostTimers(self.clock, self._wake)
-        self._active: dict[str, float] = {}  # workflow id -> when it last did something
-        self.attempts = Attempts(transport, max_payload_bytes, self._attempt_ended, self.heartbeat)
-        self._closures: list[Closure] = []
-        self._leaving: set[str] = set()  # being suspended: the control plane is told
-        self._placed: list[Placed] = []  # reported before the next append
-        self._withdrawn: list[Placed] = []  # reported placements whose start was refused
+        self.effects.core = self.core
+        self.timers = self.effects.timers
+        self.attempts = self.effects.attempts
         self.capacity = Capacity(holder, lambda: len(self.core.drivers))
         self.results = ResultWaits(lambda workflow_id: workflow_id in self.core.drivers)
+        self.durability = Durability(self.core.pump.mark, self._kick)
+        self.residency = self._residency()
+        self.pump = self._pump()
         loop = asyncio.get_running_loop()
-        self._pump = loop.create_task(self._run_pump())
-        self._sweeper = loop.create_task(self._sweep(idle_timeout)) if idle_timeout else None
+        self._sweeper = (
+            loop.create_task(self.residency.sweep(idle_timeout)) if idle_timeout else None
+        )
+        self._rebuilds: set[asyncio.Task[Any]] = set()  # held: the loop keeps weak refs
+
+    def _residency(self) -> Residency:
+        return Residency(
+            self.core,
+            self.transport,
+            attempts=self.attempts,
+            timers=self.timers,
+            durability=self.durability,
+            results=self.results,
+        )
+
+    def _pump(self) -> AsyncPump:
+        return AsyncPump(
+            self.core,
+            self.transport,
+            self.clock,
+            durability=self.durability,
+            reports=self.reports,
+            results=self.results,
+            touch=self.residency.touch,
+            left=self._ended,
+            rebuild=self._rebuild,
+        )
 
     # --- what the host is asked to do ----------------------------------------------------------
 
@@ -95,8 +130,8 @@ class AsyncHost(Residency, AsyncPump):
         finally:
             self.capacity.taken()
         if placed is not None:
-            self._placed.append(placed)
-        await self.durable(driver)
+            self.reports.placed(placed)
+        await self.durability.wait(driver)
 
     async def start_new(self, start: StartSpec, slot: Slot) -> str:
         """A client's start, with no control plane in between: its run id once durable.
@@ -110,8 +145,8 @@ class AsyncHost(Residency, AsyncPump):
         try:
             await self.start(definition, start.workflow_id, started, run_id, slot, placed)
         except AionError:
-            self._withdrawn.append(placed)
-            self._kick.set()
+            self.reports.withdrawn(placed)
+            self._kick()
             raise
         return run_id
 
@@ -135,7 +170,7 @@ class AsyncHost(Residency, AsyncPump):
             outcome, hosted = self._recover_all(workflow_ids, histories)
         finally:
             self.capacity.taken(len(workflow_ids))  # the drivers count from here
-        await asyncio.gather(*(self.durable(driver) for driver in hosted))
+        await asyncio.gather(*(self.durability.wait(driver) for driver in hosted))
         return outcome
 
     def _recover_all(
@@ -164,12 +199,12 @@ class AsyncHost(Residency, AsyncPump):
         """Record a signal; returns once it is durable."""
         driver = self._hosted(workflow_id)
         driver.signal(name, payload, request_id)
-        await self.durable(driver)
+        await self.durability.wait(driver)
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
         driver = self._hosted(workflow_id)
         requested = driver.cancel(reason)
-        await self.durable(driver)
+        await self.durability.wait(driver)
         return requested
 
     async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
@@ -178,122 +213,69 @@ class AsyncHost(Residency, AsyncPump):
 
     def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         driver = self._hosted(workflow_id)
-        self._touch(workflow_id)
+        self.residency.touch(workflow_id)
         return driver.query(name, args)
 
     def heartbeat(
         self, workflow_id: str, run_id: str, activity_id: int, attempt: int, details: Payload
     ) -> None:
         """An attempt this host runs said it is alive."""
-        driver = self.core.drivers.get(workflow_id)
-        if driver is not None and driver.recorder.run_id == run_id:
-            driver.activity_heartbeat(activity_id, attempt, details)
-            self._touch(workflow_id)
-            self._kick.set()
+        self.effects.heartbeat(workflow_id, run_id, activity_id, attempt, details)
 
     def alive(self, workflow_id: str, run_id: str, activity_id: int) -> None:
-        """A Ray-task attempt began running (its worker may have taken a while to start):
-        its heartbeat timeout counts from now. Nothing is recorded."""
-        driver = self.core.drivers.get(workflow_id)
-        key: WakeKey = ("heartbeat", activity_id)
-        if driver is None or driver.recorder.run_id != run_id or driver.run is None:
-            return
-        trail = driver.run.state.trail(activity_id)
-        timeout = trail.command.options.heartbeat_timeout if trail and trail.command else None
-        if timeout is not None:
-            self.timers.started(driver, key, timeout)
+        """A Ray-task attempt began running: its heartbeat timeout counts from now."""
+        self.effects.alive(workflow_id, run_id, activity_id)
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         driver = self.core.drivers.get(workflow_id)
         if driver is not None:
             driver.child_finished(child_id, terminal)
-            self._kick.set()
+            self._kick()
 
     def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
         driver = self.core.drivers.get(workflow_id)
         if driver is not None:
             driver.child_not_started(child_id, error)
-            self._kick.set()
+            self._kick()
 
     def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
-        delivered = self.core.deliver_signal(command, request_id)
-        self._kick.set()
-        return delivered
+        return self.effects.deliver_signal(command, request_id)
 
     def hosted(self) -> list[str]:
         return list(self.core.drivers)
 
-    async def durable(self, driver: WorkflowDriver) -> None:
-        """Wait until everything ``driver`` has recorded so far is in the store (raises the
-        store's refusal if its append fails)."""
-        target = driver.recorder.head
-        if self._durable.get(driver.workflow_id, -1) >= target and driver.lease is not None:
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(driver.workflow_id, []).append((target, waiter))
-        self.core.pump.mark(driver)
-        self._kick.set()
-        await waiter
+    def idle(self) -> dict[str, float]:
+        """Seconds each blocked workflow has done nothing (see ``Residency.idle``)."""
+        return self.residency.idle()
+
+    async def suspend(self, workflow_ids: Iterable[str]) -> list[str]:
+        """Let these workflows go if still blocked (see ``Residency.suspend``)."""
+        return await self.residency.suspend(workflow_ids)
 
     def close(self) -> None:
-        self._pump.cancel()
+        self.pump.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
         self.attempts.close()
         self.timers.close()
+
+    def _kick(self) -> None:
+        self.pump.kick()
+
+    def _ended(self, workflow_id: str) -> None:
+        """A run that ended is reported: the workflow leaves this host."""
+        self.core.discard(workflow_id)
+        self.durability.forget(workflow_id)
+        self.residency.forget(workflow_id)
+
+    def _rebuild(self, workflow_id: str) -> None:
+        """Host the workflow again from its stored history (its append was refused)."""
+        task = asyncio.get_running_loop().create_task(self.resume([workflow_id]))
+        self._rebuilds.add(task)
+        task.add_done_callback(self._rebuilds.discard)
 
     def _hosted(self, workflow_id: str) -> WorkflowDriver:
         driver = self.core.drivers.get(workflow_id)
         if driver is None:
             raise WorkflowNotFoundError(workflow_id)
         return driver
-
-    # --- the Effects the drivers ask for -------------------------------------------------------
-
-    def start_activity(
-        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int, run_id: str
-    ) -> None:
-        self.attempts.start(driver, command, attempt, run_id)
-
-    def _attempt_ended(
-        self,
-        driver: WorkflowDriver,
-        run_id: str,
-        command: cmd.ScheduleActivity,
-        attempt: int,
-        outcome: Outcome,
-    ) -> None:
-        self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
-        self._touch(driver.workflow_id)
-        self._kick.set()
-
-    def cancel_activity(self, driver: WorkflowDriver, activity_id: int, run_id: str) -> None:
-        self.attempts.cancel(driver.workflow_id, run_id, activity_id)
-
-    def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
-        # A Ray-task attempt's heartbeat timeout is timed from its start (``alive``).
-        self.timers.arm(driver, key, at, timed=key[0] != "heartbeat" or self._local(driver, key))
-
-    def _local(self, driver: WorkflowDriver, key: WakeKey) -> bool:
-        trail = driver.run.state.trail(key[1]) if driver.run is not None else None
-        return trail is None or trail.command is None or trail.command.options.local
-
-    def _wake(self, driver: WorkflowDriver, key: WakeKey) -> None:
-        if self.core.is_current(driver):
-            driver.wake(key)
-            self._kick.set()
-
-    def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None:
-        self.timers.disarm(driver.workflow_id, key)
-
-    def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
-        self.transport.start_child(driver.workflow_id, driver.recorder.run_id, command)
-
-    def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal, request_id: str) -> None:
-        if not self.deliver_signal(command, request_id):
-            self.transport.send_signal(command, request_id)
-
-    def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None:
-        started = driver.started
-        parent = started.parent if started is not None else None
-        self._closures.append(Closure(driver.workflow_id, terminal.run_id, terminal, parent))

@@ -2,8 +2,8 @@
 
 A workflow that waits only on durable things (timers, signals, children), with everything it
 recorded in the store, no attempt running and no retry pending, can leave its host: its
-history holds all of it. The host suspends such a workflow after ``idle_timeout`` seconds, or
-sooner when the registry needs room, and reports when it must wake (its next timer).
+history holds all of it. The host suspends such a workflow after its idle timeout, or sooner
+when the control plane needs room, and reports when it must wake (its next timer).
 """
 
 from __future__ import annotations
@@ -11,30 +11,45 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from aion_ray.engine.attempts import Attempts
+from aion_ray.engine.durability import Durability
+from aion_ray.engine.host import HostCore
 from aion_ray.engine.host_timers import HostTimers
 from aion_ray.engine.results import ResultWaits
-from aion_ray.engine.transport import Parked, Transport
+from aion_ray.engine.transport import Transport
 from aion_ray.errors import WorkflowNotFoundError
-
-if TYPE_CHECKING:
-    from aion_ray.engine.host import HostCore
+from aion_ray.model.store import SuspendedWorkflow
 
 
 class Residency:
-    """Mixed into AsyncHost: the state it reads is the host's own."""
+    """When each hosted workflow last did something, and letting blocked ones go."""
 
-    core: HostCore
-    transport: Transport
-    results: ResultWaits
-    attempts: Attempts
-    timers: HostTimers
-    _waiters: dict[str, list[tuple[int, asyncio.Future[None]]]]
-    _durable: dict[str, int]
-    _active: dict[str, float]
-    _leaving: set[str]
+    def __init__(
+        self,
+        core: HostCore,
+        transport: Transport,
+        *,
+        attempts: Attempts,
+        timers: HostTimers,
+        durability: Durability,
+        results: ResultWaits,
+    ) -> None:
+        self.core = core
+        self.transport = transport
+        self.attempts = attempts
+        self.timers = timers
+        self.durability = durability
+        self.results = results
+        self._active: dict[str, float] = {}  # workflow id -> when it last did something
+        self._leaving: set[str] = set()  # being suspended: the control plane is told
+
+    def touch(self, workflow_id: str) -> None:
+        """The workflow did something: its idle time starts again."""
+        self._active[workflow_id] = time.monotonic()
+
+    def forget(self, workflow_id: str) -> None:
+        self._active.pop(workflow_id, None)
 
     def idle(self) -> dict[str, float]:
         """Seconds each blocked workflow has done nothing: open, everything it recorded is
@@ -48,11 +63,11 @@ class Residency:
             for workflow_id, driver in self.core.drivers.items()
             if workflow_id not in running
             and workflow_id not in retrying
-            and workflow_id not in self._waiters
+            and not self.durability.is_waited(workflow_id)
             and driver.is_open
             and driver.lease is not None
             and driver.pending.is_empty
-            and self._durable.get(workflow_id) == driver.recorder.head
+            and self.durability.is_durable(driver)
         }
 
     async def suspend(self, workflow_ids: Iterable[str]) -> list[str]:
@@ -65,46 +80,48 @@ class Residency:
         if not leaving:
             return []
         drivers = {wid: self.core.drivers[wid] for wid in leaving}
-        parked = [self._parked(wid) for wid in leaving]
+        suspensions = [self._suspension(wid) for wid in leaving]
         self._leaving.update(leaving)
         try:
-            taken = await self.transport.suspended(parked)
+            taken = await self.transport.suspended(suspensions)
         finally:
             self._leaving.difference_update(leaving)
         if not taken:
             return []
         # A driver replaced meanwhile (the workflow was resumed here anew) is left alone.
-        gone = [p for p in parked if self.core.drivers.get(p.workflow_id) is drivers[p.workflow_id]]
-        moved = [p.workflow_id for p in gone if self._leave(p)]
+        gone = [
+            s for s in suspensions if self.core.drivers.get(s.workflow_id) is drivers[s.workflow_id]
+        ]
+        moved = [s.workflow_id for s in gone if self._leave(s)]
         if moved:
             self.transport.wake(moved)
-        return [p.workflow_id for p in gone]
+        return [s.workflow_id for s in gone]
 
-    def _parked(self, workflow_id: str) -> Parked:
+    def _suspension(self, workflow_id: str) -> SuspendedWorkflow:
         driver = self.core.drivers[workflow_id]
         wake_at = self.timers.next_at(workflow_id)
-        return Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
+        head = driver.recorder.head
+        return SuspendedWorkflow(
+            workflow_id, driver.recorder.run_id, head, self.core.holder, wake_at
+        )
 
-    def _leave(self, parked: Parked) -> bool:
-        """Drop a suspended workflow; True if it took something since ``parked`` (recorded
-        or still queued). Callers waiting on a record of it here are told it left (they
-        send it again through the control plane; its request id keeps it single)."""
-        workflow_id = parked.workflow_id
+    def _leave(self, suspension: SuspendedWorkflow) -> bool:
+        """Drop a suspended workflow; True if it took something since it was suspended
+        (recorded or still queued). Callers waiting on a record of it here are told it left
+        (they send it again through the control plane; its request id keeps it single)."""
+        workflow_id = suspension.workflow_id
         driver = self.core.drivers[workflow_id]
-        moved = driver.recorder.head != parked.head or not driver.pending.is_empty
+        moved = driver.recorder.head != suspension.head or not driver.pending.is_empty
         self.timers.drop(workflow_id)
-        for _, waiter in self._waiters.pop(workflow_id, []):
-            if not waiter.done():
-                waiter.set_exception(WorkflowNotFoundError(workflow_id))
+        self.durability.forget(workflow_id, WorkflowNotFoundError(workflow_id))
         self.core.discard(workflow_id)
-        self._durable.pop(workflow_id, None)
-        self._active.pop(workflow_id, None)
+        self.forget(workflow_id)
         self.results.left(workflow_id)
         return moved
 
-    async def _sweep(self, idle_timeout: float) -> None:
-        """Suspend the workflows that have been blocked for their idle timeout: their type's
-        (``@aion.workflow(idle_timeout=...)``), else ``idle_timeout``."""
+    async def sweep(self, idle_timeout: float) -> None:
+        """Forever: suspend the workflows that have been blocked for their idle timeout:
+        their type's (``@aion.workflow(idle_timeout=...)``), else ``idle_timeout``."""
         while True:
             own = (d.hosting.idle_timeout for d in self.core.definitions.values())
             shortest = min((t for t in own if t is not None), default=idle_timeout)
@@ -120,6 +137,3 @@ class Residency:
     def _idle_timeout(self, workflow_id: str, default: float) -> float:
         own = self.core.drivers[workflow_id].definition.hosting.idle_timeout
         return own if own is not None else default
-
-    def _touch(self, workflow_id: str) -> None:
-        self._active[workflow_id] = time.monotonic()

@@ -1,17 +1,17 @@
 """What an AsyncHost exchanges with the rest of the engine: its Transport, and the records
-it sends out (runs that ended, workflows it suspended)."""
+it sends out (runs that ended, workflows placed on it directly; workflows it suspends go
+out as the store's ``SuspendedWorkflow``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.payload import Payload
-from aion_ray.model.store import AppendRequest, AppendResult
+from aion_ray.model.store import AppendRequest, AppendResult, SuspendedWorkflow
 from aion_ray.runtime import commands as cmd
 
 Outcome = tuple[Payload | None, ErrorInfo | None]
@@ -40,18 +40,6 @@ class Placed:
     slot: tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Parked:
-    """A workflow this host suspended: only its history holds it now; ``wake_at`` is its
-    next timer (or deadline), when it must be made resident again; ``head`` the history's
-    head when it left (an engine recovering later keeps it parked if nothing came since)."""
-
-    workflow_id: str
-    run_id: str
-    wake_at: datetime | None
-    head: int = 0
-
-
 class Transport(Protocol):
     """How an AsyncHost reaches the rest of the engine."""
 
@@ -64,7 +52,7 @@ class Transport(Protocol):
     def send_signal(self, command: cmd.SendSignal, request_id: str) -> None: ...
     def closed(self, closures: Sequence[Closure]) -> None: ...
     def placed(self, placements: Sequence[Placed], withdrawn: Sequence[Placed] = ()) -> None: ...
-    async def suspended(self, parked: Sequence[Parked]) -> bool:
+    async def suspended(self, suspensions: Sequence[SuspendedWorkflow]) -> bool:
         """Tell the control plane these workflows leave this host for their histories;
         False if it cannot be reached (then they stay: only it can wake them)."""
         ...

@@ -1,10 +1,12 @@
-"""Arrivals for a suspended workflow: recorded first by whoever holds it, replayed later.
+"""Records for a workflow no host holds (suspended, ended, or given up on), written by the
+control plane under its own lease and replayed later by the host that takes it.
 
-While a workflow is suspended only its history exists; the registry holds it and records a
-signal or a cancel request itself (record-before-deliver), then makes the workflow resident,
-and the new host replays the arrival from history. The holder may also end a run it gives
-up on (a workflow whose hosts keep dying). These are the decisions that recording needs,
-with no I/O: the caller reads the history and appends what is returned.
+While a workflow is suspended only its history exists; the control plane records a signal
+or a cancel request itself (record-before-deliver), then makes the workflow resident, and
+the new host replays the arrival from history. It may also end a run it gives up on (a
+workflow whose hosts keep dying), or start a new run of one that ended. These are the
+decisions that recording needs, with no I/O: the caller reads the history and appends
+what is returned.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from aion_ray.model.history import current_run
 from aion_ray.model.payload import Payload
 
 
-def parked_signal(
+def signal_events(
     history: Sequence[ev.Event], clock: Clock, name: str, payload: Payload, request_id: str
 ) -> list[ev.Event]:
     """The SignalReceived to append ([] if this request was recorded already)."""
@@ -35,7 +37,7 @@ def parked_signal(
     return recorder.stamp([arrival])
 
 
-def parked_cancel(history: Sequence[ev.Event], clock: Clock, reason: str) -> list[ev.Event]:
+def cancel_events(history: Sequence[ev.Event], clock: Clock, reason: str) -> list[ev.Event]:
     """The WorkflowCancelRequested to append ([] if one is recorded for this run)."""
     recorder = _open_recorder(history, clock, "cancel")
     if any(isinstance(e, ev.WorkflowCancelRequested) for e in current_run(history)):
@@ -43,13 +45,13 @@ def parked_cancel(history: Sequence[ev.Event], clock: Clock, reason: str) -> lis
     return recorder.stamp([draft(ev.WorkflowCancelRequested, reason=reason)])
 
 
-def parked_failure(history: Sequence[ev.Event], clock: Clock, error: ErrorInfo) -> list[ev.Event]:
+def failure_events(history: Sequence[ev.Event], clock: Clock, error: ErrorInfo) -> list[ev.Event]:
     """The WorkflowFailed that ends a run its holder gives up on (e.g. its hosts keep dying)."""
     recorder = _open_recorder(history, clock, "fail")
     return recorder.stamp([draft(ev.WorkflowFailed, error=error)])
 
 
-def parked_new_run(
+def new_run_events(
     history: Sequence[ev.Event], clock: Clock, started: EventDraft, run_id: str
 ) -> list[ev.Event]:
     """The WorkflowStarted of a new run a caller asked for, after the last run ended (a
@@ -62,7 +64,7 @@ def parked_new_run(
 
 def _open_recorder(history: Sequence[ev.Event], clock: Clock, operation: str) -> Recorder:
     if not history:
-        raise ValueError("a parked workflow has a history")
+        raise ValueError("a suspended workflow has a history")
     recorder = Recorder(history[0].workflow_id, clock, history)
     if recorder.terminal is not None:
         raise WorkflowTerminalError(

@@ -5,7 +5,7 @@ children; nothing running, no retry pending) for its idle timeout of fake time i
 as the engine on Ray suspends it: its driver is dropped, its next wake kept in the control
 plane's ``WakeSchedule``, a ``suspended`` lifecycle row written. A due timer, a signal, a
 cancel, a child's end or a query makes it resident again: arrivals are recorded first under
-the engine's own lease (``engine.parked``), then the history is replayed. With
+the engine's own lease (``engine.unhosted``), then the history is replayed. With
 ``restart_limit`` a crash is supervised by the control plane's ``Supervisor``: the workflow is
 resumed after its backoff, and past the limit its run fails with RestartIntensityExceeded.
 """
@@ -16,16 +16,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from aion_ray.control.residency import suspension
 from aion_ray.control.supervision import Supervisor
 from aion_ray.control.wakes import WakeSchedule
 from aion_ray.engine.driver import WorkflowDriver
-from aion_ray.engine.parked import parked_cancel, parked_failure, parked_signal
-from aion_ray.engine.transport import Parked
+from aion_ray.engine.unhosted import cancel_events, failure_events, signal_events
 from aion_ray.errors import WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import Payload
-from aion_ray.model.store import AppendRequest
+from aion_ray.model.store import AppendRequest, SuspendedWorkflow
 
 if TYPE_CHECKING:
     from aion_ray.testing.host import InProcessHost
@@ -80,8 +78,10 @@ class InProcessResidency:
         self._active.pop(workflow_id, None)
         self.suspended.add(workflow_id)
         self.wakes.set(workflow_id, wake_at)
-        parked = Parked(workflow_id, driver.recorder.run_id, wake_at, driver.recorder.head)
-        host.store.record_lifecycle([suspension(host.core.holder, parked).entry(self.clock.now())])
+        suspension = SuspendedWorkflow(
+            workflow_id, driver.recorder.run_id, driver.recorder.head, host.core.holder, wake_at
+        )
+        host.store.record_lifecycle([suspension.entry(self.clock.now())])
 
     def wake(self, workflow_id: str) -> bool:
         """Make a suspended workflow resident again (False: it was not suspended)."""
@@ -97,7 +97,7 @@ class InProcessResidency:
         if workflow_id not in self.suspended:
             return False
         history = self.host.store.read_history(workflow_id)
-        self._record(history, parked_signal(history, self.clock, name, payload, request_id))
+        self._record(history, signal_events(history, self.clock, name, payload, request_id))
         return self.wake(workflow_id)
 
     def cancel(self, workflow_id: str, reason: str) -> bool | None:
@@ -106,7 +106,7 @@ class InProcessResidency:
             return None
         history = self.host.store.read_history(workflow_id)
         try:
-            arrival = parked_cancel(history, self.clock, reason)
+            arrival = cancel_events(history, self.clock, reason)
         except WorkflowTerminalError:
             return False
         self._record(history, arrival)
@@ -121,7 +121,7 @@ class InProcessResidency:
         delay = self.supervisor.died(workflow_id)
         if delay is None:
             history = self.host.store.read_history(workflow_id)
-            self._record(history, parked_failure(history, self.clock, self.supervisor.failure()))
+            self._record(history, failure_events(history, self.clock, self.supervisor.failure()))
             self.host.resume(workflow_id)  # it ended: its parent learns how
             return True
         self.suspended.add(workflow_id)

@@ -13,10 +13,11 @@ from aion_ray.control import recovery
 from aion_ray.control.residency import RELIEF_PAUSE
 from aion_ray.control.supervision import FIRST_BACKOFF
 from aion_ray.engine.starts import start_event
-from aion_ray.engine.transport import Closure, Parked, Placed
+from aion_ray.engine.transport import Closure, Placed
 from aion_ray.errors import WorkflowAlreadyStartedError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
+from aion_ray.model.store import SuspendedWorkflow
 from tests.control.conftest import plane, waits
 from tests.control.fakes import settle
 
@@ -70,7 +71,7 @@ def test_a_start_waiting_for_a_full_pool_relieves_a_blocked_workflow_within_a_ro
         await p.timers.advance(RELIEF_PAUSE)  # the next round finds it, long before 3600 s
         assert host.suspensions == [["busy"]]
         host.hosted.discard("busy")
-        p.control.suspended(host.name, [Parked("busy", run_id, None, 1)])
+        p.control.suspended(host.name, [SuspendedWorkflow("busy", run_id, 1, "", None)])
         await settle()
         assert second.done()
         assert p.control.directory.residency("busy") == "suspended"
@@ -141,7 +142,7 @@ def test_a_signal_for_a_suspended_workflow_is_recorded_first_then_it_is_resumed(
         run_id = await p.start("a")
         host = p.host_of("a")
         host.hosted.discard("a")
-        p.control.suspended(host.name, [Parked("a", run_id, None, 1)])
+        p.control.suspended(host.name, [SuspendedWorkflow("a", run_id, 1, "", None)])
         assert p.control.directory.residency("a") == "suspended"
         await p.control.arrivals.signal("a", "go", encode(1), "req-1")
         history = p.store.read_history("a")
@@ -161,7 +162,7 @@ def test_a_suspended_workflow_wakes_at_its_timer_on_the_fake_clock() -> None:
         host = p.host_of("a")
         host.hosted.discard("a")
         wake = p.clock.now() + timedelta(hours=6)
-        p.control.suspended(host.name, [Parked("a", run_id, wake, 1)])
+        p.control.suspended(host.name, [SuspendedWorkflow("a", run_id, 1, "", wake)])
         await p.timers.advance(6 * 3600 - 1)
         assert p.control.directory.residency("a") == "suspended"
         await p.until(lambda: p.resident("a"))
@@ -175,7 +176,7 @@ def test_a_query_makes_a_suspended_workflow_resident() -> None:
         run_id = await p.start("a")
         host = p.host_of("a")
         host.hosted.discard("a")
-        p.control.suspended(host.name, [Parked("a", run_id, None, 1)])
+        p.control.suspended(host.name, [SuspendedWorkflow("a", run_id, 1, "", None)])
         assert await p.control.arrivals.query("a", "progress", []) == "progress of a"
         assert p.control.directory.residency("a") == "resident"
 
@@ -195,7 +196,7 @@ def test_a_childs_end_goes_to_its_hosted_parent_or_wakes_a_suspended_one() -> No
         p.control.closed(p.host_of("child").name, [Closure("child", "r", ended, ref)])
         assert parent_host.children == [("parent", 1, ended)]
         parent_host.hosted.discard("parent")
-        p.control.suspended(parent_host.name, [Parked("parent", run_id, None, 1)])
+        p.control.suspended(parent_host.name, [SuspendedWorkflow("parent", run_id, 1, "", None)])
         await p.start("child2")
         ref2 = ev.ParentRef(workflow_id="parent", run_id="r0", child_id=2)
         p.control.closed(p.host_of("child2").name, [Closure("child2", "r", ended, ref2)])

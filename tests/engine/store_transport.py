@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aion_ray.engine.activities import execute_activity
-from aion_ray.engine.transport import AttemptKey, Closure, Outcome, Parked
+from aion_ray.engine.transport import AttemptKey, Closure, Outcome
 from aion_ray.errors import EngineUnavailableError, StoreError
 from aion_ray.model import events as ev
-from aion_ray.model.store import AppendRequest, AppendResult
+from aion_ray.model.store import AppendRequest, AppendResult, SuspendedWorkflow
 from aion_ray.runtime import commands as cmd
 from aion_ray.storage import HistoryStore
 
@@ -114,7 +114,7 @@ class StoreTransport:
         (typed loosely, so this fake fits the Transport while that report takes shape)."""
         self.placements.extend(placements)
 
-    async def suspended(self, parked: Sequence[Parked]) -> bool:
+    async def suspended(self, suspensions: Sequence[SuspendedWorkflow]) -> bool:
         raise AssertionError("these hosts suspend nothing (no idle timeout)")
 
     def wake(self, workflow_ids: Sequence[str]) -> None:

@@ -15,7 +15,7 @@ import pytest
 import ray
 
 import aion_ray as aion
-from aion_ray.actors.calls import get
+from aion_ray.actors.stubs import HostStub
 
 _names = itertools.count()
 pytestmark = pytest.mark.ray
@@ -64,10 +64,9 @@ def engine(ray_cluster: None, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def host_pid(client: aion.Client, workflow_id: str) -> int:
     """The pid of the actor hosting ``workflow_id`` (the test started it: it may kill it)."""
-    name = get(client.registry.where.remote(workflow_id))
+    name = client.registry.where(workflow_id).get()
     assert name is not None, f"{workflow_id} is not resident"
-    actor = ray.get_actor(name, namespace=client.config.namespace)
-    pid: int = get(actor.pid.remote())
+    pid = HostStub(name, client.config.namespace).pid().get()
     return pid
 
 

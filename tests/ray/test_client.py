@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import ray
 
 import aion_ray as aion
 from aion_ray.model import events as ev
@@ -146,12 +145,12 @@ def test_concurrent_result_waits_share_one_registry_call(engine: aion.Client) ->
         answers: list[object] = await asyncio.gather(*waits, return_exceptions=True)
         return answers
 
-    before = ray.get(engine.registry.stats.remote())["registry"].get("results", 0)
+    before = engine.registry.stats().get()["registry"].get("results", 0)
     answers = asyncio.run(wait_all())
     assert answers[:5] == [i + 1 for i in range(5)]
     assert isinstance(answers[5], aion.WorkflowNotFoundError)
     assert isinstance(answers[6], TimeoutError)
-    assert ray.get(engine.registry.stats.remote())["registry"]["results"] == before + 1
+    assert engine.registry.stats().get()["registry"]["results"] == before + 1
     waiting.signal("go", 1)
     waiting.result(timeout=30)
 

@@ -8,9 +8,7 @@ import time
 from typing import Any
 
 import pytest
-import ray
 
-from aion_ray.actors.calls import get
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.visibility import WorkflowFilter
@@ -21,7 +19,7 @@ pytestmark = pytest.mark.ray
 
 
 def registry_calls(client: object) -> dict[str, int]:
-    stats: dict[str, dict[str, int]] = get(client.registry.stats.remote())  # type: ignore[attr-defined]
+    stats: dict[str, dict[str, int]] = client.registry.stats().get()  # type: ignore[attr-defined]
     return stats["registry"]
 
 
@@ -58,7 +56,7 @@ def test_the_engine_keeps_serving_with_the_registry_killed_for_good(connect: Con
     client = connect(pool_size=(4, 8))
     assert _run_one(client, 0) == 1
     _sees_warm_pool(client, 4)  # a client connected a moment ago
-    ray.kill(client.registry, no_restart=True)
+    client.registry.kill()
     served: list[int] = []
     until = time.monotonic() + 30.0
     while time.monotonic() < until:
@@ -66,10 +64,10 @@ def test_the_engine_keeps_serving_with_the_registry_killed_for_good(connect: Con
         assert _run_one(client, n) == 2 * n + 1
         served.append(n)
     assert len(served) >= 10
-    infos = get(client.store.list_workflows.remote(WorkflowFilter(workflow_type="answers")))
+    infos = client.store.list_workflows(WorkflowFilter(workflow_type="answers")).get()
     assert len(infos) == len(served) + 1
     assert all(info.status is WorkflowStatus.COMPLETED for info in infos)
     for info in infos:
-        events = get(client.store.read_history.remote(info.workflow_id))
+        events = client.store.read_history(info.workflow_id).get()
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         assert sum(isinstance(e, ev.WorkflowCompleted) for e in events) == 1

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-import ray
 
 import aion_ray as aion
 from tests.ray import workflows as wf
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.ray
 
 
 def _where(client: aion.Client, handle: aion.WorkflowHandle[object]) -> str | None:
-    host: str | None = ray.get(client.registry.where.remote(handle.workflow_id))
+    host: str | None = client.registry.where(handle.workflow_id).get()
     return host
 
 

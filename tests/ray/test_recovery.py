@@ -74,7 +74,7 @@ def test_every_workflow_of_a_killed_shared_host_recovers(connect: Connect, tmp_p
     ]
     for held in helds:
         _wait_for_file(held)  # each first step completed; each held step is running
-    hosts = {ray.get(client.registry.where.remote(h.workflow_id)) for h in handles}
+    hosts = {client.registry.where(h.workflow_id).get() for h in handles}
     assert len(hosts) == 1, "workflows_per_actor=4 packs them onto one actor"
     kill_host(client, handles[0].workflow_id)
     release.touch()

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import ray
 
 import aion_ray as aion
 from aion_ray.engine.results import LONGEST_WAIT
@@ -49,7 +48,7 @@ def test_a_result_wait_held_by_the_host_follows_the_workflow_it_suspends(
     handle = parking.start(wf.waits_for_signal, "go")
 
     def registry_waits() -> int:
-        return int(ray.get(parking.registry.stats.remote())["registry"].get("result", 0))
+        return int(parking.registry.stats().get()["registry"].get("result", 0))
 
     before = registry_waits()
     with ThreadPoolExecutor(1) as pool:

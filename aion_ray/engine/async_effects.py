@@ -1,0 +1,124 @@
+"""The Effects of an AsyncHost's drivers: activity attempts as tasks, timers on the loop,
+child starts and signals through the transport, closures reported to the control plane."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aion_ray.engine.attempts import Attempts
+from aion_ray.engine.driver import WorkflowDriver
+from aion_ray.engine.host import HostCore
+from aion_ray.engine.host_timers import HostTimers
+from aion_ray.engine.reports import Reports
+from aion_ray.engine.transport import Closure, Outcome, Transport
+from aion_ray.model import events as ev
+from aion_ray.model.clock import Clock
+from aion_ray.model.payload import Payload
+from aion_ray.model.store import WakeKey
+from aion_ray.runtime import commands as cmd
+
+
+class AsyncEffects:
+    """Carries out what the drivers of one AsyncHost ask for (see ``engine.effects``).
+
+    ``core`` is bound after construction: the HostCore is built with these effects."""
+
+    core: HostCore
+
+    def __init__(
+        self,
+        transport: Transport,
+        clock: Clock,
+        max_payload_bytes: int,
+        *,
+        reports: Reports,
+        touch: Callable[[str], None],
+        kick: Callable[[], None],
+    ) -> None:
+        """``touch``: a workflow did something; ``kick``: wake the pump."""
+        self.transport = transport
+        self.reports = reports
+        self._touch = touch
+        self._kick = kick
+        self.timers = HostTimers(clock, self._wake)
+        self.attempts = Attempts(transport, max_payload_bytes, self._attempt_ended, self.heartbeat)
+
+    def heartbeat(
+        self, workflow_id: str, run_id: str, activity_id: int, attempt: int, details: Payload
+    ) -> None:
+        """An attempt of this host said it is alive."""
+        driver = self.core.drivers.get(workflow_id)
+        if driver is not None and driver.recorder.run_id == run_id:
+            driver.activity_heartbeat(activity_id, attempt, details)
+            self._touch(workflow_id)
+            self._kick()
+
+    def alive(self, workflow_id: str, run_id: str, activity_id: int) -> None:
+        """A Ray-task attempt began running (its worker may have taken a while to start):
+        its heartbeat timeout counts from now. Nothing is recorded."""
+        driver = self.core.drivers.get(workflow_id)
+        key: WakeKey = ("heartbeat", activity_id)
+        if driver is None or driver.recorder.run_id != run_id or driver.run is None:
+            return
+        trail = driver.run.state.trail(activity_id)
+        timeout = trail.command.options.heartbeat_timeout if trail and trail.command else None
+        if timeout is not None:
+            self.timers.started(driver, key, timeout)
+
+    def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
+        """Deliver a signal to a workflow hosted here; False if it is not."""
+        delivered = self.core.deliver_signal(command, request_id)
+        self._kick()
+        return delivered
+
+    # --- the Effects protocol ------------------------------------------------------------------
+
+    def start_activity(
+        self, driver: WorkflowDriver, command: cmd.ScheduleActivity, attempt: int, run_id: str
+    ) -> None:
+        self.attempts.start(driver, command, attempt, run_id)
+
+    def cancel_activity(self, driver: WorkflowDriver, activity_id: int, run_id: str) -> None:
+        self.attempts.cancel(driver.workflow_id, run_id, activity_id)
+
+    def arm(self, driver: WorkflowDriver, key: WakeKey, at: datetime) -> None:
+        # A Ray-task attempt's heartbeat timeout is timed from its start (``alive``).
+        self.timers.arm(driver, key, at, timed=key[0] != "heartbeat" or _local(driver, key))
+
+    def disarm(self, driver: WorkflowDriver, key: WakeKey) -> None:
+        self.timers.disarm(driver.workflow_id, key)
+
+    def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
+        self.transport.start_child(driver.workflow_id, driver.recorder.run_id, command)
+
+    def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal, request_id: str) -> None:
+        if not self.deliver_signal(command, request_id):
+            self.transport.send_signal(command, request_id)
+
+    def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None:
+        started = driver.started
+        parent = started.parent if started is not None else None
+        self.reports.closed(Closure(driver.workflow_id, terminal.run_id, terminal, parent))
+
+    def _attempt_ended(
+        self,
+        driver: WorkflowDriver,
+        run_id: str,
+        command: cmd.ScheduleActivity,
+        attempt: int,
+        outcome: Outcome,
+    ) -> None:
+        self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
+        self._touch(driver.workflow_id)
+        self._kick()
+
+    def _wake(self, driver: WorkflowDriver, key: WakeKey) -> None:
+        if self.core.is_current(driver):
+            driver.wake(key)
+            self._kick()
+
+
+def _local(driver: WorkflowDriver, key: WakeKey) -> bool:
+    trail = driver.run.state.trail(key[1]) if driver.run is not None else None
+    return trail is None or trail.command is None or trail.command.options.local
