@@ -4,6 +4,7 @@
     python -m benchmarks.compare main --mode append --rounds 4
     python -m benchmarks.compare main --bench runtime    # replay and live-run overhead
     python -m benchmarks.compare main --bench ray        # the engine on Ray: one step, signal
+    python -m benchmarks.compare HEAD~1 --against HEAD --bench ray   # two commits, no tree
 
 The development VM's speed drifts by 2x within an hour, so numbers from different sittings do
 not compare. This runs both versions in alternation, each run in a fresh process, and prints
@@ -15,8 +16,10 @@ and ``actors`` inside) and put first on ``PYTHONPATH``; both run this working tr
 history, and the overhead per live activity), whose module paths moved over time, so each
 version runs its own ``benchmarks/runtime_bench.py`` (the timed loops are the same code).
 ``--bench ray`` starts a local Ray cluster per run (its workers inherit ``PYTHONPATH``) and
-times a one-step workflow from start to result (and the store's time per append in it) and a
-signal to a resident workflow, beside a bare actor call of the same run.
+times a one-step workflow from start to result with a local and with a Ray-task activity
+(p50 and p99), the store's time per append, and a signal to a resident workflow, beside a
+bare actor call of the same run. ``--against REF`` compares two refs instead of a ref and
+the working tree (where others' uncommitted changes would ride along).
 """
 
 from __future__ import annotations
@@ -70,14 +73,19 @@ import statistics, tempfile
 import ray
 import aion_ray as aion
 from benchmarks import ray_engine
+from benchmarks.report import percentile
 ray.init(address="local", num_cpus=2, namespace="aion-compare", log_to_driver=False)
 bare = statistics.median(ray_engine.bare_call_ms(200))
 client = aion.connect(store_path=tempfile.mkdtemp() + "/a.duckdb", namespace="compare")
 before = ray_engine.calls(client)
 one, _ = ray_engine.timed(client, 100, ray_engine.one_workflow(client, (1, True)))
 made = ray_engine.calls(client) - before
+task, _ = ray_engine.timed(client, 100, ray_engine.one_workflow(client, (1, False)))
 signal, _ = ray_engine.resident_signals(client, 100)
 print("one-step-ms", statistics.median(one))
+print("one-step-p99-ms", percentile(one, 0.99))
+print("one-step-task-ms", statistics.median(task))
+print("one-step-task-p99-ms", percentile(task, 0.99))
 print("store-append-ms", made["store.append_us"] / made["store.appends"] / 1000)
 print("signal-ms", statistics.median(signal))
 print("bare-ms", bare)
@@ -89,6 +97,9 @@ MEASURES = (
     "replay-s",
     "live-us",
     "one-step-ms",
+    "one-step-p99-ms",
+    "one-step-task-ms",
+    "one-step-task-p99-ms",
     "store-append-ms",
     "signal-ms",
     "bare-ms",
@@ -164,13 +175,14 @@ def report(runs: Runs, args: argparse.Namespace) -> None:
     what = {"runtime": "runtime", "ray": "engine on Ray"}.get(args.bench)
     what = what or f"{args.mode}, 100 workflows, {args.batch} events per append"
     print(f"\n{what}, medians:")
-    for measure in runs["working tree"]:
+    for measure in runs[args.against or "working tree"]:
         medians = {name: statistics.median(values[measure]) for name, values in runs.items()}
         for name, median in medians.items():
             rounded = [round(v, 3) for v in runs[name][measure]]
             print(f"  {name:>12}: {median:>11,.3f} {measure}  {rounded}")
-        base, work = medians[args.ref], medians["working tree"]
-        print(f"  working tree / {args.ref}: {work / base:.2f}x ({measure})")
+        other = args.against or "working tree"
+        base, work = medians[args.ref], medians[other]
+        print(f"  {other} / {args.ref}: {work / base:.2f}x ({measure})")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -179,6 +191,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("ref", help="git ref to compare the working tree with, e.g. HEAD")
     parser.add_argument("--rounds", type=int, default=6, help="runs of each version")
+    parser.add_argument(
+        "--against",
+        default=None,
+        help="a second git ref in place of the working tree (others' uncommitted work stays out)",
+    )
     parser.add_argument("--bench", choices=("group", "runtime", "ray"), default="group")
     parser.add_argument("--mode", choices=("append", "append_async"), default="append_async")
     parser.add_argument("--batch", type=int, default=10, help="events per append")
@@ -194,9 +211,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="aion-compare-") as scratch:
         base = checkout(args.ref, Path(scratch) / "ref")
         own = args.bench == "runtime"
+        other = ROOT if args.against is None else checkout(args.against, Path(scratch) / "ref2")
         trees = {
             args.ref: package_copy(base, Path(scratch) / "a", own_benchmarks=own),
-            "working tree": package_copy(ROOT, Path(scratch) / "b", own_benchmarks=own),
+            args.against or "working tree": package_copy(
+                other, Path(scratch) / "b", own_benchmarks=own
+            ),
         }
         report(compare(trees, args), args)
 
