@@ -34,7 +34,7 @@ class Locator:
     def host_of(self, workflow_id: str) -> HostStub | None:
         """The workflow's host, or None (blocking)."""
         try:
-            name = self._registry.where(workflow_id).get(ASK_TIMEOUT)
+            [name] = self._registry.locate([workflow_id]).get(ASK_TIMEOUT)
         except (AionError, TimeoutError):
             return self._holder(workflow_id)
         return self._stub(name)
