@@ -5,6 +5,7 @@
     │   ├── PayloadError                       a value cannot be encoded, decoded, or is too large
     │   ├── InvalidEventError                  malformed events, or seqs with gaps or duplicates
     │   └── SqlRefusedError                    user SQL that is not a single read-only query
+    │       └── SqlLimitError                  a query stopped at a limit: time, memory, result
     ├── WorkflowNotFoundError
     ├── WorkflowAlreadyStartedError
     ├── WorkflowTerminalError                  e.g. a signal to a run that has ended
@@ -73,6 +74,15 @@ class SqlRefusedError(InvalidInputError):
         super().__init__(f"SQL refused ({reason}): {query[:200]!r}")
         self.query = query
         self.reason = reason
+
+
+class SqlLimitError(SqlRefusedError):
+    """User SQL was stopped while it ran, at one of the store's limits: ``limit`` is
+    ``"time"``, ``"memory"`` or ``"result"``. Nothing was written; the store carries on."""
+
+    def __init__(self, query: str, limit: str, reason: str) -> None:
+        super().__init__(query, reason)
+        self.limit = limit
 
 
 class WorkflowNotFoundError(AionError):

@@ -12,13 +12,18 @@ Invariants every store keeps (the conformance suite in ``tests/contract`` checks
   names its current run and head and that run is open: the append that moves the head drops
   it in the same transaction;
 - definitions are opaque bytes, the newest saved per workflow type wins, and they are not
-  workflows: no history, no visibility row.
+  workflows: no history, no visibility row;
+- ``sql`` runs one read-only query over the store's tables and nothing else (no file, no
+  setting, no write, even inside a CTE), within ``SqlLimits``; what it refuses or stops
+  raises SqlRefusedError (SqlLimitError for a limit) and changes nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from aion_ray.errors import InvalidInputError
 from aion_ray.model.store import (
     DEADLINE_TIMER_ID,
     SUSPENDED,
@@ -48,6 +53,7 @@ __all__ = [
     "ExportResult",
     "HistoryStore",
     "LifecycleEntry",
+    "SqlLimits",
     "SuspendedWorkflow",
 ]
 
@@ -70,3 +76,17 @@ class HistoryStore(
     def close(self) -> None:
         """Flush and release resources; further calls raise StoreError."""
         ...
+
+
+@dataclass(frozen=True)
+class SqlLimits:
+    """How far one user query may go before it is stopped."""
+
+    timeout: float = 30.0
+    """Seconds a query may run (reading its result included)."""
+    result_bytes: int = 256 << 20
+    """Bytes of Arrow data a result may hold."""
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0 or not self.result_bytes > 0:
+            raise InvalidInputError(f"SQL limits must be positive, got {self}")

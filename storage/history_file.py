@@ -23,7 +23,8 @@ from aion_ray.model.ids import validate_workflow_id
 from aion_ray.model.rows import events_from_rows
 from aion_ray.model.store import LifecycleEntry
 from aion_ray.model.visibility import WorkflowInfo
-from aion_ray.storage.sql_guard import run_read_only
+from aion_ray.storage.sql_guard import CONNECTION_SETTINGS
+from aion_ray.storage.sql_run import run_read_only
 from aion_ray.storage.visibility_rows import info_from_row
 
 SNAPSHOTS = ("workflows", "lifecycle", "timers")
@@ -88,7 +89,7 @@ class HistoryFile:
 
 def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True, config=CONNECTION_SETTINGS)
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise StoreError(f"cannot open {path} read-only: {exc}") from exc
@@ -109,10 +110,14 @@ def _export_views(directory: Path) -> duckdb.DuckDBPyConnection:
             f"{', '.join(missing or ['events-*.parquet'])})"
         )
     con = duckdb.connect()
-    files = ", ".join(_quoted(str(path)) for path in events)
+    # The views read the export's files; a query reads nothing else (CONNECTION_SETTINGS).
+    con.execute(f"SET allowed_directories = [{_quoted(str(directory.resolve()))}]")
+    for setting, value in CONNECTION_SETTINGS.items():
+        con.execute(f"SET {setting} = {value}")
+    files = ", ".join(_quoted(str(path.resolve())) for path in events)
     con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet([{files}])")
     for name in SNAPSHOTS:
-        path = _quoted(str(directory / f"{name}.parquet"))
+        path = _quoted(str((directory / f"{name}.parquet").resolve()))
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({path})")
     return con
 

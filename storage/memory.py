@@ -26,6 +26,7 @@ from aion_ray.storage.contract import (
     DueTimer,
     ExportResult,
     LifecycleEntry,
+    SqlLimits,
     SuspendedWorkflow,
 )
 from aion_ray.storage.definitions import InMemoryCatalogue, checked_definition, checked_types
@@ -56,7 +57,8 @@ class InMemoryHistoryStore:
     """Histories, leases, timers, visibility, lifecycle, suspensions and definitions, all in
     memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sql_limits: SqlLimits | None = None) -> None:
+        self._sql_limits = sql_limits
         self._lock = threading.RLock()
         self._histories: dict[str, list[Event]] = {}
         self._states: dict[str, HeadState] = {}
@@ -259,7 +261,7 @@ class InMemoryHistoryStore:
             return len(self._infos)
 
     def sql(self, query: str) -> pa.Table:
-        return run_sql(self._tables(), query)
+        return run_sql(self._tables(), query, self._sql_limits)
 
     def export_parquet(self, directory: str | Path) -> ExportResult:
         target = Path(directory)

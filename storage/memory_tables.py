@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from aion_ray.model.events import Event
 from aion_ray.storage.codec import event_data
-from aion_ray.storage.contract import LifecycleEntry
+from aion_ray.storage.contract import LifecycleEntry, SqlLimits
 from aion_ray.storage.schema import EVENTS_ARROW
 
 
@@ -33,17 +33,19 @@ def lifecycle_row(entry: LifecycleEntry) -> dict[str, Any]:
     return {**entry.model_dump(), "detail": json.dumps(entry.detail)}
 
 
-def run_sql(tables: dict[str, pa.Table], query: str) -> pa.Table:
-    """Run one read-only query over ``tables`` (name -> Arrow table) as views."""
+def run_sql(tables: dict[str, pa.Table], query: str, limits: SqlLimits | None) -> pa.Table:
+    """Run one read-only query over ``tables`` (name -> Arrow table) as views, within
+    ``limits``."""
     import duckdb  # noqa: PLC0415 - only SQL needs it: the in-memory store stays light
 
-    from aion_ray.storage.sql_guard import run_read_only  # noqa: PLC0415
+    from aion_ray.storage.sql_guard import CONNECTION_SETTINGS  # noqa: PLC0415
+    from aion_ray.storage.sql_run import run_read_only  # noqa: PLC0415
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={**CONNECTION_SETTINGS, "threads": "1"})
     try:
         for name, table in tables.items():
             con.register(f"_{name}", table)
             con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM _{name}")
-        return run_read_only(con, query)
+        return run_read_only(con, query, limits)
     finally:
         con.close()

@@ -18,6 +18,7 @@ from aion_ray.storage.duckdb.db import first_row, read_stored_events, transactio
 from aion_ray.storage.duckdb.migrations import migrate, stored_version
 from aion_ray.storage.duckdb.trail import VISIBILITY_COMMIT, stored_visibility_commit
 from aion_ray.storage.schema import DDL, TIMERS_ARROW, WORKFLOWS_ARROW
+from aion_ray.storage.sql_guard import CONNECTION_SETTINGS
 from aion_ray.storage.timer_index import derived_from_history
 from aion_ray.storage.visibility_rows import workflow_row
 
@@ -31,15 +32,20 @@ _SETTINGS = {
 DEFAULT_THREADS = 1
 """DuckDB threads. One is the default: the store's work is many tiny statements, for which
 DuckDB's task scheduling across threads costs more than it saves (see benchmarks/)."""
+DEFAULT_MEMORY_LIMIT = "25%"
+"""The memory DuckDB may use, of the machine's (its own default is 80%): a heavy user query
+spills to ``<path>.tmp`` past it, or fails, instead of taking the store process down."""
 
 
 def open_database(
-    path: str, *, threads: int = DEFAULT_THREADS
+    path: str, *, threads: int = DEFAULT_THREADS, memory_limit: str = DEFAULT_MEMORY_LIMIT
 ) -> tuple[duckdb.DuckDBPyConnection, int]:
     """Open (creating if needed, migrating if older) a store file; return the connection
-    and last commit id."""
+    and last commit id. The connection reads no other file and its settings are locked
+    (``CONNECTION_SETTINGS``): its cursors run user SQL."""
+    config = {**_SETTINGS, "threads": str(threads), "memory_limit": memory_limit}
     try:
-        con = duckdb.connect(path, config={**_SETTINGS, "threads": str(threads)})
+        con = duckdb.connect(path, config={**config, **CONNECTION_SETTINGS})
     except duckdb.Error as exc:
         raise StoreError(f"cannot open history store {path!r}: {exc}") from exc
     for statement in DDL:

@@ -28,6 +28,7 @@ from aion_ray.storage.contract import (
     DueTimer,
     ExportResult,
     LifecycleEntry,
+    SqlLimits,
     SuspendedWorkflow,
 )
 from aion_ray.storage.definitions import checked_definition, checked_types
@@ -38,7 +39,12 @@ from aion_ray.storage.duckdb.db import first_row, read_stored_events, set_export
 from aion_ray.storage.duckdb.group import Group, Staged
 from aion_ray.storage.duckdb.history_cache import HistoryCache
 from aion_ray.storage.duckdb.known_ids import KnownIds
-from aion_ray.storage.duckdb.maintenance import DEFAULT_THREADS, open_database, rebuild_visibility
+from aion_ray.storage.duckdb.maintenance import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_THREADS,
+    open_database,
+    rebuild_visibility,
+)
 from aion_ray.storage.duckdb.state_cache import StateCache
 from aion_ray.storage.duckdb.suspensions import read_suspended
 from aion_ray.storage.duckdb.trail import TRAIL_IDLE, TRAIL_MAX_AGE, Trail
@@ -52,7 +58,7 @@ from aion_ray.storage.inputs import (
     checked_seq,
     checked_time,
 )
-from aion_ray.storage.sql_guard import run_read_only
+from aion_ray.storage.sql_run import SqlRunner
 from aion_ray.storage.suspensions import checked_page
 from aion_ray.storage.visibility_rows import info_from_row
 
@@ -69,9 +75,14 @@ class DuckDBHistoryStore:
         history_cache_events: int = 200_000,
         trail_idle: float = TRAIL_IDLE,
         trail_max_age: float = TRAIL_MAX_AGE,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        sql_limits: SqlLimits | None = None,
     ) -> None:
         self.path = str(path)
-        self._con, last_commit = open_database(self.path, threads=threads)
+        self.sql_runner = SqlRunner(sql_limits)
+        self._con, last_commit = open_database(
+            self.path, threads=threads, memory_limit=memory_limit
+        )
         self._known = KnownIds()
         self._loading_known = self._known.load(self._con.cursor())
         self._cache = StateCache(self._con, self._known, state_cache_size)
@@ -216,7 +227,8 @@ class DuckDBHistoryStore:
         return catalogue.load_definitions(self._cursor(), names)
 
     def sql(self, query: str) -> pa.Table:
-        return run_read_only(self._trailed_cursor(), query)
+        # On the calling thread's own cursor: the writer commits appends meanwhile.
+        return self.sql_runner.run(self._trailed_cursor(), query)
 
     def export_parquet(self, directory: str | Path) -> ExportResult:
         target = Path(directory)

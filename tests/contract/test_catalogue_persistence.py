@@ -8,6 +8,7 @@ import base64
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -37,7 +38,7 @@ def opened(path: Path) -> Iterator[list[DuckDBHistoryStore]]:
         store.close()
 
 
-def reopen(path: Path, opened: list[DuckDBHistoryStore], **options: int) -> DuckDBHistoryStore:
+def reopen(path: Path, opened: list[DuckDBHistoryStore], **options: Any) -> DuckDBHistoryStore:
     for store in opened:
         store.close()
     store = DuckDBHistoryStore(path, **options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -35,7 +36,7 @@ class StoreFile:
         self.path = path
         self.store: DuckDBHistoryStore | None = None
 
-    def reopen(self, **options: int) -> DuckDBHistoryStore:
+    def reopen(self, **options: Any) -> DuckDBHistoryStore:
         self.close()
         self.store = DuckDBHistoryStore(self.path, **options)
         return self.store
@@ -407,7 +408,7 @@ def test_writer_stats_account_for_every_request(file: StoreFile) -> None:
 
 def test_an_evicted_workflow_keeps_the_visibility_that_still_trails(file: StoreFile) -> None:
     hour = 3600.0
-    store = file.reopen(state_cache_size=1, trail_idle=hour, trail_max_age=hour)  # type: ignore[arg-type]
+    store = file.reopen(state_cache_size=1, trail_idle=hour, trail_max_age=hour)
     first, second = HistoryBuilder("wf-first"), HistoryBuilder("wf-second")
     for b in (first, second):  # the second start evicts the first from the state cache
         b.started()

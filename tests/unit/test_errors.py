@@ -21,6 +21,7 @@ from aion_ray.errors import (
     PayloadError,
     QueryError,
     SequenceConflictError,
+    SqlLimitError,
     SqlRefusedError,
     StoreError,
     WorkflowAlreadyStartedError,
@@ -40,6 +41,10 @@ CAUSE = ErrorInfo(type="RuntimeError", message="step 3 broke", traceback="tb", c
 WITH_FIELDS: list[tuple[AionError, dict[str, object]]] = [
     (InvalidEventError("wf-1", "gap at 3"), {"workflow_id": "wf-1", "reason": "gap at 3"}),
     (SqlRefusedError("DELETE FROM events", "writes"), {"query": "DELETE FROM events"}),
+    (
+        SqlLimitError("SELECT 1", "time", "it ran past 30 s"),
+        {"limit": "time", "reason": "it ran past 30 s"},
+    ),
     (WorkflowNotFoundError("wf-2"), {"workflow_id": "wf-2"}),
     (WorkflowAlreadyStartedError("wf-3", "other type"), {"reason": "other type"}),
     (
