@@ -14,6 +14,7 @@ from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import current_terminal
 from aion_ray.model.payload import Payload, encode
+from aion_ray.model.visibility import checked_search_attributes
 from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.commands import Envelope
 
@@ -28,6 +29,12 @@ class StartSpec:
     search_attributes: dict[str, ev.SearchAttributeValue] | None = None
     new_run: bool = False
     """If the id's last run has ended, start another run under it (else it is refused)."""
+
+    def __post_init__(self) -> None:
+        # Checked where the start is built (the client), before anything is sent or written.
+        if self.search_attributes is not None:
+            checked = checked_search_attributes(self.search_attributes)
+            object.__setattr__(self, "search_attributes", checked)
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,9 @@ def start_event(
         input=payload,
         code_fingerprint=definition.fingerprint,
         execution_timeout=definition.timeout,
-        search_attributes=search_attributes or None,
+        search_attributes=checked_search_attributes(search_attributes)
+        if search_attributes
+        else None,
     )
 
 

@@ -10,9 +10,11 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from aion_ray.errors import InvalidInputError
 from aion_ray.model.events import (
+    MAX_INT64,
     TERMINAL_EVENTS,
     Event,
     SearchAttributesUpdated,
@@ -22,6 +24,29 @@ from aion_ray.model.events import (
     WorkflowStarted,
 )
 from aion_ray.model.history import STATUS_OF_EVENT, WorkflowStatus
+
+_ATTRIBUTE: TypeAdapter[SearchAttributeValue] = TypeAdapter(SearchAttributeValue)
+
+
+def checked_search_attributes(attributes: object) -> dict[str, SearchAttributeValue]:
+    """``attributes`` copied if it maps str names to search-attribute values (a str, an int
+    in BIGINT range, a finite float, a bool, a list of str); else InvalidInputError naming
+    the first bad entry. Strict: nothing is converted (a datetime is no str)."""
+    if not isinstance(attributes, Mapping):
+        raise InvalidInputError(f"search attributes must be a dict, got {attributes!r}")
+    for name, value in attributes.items():
+        if not isinstance(name, str):
+            raise InvalidInputError(f"a search attribute's name must be a str, got {name!r}")
+        try:  # one at a time, so the error names the entry (an int never becomes a float)
+            _ATTRIBUTE.validate_python(value, strict=True)
+            if type(value) is int and not -MAX_INT64 - 1 <= value <= MAX_INT64:
+                raise ValueError
+        except ValueError:
+            raise InvalidInputError(
+                f"search attribute {name!r} = {value!r} is none of: a str, an int of 64 "
+                "bits, a finite float, a bool, a list of str"
+            ) from None
+    return dict(attributes)
 
 
 class WorkflowInfo(BaseModel):

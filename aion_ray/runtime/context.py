@@ -13,22 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
-from pydantic import TypeAdapter, ValidationError
-
 from aion_ray.authoring.definitions import ActivityDefinition, WorkflowDefinition, define_activity
 from aion_ray.errors import ActivityError, InvalidInputError, WorkflowUsageError
 from aion_ray.model import events as ev
 from aion_ray.model.ids import validate_workflow_id
 from aion_ray.model.payload import decode, encode
+from aion_ray.model.visibility import checked_search_attributes
 from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.arguments import checked_name, checked_seconds
 from aion_ray.runtime.children import ChildHandle
 from aion_ray.runtime.run_access import RunAccess
 
 T = TypeVar("T")
-_ATTRIBUTES: TypeAdapter[dict[str, ev.SearchAttributeValue]] = TypeAdapter(
-    dict[str, ev.SearchAttributeValue]
-)
 
 
 @dataclass(frozen=True)
@@ -250,10 +246,7 @@ class WorkflowContext:
     def upsert_search_attributes(self, attributes: Mapping[str, ev.SearchAttributeValue]) -> None:
         """Merge ``attributes`` into the workflow's search attributes (recorded)."""
         self._check_usable("ctx.upsert_search_attributes")
-        try:
-            checked = _ATTRIBUTES.validate_python(dict(attributes), strict=True)
-        except ValidationError as exc:
-            raise InvalidInputError(f"invalid search attributes: {exc.errors()[0]['msg']}") from exc
+        checked = checked_search_attributes(attributes)
         self._run.issue(cmd.UpsertSearchAttributes(self._run.next_ordinal("upsert"), checked))
 
     def _check_not_in_query(self, what: str) -> None:
