@@ -1,0 +1,95 @@
+"""Verbs that change workflows, by id or by ``--where`` (``--yes`` to act on many): the
+command table. Each verb is one row: its name, help, the handle call that does it and what
+its two outcomes are called; a command is built per row.
+
+``terminate``, ``pause``, ``resume`` and ``reopen`` slot in as rows once the engine has them
+(issue 17): a ``Verb`` each over the handle's method of that name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from aion_ray.cli.connection import LiveSource, Target, live_client
+from aion_ray.cli.errors import CliError
+from aion_ray.cli.output import Column, Output, output_options
+from aion_ray.cli.workflows import select
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One command that acts on workflows: ``act(handle, reason)`` is True when it took
+    effect and False when the workflow was past it (``done`` and ``skipped`` name those)."""
+
+    name: str
+    help: str
+    act: Callable[[Any, str], bool]
+    default_reason: str
+    done: str
+    skipped: str
+
+
+VERBS = (
+    Verb(
+        name="cancel",
+        help="Request cancellation: the workflow sees CancelledError and may clean up.",
+        act=lambda handle, reason: bool(handle.cancel(reason)),
+        default_reason="cancelled from the aion command line",
+        done="cancel requested",
+        skipped="had ended",
+    ),
+)
+
+OUTCOME_COLUMNS = (Column("workflow_id", "workflow id", True), Column("outcome", "outcome"))
+
+
+def verb_command(verb: Verb) -> click.Command:
+    """The click command of ``verb``: ``aion <verb> ID... [--reason]`` or
+    ``aion <verb> --where PREDICATE --yes``."""
+
+    @click.argument("workflow_ids", nargs=-1, metavar="[ID...]")
+    @click.option("--where", help="A SQL predicate over workflows selecting those to act on.")
+    @click.option("--yes", is_flag=True, help="Confirm acting on every workflow --where selects.")
+    @click.option("--reason", default=verb.default_reason, help="Recorded with the request.")
+    @output_options
+    @click.pass_obj
+    def run(
+        target: Target,
+        workflow_ids: tuple[str, ...],
+        where: str | None,
+        yes: bool,
+        reason: str,
+        output_format: str,
+        time_format: str,
+    ) -> None:
+        client = live_client(target)
+        chosen = _chosen(verb, LiveSource(client), workflow_ids, where, yes)
+        rows = []
+        for workflow_id in chosen:
+            took = verb.act(client.get(workflow_id), reason)
+            rows.append(
+                {"workflow_id": workflow_id, "outcome": verb.done if took else verb.skipped}
+            )
+        Output(output_format, time_format).records(rows, OUTCOME_COLUMNS)
+
+    return click.command(verb.name, help=verb.help)(run)
+
+
+def _chosen(
+    verb: Verb, source: LiveSource, workflow_ids: tuple[str, ...], where: str | None, yes: bool
+) -> list[str]:
+    """The ids to act on: those named, or those ``where`` selects once ``yes`` confirms."""
+    if bool(workflow_ids) == (where is not None):
+        raise CliError(f"{verb.name} takes workflow ids or --where, one of the two")
+    if where is None:
+        return list(workflow_ids)
+    chosen = [info.workflow_id for info in select(source, where=where)]
+    if not yes:
+        raise CliError(
+            f"--where selects {len(chosen)} workflows; add --yes to {verb.name} all of them"
+        )
+    return chosen

@@ -1,0 +1,155 @@
+"""``aion`` against a running engine: every command and output format, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.cli.conftest import LiveEngine, run_many
+from tests.cli.workflows import EVIL, greet, waiter
+
+pytestmark = pytest.mark.ray
+LONG_ID = "greet-" + "x" * 90 + "-end"
+"""Longer than any terminal: a table must still print it whole."""
+W = "tests.cli.workflows"
+
+
+def test_start_query_signal_result_and_cancel(live: LiveEngine) -> None:
+    started, waiting, ordered = run_many(
+        live.aion,
+        ("start", f"{W}:greet", '"ada"', "--id", "g-1", "-o", "json"),
+        ("start", f"{W}:waiter", "--id", "w-1"),
+        ("start", f"{W}:order", '{"item": "tea", "quantity": 3}', "-o", "jsonl"),
+    )
+    assert started.json()["workflow_id"] == "g-1"
+    assert started.json()["run_id"]
+    assert (waiting.code, "w-1" in waiting.stdout) == (0, True), waiting
+    order_id = ordered.json()["workflow_id"]
+    live.client.get(order_id).result(timeout=60)
+    done, running, asked, tabled = run_many(
+        live.aion,
+        ("result", "g-1", "--wait", "-o", "json"),
+        ("result", "w-1"),
+        ("query", "w-1", "stage", '"at: "', "-o", "json"),
+        ("result", order_id, "-o", "csv"),
+    )
+    assert done.json() == "hello ada"
+    running.failed(6, "w-1", "--wait")
+    assert asked.json() == "at: waiting"
+    assert list(csv.reader(io.StringIO(tabled.stdout))) == [["value"], ["6"]]
+
+    sent = live.aion("signal", "w-1", "go", '{"ok": [1, 2]}')
+    assert (sent.code, sent.stdout) == (0, ""), sent
+    assert live.aion("result", "w-1", "--wait", "--timeout", "60", "-o", "json").json() == {
+        "ok": [1, 2]
+    }
+
+
+def test_cancel_by_id_and_by_where(live: LiveEngine) -> None:
+    for workflow_id in ("c-1", "c-2", "c-3"):
+        live.client.start(waiter, id=workflow_id)
+    by_id, unconfirmed, both = run_many(
+        live.aion,
+        ("cancel", "c-1", "--reason", "not needed", "-o", "json"),
+        ("cancel", "--where", "workflow_id IN ('c-2', 'c-3')"),
+        ("cancel", "c-2", "--where", "true", "--yes"),
+    )
+    assert by_id.json() == [{"workflow_id": "c-1", "outcome": "cancel requested"}]
+    unconfirmed.failed(2, "selects 2 workflows", "--yes")
+    both.failed(2, "ids or --where")
+    assert live.client.get("c-2").describe().status == "running"  # nothing was cancelled
+
+    confirmed = live.aion("cancel", "--where", "workflow_id IN ('c-2', 'c-3')", "--yes")
+    assert confirmed.code == 0, confirmed
+    assert "c-2" in confirmed.stdout
+    assert "c-3" in confirmed.stdout
+    cancelled, again = run_many(
+        live.aion, ("result", "c-1", "--wait"), ("cancel", "c-1", "-o", "jsonl")
+    )
+    cancelled.failed(5, "cancelled", "not needed")
+    assert json.loads(again.stdout) == {"workflow_id": "c-1", "outcome": "had ended"}
+
+
+@pytest.fixture(scope="module")
+def finished(live: LiveEngine) -> LiveEngine:
+    """Two greet runs (one under a very long id, one with markup in its result) and an
+    order, ended, for the read-only commands."""
+    for workflow_id, name in ((LONG_ID, "bob"), ("g-evil", EVIL)):
+        live.client.start(greet, name, id=workflow_id).result(timeout=60)
+    return live
+
+
+def test_list_and_describe_in_every_format(finished: LiveEngine) -> None:
+    as_json, as_jsonl, as_csv, as_table, narrowed, described, card = run_many(
+        finished.aion,
+        ("list", "-o", "json"),
+        ("list", "--type", "greet", "-o", "jsonl"),
+        ("list", "--status", "completed", "-o", "csv"),
+        ("list", "--time-format", "relative"),
+        (
+            "list",
+            "--where",
+            f"workflow_id = '{LONG_ID}' OR status = 'failed'",
+            "--limit",
+            "5",
+            "-o",
+            "json",
+        ),
+        ("describe", LONG_ID, "-o", "json"),
+        ("describe", "g-evil"),
+    )
+    infos = {info["workflow_id"]: info for info in as_json.json()}
+    assert infos[LONG_ID]["status"] == "completed"
+    assert infos[LONG_ID]["workflow_type"] == "greet"
+    assert set(infos[LONG_ID]) >= {"run_id", "started_at", "closed_at", "search_attributes"}
+    lines = [json.loads(line) for line in as_jsonl.stdout.splitlines()]
+    assert {line["workflow_id"] for line in lines} >= {LONG_ID, "g-evil"}
+    assert {line["workflow_type"] for line in lines} == {"greet"}
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert {row["status"] for row in rows} == {"completed"}
+    assert LONG_ID in {row["workflow_id"] for row in rows}
+    assert LONG_ID in as_table.stdout  # whole, on one line
+    assert " ago" in as_table.stdout
+    assert [info["workflow_id"] for info in narrowed.json()] == [LONG_ID]
+    assert described.json() == infos[LONG_ID] | {"residency": described.json()["residency"]}
+    assert "g-evil" in card.stdout
+    assert "completed" in card.stdout
+
+
+def test_show_timeline_and_sql(finished: LiveEngine) -> None:
+    table, events, rows, relative, lanes, text, answer, answer_csv = run_many(
+        finished.aion,
+        ("show", "g-evil"),
+        ("show", LONG_ID, "-o", "json"),
+        ("show", LONG_ID, "-o", "csv"),
+        ("show", LONG_ID, "--time-format", "relative"),
+        ("timeline", LONG_ID, "-o", "json"),
+        ("timeline", "g-evil"),
+        (
+            "sql",
+            "SELECT workflow_id, count(*) AS n FROM events GROUP BY 1 ORDER BY 1",
+            "-o",
+            "json",
+        ),
+        ("sql", f"SELECT status FROM workflows WHERE workflow_id = '{LONG_ID}'", "-o", "csv"),
+    )
+    assert "WorkflowStarted" in table.stdout
+    assert "WorkflowCompleted" in table.stdout
+    assert EVIL in table.stdout  # printed as text, not read as markup
+    documents = events.json()
+    assert next(d["type"] for d in documents) == "WorkflowStarted"
+    assert documents[-1]["type"] == "WorkflowCompleted"
+    assert [r["seq"] for r in csv.DictReader(io.StringIO(rows.stdout))] == [
+        str(d["seq"]) for d in documents
+    ]
+    assert "+" in relative.stdout
+    assert "WorkflowCompleted" in relative.stdout
+    assert {row["lane"] for row in lanes.json()} == {"workflow", "#1 shout"}
+    assert "shout" in text.stdout
+    assert "#" in text.stdout
+    counts = {row["workflow_id"]: row["n"] for row in answer.json()}
+    assert counts[LONG_ID] == len(documents)
+    assert answer_csv.stdout == "status\ncompleted\n"
