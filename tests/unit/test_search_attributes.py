@@ -17,7 +17,7 @@ from aion_ray.model.visibility import checked_search_attributes
 from aion_ray.testing import TestEngine
 
 GOOD: dict[str, Any] = {"team": "ml", "epochs": 3, "loss": 0.25, "gpu": True, "tags": ["a"]}
-BAD = [
+BAD: list[dict[Any, Any]] = [
     {"when": datetime(2026, 1, 1, tzinfo=UTC)},
     {"thing": object()},
     {"loss": math.nan},
