@@ -175,7 +175,7 @@ class WorkflowActor:
         self._ensure_host().heartbeat(workflow_id, run_id, activity_id, attempt, details)
 
     async def alive(self, workflow_id: str, run_id: str, activity_id: int, attempt: int) -> None:
-        self._ensure_host().alive(workflow_id, run_id, activity_id)
+        self._ensure_host().alive(workflow_id, run_id, activity_id, attempt)
 
     async def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         self._ensure_host().child_finished(workflow_id, child_id, terminal)

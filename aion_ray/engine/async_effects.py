@@ -54,15 +54,18 @@ class AsyncEffects:
             self._touch(workflow_id)
             self._kick()
 
-    def alive(self, workflow_id: str, run_id: str, activity_id: int) -> None:
+    def alive(self, workflow_id: str, run_id: str, activity_id: int, attempt: int) -> None:
         """A Ray-task attempt began running (its worker may have taken a while to start):
-        its heartbeat timeout counts from now. Nothing is recorded."""
+        its heartbeat timeout counts from now. Nothing is recorded. A late word from an
+        older attempt of the activity is ignored: it must not time the current one."""
         driver = self.core.drivers.get(workflow_id)
         key: WakeKey = ("heartbeat", activity_id)
         if driver is None or driver.recorder.run_id != run_id or driver.run is None:
             return
         trail = driver.run.state.trail(activity_id)
-        timeout = trail.command.options.heartbeat_timeout if trail and trail.command else None
+        if trail is None or trail.done or trail.attempt != attempt or trail.command is None:
+            return
+        timeout = trail.command.options.heartbeat_timeout
         if timeout is not None:
             self.timers.started(driver, key, timeout)
 

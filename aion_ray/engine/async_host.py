@@ -222,9 +222,9 @@ class AsyncHost:
         """An attempt this host runs said it is alive."""
         self.effects.heartbeat(workflow_id, run_id, activity_id, attempt, details)
 
-    def alive(self, workflow_id: str, run_id: str, activity_id: int) -> None:
+    def alive(self, workflow_id: str, run_id: str, activity_id: int, attempt: int) -> None:
         """A Ray-task attempt began running: its heartbeat timeout counts from now."""
-        self.effects.alive(workflow_id, run_id, activity_id)
+        self.effects.alive(workflow_id, run_id, activity_id, attempt)
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
         driver = self.core.drivers.get(workflow_id)
