@@ -11,8 +11,7 @@ import duckdb
 import pytest
 
 from aion_ray.errors import SqlLimitError, SqlRefusedError
-from aion_ray.storage import DuckDBHistoryStore, HistoryStore, InMemoryHistoryStore
-from aion_ray.storage.contract import SqlLimits
+from aion_ray.storage import DuckDBHistoryStore, HistoryStore, InMemoryHistoryStore, SqlLimits
 from aion_ray.storage.history_file import HistoryFile
 from tests.builders import HistoryBuilder, completed_history
 
