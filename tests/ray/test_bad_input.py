@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import aion_ray as aion
+from aion_ray.errors import SqlRefusedError
 from tests.ray import workflows as wf
 
 pytestmark = pytest.mark.ray
@@ -45,6 +49,25 @@ def test_bad_start_options_are_refused_before_anything_is_written(engine: aion.C
     with pytest.raises(aion.InvalidInputError, match="search_attributes"):
         engine.start(wf.one_local, 1, search_attributes=["team"])
     assert _events(engine) == before
+
+
+BAD_ATTRIBUTE_VALUES = [datetime(2026, 1, 1, tzinfo=UTC), object(), math.nan]
+
+
+@pytest.mark.parametrize("value", BAD_ATTRIBUTE_VALUES, ids=["datetime", "object", "nan"])
+def test_a_bad_search_attribute_is_refused_and_the_id_stays_free(
+    engine: aion.Client, value: Any
+) -> None:
+    # Refused by the client, before anything is sent: no definition row, no half-built
+    # driver on a host, so a good start of the same id works.
+    wid = uuid.uuid4().hex
+    before = _events(engine)
+    with pytest.raises(aion.InvalidInputError, match="search attribute 'when'"):
+        engine.start(wf.one_local, 1, id=wid, search_attributes={"when": value})
+    assert _events(engine) == before
+    handle = engine.start(wf.one_local, 1, id=wid, search_attributes={"when": "today"})
+    handle.result(timeout=60)
+    assert handle.describe().search_attributes == {"when": "today"}
 
 
 @pytest.mark.parametrize("bad_id", ["", " padded ", 42, "x" * 5000])
@@ -98,6 +121,36 @@ def test_bad_sql_and_filters_are_refused(engine: aion.Client) -> None:
         engine.list(status="sleeping")
     with pytest.raises(aion.InvalidInputError, match="filter"):
         engine.list(limit=-1)
+
+
+def test_sql_that_reads_files_or_settings_is_refused_through_the_client(
+    engine: aion.Client,
+) -> None:
+    before = _events(engine)
+    for query, named in [
+        ("select * from read_text('/proc/self/environ')", "read_text()"),
+        ("select * from glob('/proc/self/*')", "glob()"),
+        ("select * from duckdb_settings()", "duckdb_settings()"),
+        ("with d as (delete from events returning *) select count(*) from d", "DELETE"),
+    ]:
+        with pytest.raises(SqlRefusedError) as refused:
+            engine.sql(query)
+        assert named in refused.value.reason
+    assert _events(engine) == before
+
+
+def test_bad_input_at_the_async_entry_points_is_refused(engine: aion.Client) -> None:
+    async def scenario() -> None:
+        for query in ("", 3, "delete from events", "select * from read_csv('/etc/passwd')"):
+            with pytest.raises(aion.InvalidInputError):
+                await engine.sql_async(query)  # type: ignore[arg-type]
+        for conditions in ({"status": "sleeping"}, {"limit": -1}, {"search_attributes": 3}):
+            with pytest.raises(aion.InvalidInputError, match="filter"):
+                await engine.list_async(**conditions)
+
+    before = _events(engine)
+    asyncio.run(scenario())
+    assert _events(engine) == before
 
 
 @pytest.mark.parametrize(
