@@ -127,7 +127,9 @@ def timeline(
 def timeline_rows(model: Timeline, output_format: str) -> list[dict[str, Any]]:
     """A row per bar, marker and suspended period, by start; offsets are seconds in JSON
     and durations (with a drawn bar) in a table."""
-    found = [(bar.start, model.lanes[bar.lane], bar.end, bar.outcome) for bar in model.bars]
+    found: list[tuple[float, str, float | None, str]] = [
+        (bar.start, model.lanes[bar.lane], bar.end, bar.outcome) for bar in model.bars
+    ]
     found += [(m.at, model.lanes[m.lane], None, m.label) for m in model.markers]
     found += [(start, "(suspended)", end, "suspended") for start, end in model.shaded]
     rows = []

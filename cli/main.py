@@ -49,7 +49,9 @@ DEBUG_VARIABLE = "AION_DEBUG"
     help="Read a store file or a Parquet export instead, with no engine running.",
 )
 @click.pass_context
-def cli(context: click.Context, address: str | None, namespace: str, history_file: Path | None):  # type: ignore[no-untyped-def]
+def cli(
+    context: click.Context, address: str | None, namespace: str, history_file: Path | None
+) -> None:
     """Operate aion-ray workflows: list, inspect, start, signal, cancel, query the history."""
     context.obj = Target(address=address, namespace=namespace, history_file=history_file)
 
@@ -85,12 +87,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         _fail("aborted")
         return 130
     except click.UsageError as exc:
-        hint = (
-            f" (see aion {exc.ctx.command_path.partition(' ')[2]} --help)".replace("  ", " ")
-            if exc.ctx
-            else ""
-        )
-        _fail(" ".join(exc.format_message().split()) + hint)
+        command = exc.ctx.command_path if exc.ctx else "aion"
+        _fail(" ".join(exc.format_message().split()) + f" (see {command} --help)")
         return ExitCode.USAGE
     except click.ClickException as exc:
         _fail(" ".join(exc.format_message().split()))

@@ -3,7 +3,10 @@
     model (+ errors)  <-  authoring  <-  runtime  <-  engine  <-  control  <-  testing
           ^                                                                     |
           +------------------  storage  <---------------------------------------+
-    actors, the package root and examples may use everything.
+    actors, the package root and examples may use everything but the command line.
+    cli (``cli/``, installed as ``aion_ray.cli``) sits on top: it may use the public package,
+    the model, authoring, display, testing (replay), storage (offline files) and actors
+    (connect); nothing imports it.
 
 - model: events, payloads, ids, clock, lease, run segments, visibility; ``aion_ray/errors.py``
   belongs to it (every layer raises its errors);
@@ -34,9 +37,10 @@ ALLOWED = {
     "testing": {"model", "authoring", "runtime", "engine", "control", "storage", "display"},
     "storage": {"model"},
     "display": {"model", "runtime", "storage"},
+    "cli": {"package", "model", "authoring", "display", "testing", "storage", "actors"},
 }
 THIRD_PARTY = {
-    "ray": {"actors", "examples"},
+    "ray": {"actors", "examples", "cli"},
     "duckdb": {"storage", "actors"},
     "pyarrow": {"storage", "actors", "display"},
 }
@@ -46,7 +50,7 @@ EVERYTHING = {"actors", "package", "examples"}
 def layer_of_file(relative: str) -> str | None:
     """The layer a source file belongs to (None: not checked)."""
     parts = relative.split("/")
-    if parts[0] in ("storage", "actors", "examples"):
+    if parts[0] in ("storage", "actors", "examples", "cli"):
         return parts[0]
     if parts[0] != "aion_ray":
         return None
@@ -85,6 +89,8 @@ def problem(layer: str, module: str) -> bool:
     if top in THIRD_PARTY:
         return layer not in THIRD_PARTY[top]
     target = layer_of_module(module)
+    if target == "cli" and layer != "cli":
+        return True  # the command line is on top of everything: nothing imports it
     if target is None or layer in EVERYTHING or target == layer:
         return False
     return layer == "unplaced" or target not in ALLOWED[layer]
@@ -92,7 +98,7 @@ def problem(layer: str, module: str) -> bool:
 
 def violations(root: Path = ROOT) -> list[str]:
     problems = []
-    for folder in ("aion_ray", "storage", "actors", "examples"):
+    for folder in ("aion_ray", "storage", "actors", "examples", "cli"):
         for path in sorted((root / folder).rglob("*.py")):
             relative = path.relative_to(root).as_posix()
             layer = layer_of_file(relative)

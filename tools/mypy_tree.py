@@ -15,7 +15,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TREE = ROOT / ".mypy_tree"
-LAYOUT = {"aion_ray": "aion_ray", "aion_ray/storage": "storage", "aion_ray/actors": "actors"}
+LAYOUT = {
+    "aion_ray": "aion_ray",
+    "aion_ray/storage": "storage",
+    "aion_ray/actors": "actors",
+    "aion_ray/cli": "cli",
+}
 EXTRA = ("tests", "benchmarks", "tools", "examples")
 
 

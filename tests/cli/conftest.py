@@ -61,7 +61,7 @@ def run_aion(prefix: Sequence[str], *args: str) -> Run:
 Aion = Callable[..., Run]
 
 
-def run_many(aion_: Aion, *commands: Sequence[str]) -> list[Run]:
+def run_many(aion_: Aion, *commands: Sequence[Any]) -> list[Run]:
     """Run independent commands side by side (each pays for its own Python and Ray)."""
     with ThreadPoolExecutor(max_workers=3) as pool:
         return list(pool.map(lambda args: aion_(*args), commands))

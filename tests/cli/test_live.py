@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import LiveEngine, run_many
+from tests.cli.conftest import ROOT, LiveEngine, run_aion, run_many
 from tests.cli.workflows import EVIL, greet, waiter
 
 pytestmark = pytest.mark.ray
@@ -153,3 +156,99 @@ def test_show_timeline_and_sql(finished: LiveEngine) -> None:
     counts = {row["workflow_id"]: row["n"] for row in answer.json()}
     assert counts[LONG_ID] == len(documents)
     assert answer_csv.stdout == "status\ncompleted\n"
+
+
+def test_bad_input_is_one_line_and_an_exit_code(finished: LiveEngine) -> None:
+    runs = run_many(
+        finished.aion,
+        ("describe", "nope"),
+        ("show", "nope", "-o", "json"),
+        ("signal", "nope", "go"),
+        ("describe", " padded "),
+        ("signal", "g-evil", "go", "[1,"),
+        ("signal", "g-evil", "go", "1"),
+        ("query", "g-evil", "stage", "{"),
+        ("start", f"{W}:greet", "{bad"),
+        ("start", f"{W}:order", '{"item": "tea"}'),
+        ("start", f"{W}:Order"),
+        ("start", "no.such.module:flow"),
+        ("list", "--status", "finished"),
+        ("list", "--where", "no_such_column = 1"),
+        ("list", "--where", "true); DROP TABLE events; SELECT (1"),
+        ("list", "--limit", "-1"),
+        ("show", "g-evil", "--follow", "-o", "json"),
+        ("cancel",),
+    )
+    expected = [
+        (3, "'nope' not found"),
+        (3, "'nope' not found"),
+        (3, "'nope' not found"),
+        (2, "outer spaces"),
+        (2, "payload is not valid JSON"),
+        (1, "has ended"),
+        (2, "query argument 1 is not valid JSON"),
+        (2, "the input is not valid JSON"),
+        (2, "quantity: Field required"),
+        (2, "is not an @aion.workflow"),
+        (2, "cannot import 'no.such.module'"),
+        (2, "unknown status 'finished'"),
+        (2, "no_such_column"),
+        (2, "SQL refused"),
+        (2, "--limit"),
+        (2, "-o jsonl"),
+        (2, "ids or --where"),
+    ]
+    for run, (code, words) in zip(runs, expected, strict=True):
+        run.failed(code, words)
+    assert "completed" in runs[11].stderr  # the statuses it knows are listed
+
+
+def test_no_cluster_or_no_engine_is_unreachable(finished: LiveEngine, tmp_path: Path) -> None:
+    nobody, nowhere, offline_start = run_many(
+        lambda *args: run_aion(*args),
+        (("--address", finished.address, "--namespace", "nobody"), "list"),
+        (("--address", "127.0.0.1:1"), "list"),
+        (("--history-file", str(tmp_path)), "start", f"{W}:greet"),
+    )
+    nobody.failed(4, "no aion engine runs in namespace 'nobody'")
+    nowhere.failed(4, "cannot reach a Ray cluster at '127.0.0.1:1'")
+    offline_start.failed(2, "needs a running engine")
+
+
+def test_show_follow_streams_until_the_workflow_ends(live: LiveEngine) -> None:
+    handle = live.client.start(waiter, id="f-1")
+    command = [sys.executable, "-m", "aion_ray.cli", "--address", live.address]
+    command += ["--namespace", live.namespace, "show", "f-1", "--follow", "-o", "jsonl"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as follower:
+        assert follower.stdout is not None
+        first = json.loads(follower.stdout.readline())  # printed while the workflow waits
+        assert first["type"] == "WorkflowStarted"
+        handle.signal("go", "now")
+        rest = [json.loads(line) for line in follower.stdout]
+        assert follower.wait(timeout=60) == 0
+    assert rest[-1]["type"] == "WorkflowCompleted"
+    assert "SignalReceived" in {event["type"] for event in rest}
+    assert [e["seq"] for e in [first, *rest]] == list(range(1, len(rest) + 2))
+
+
+def test_export_and_replay(finished: LiveEngine, tmp_path: Path) -> None:
+    as_json, as_parquet = run_many(
+        finished.aion,
+        ("export", str(tmp_path / "json"), "--format", "json", "--id", LONG_ID, "-o", "json"),
+        ("export", str(tmp_path / "parquet"), "-o", "json"),
+    )
+    events = len(finished.client.get(LONG_ID).history())
+    assert as_json.json() == [{"file": f"{LONG_ID}.json", "rows": events}]
+    assert {row["file"] for row in as_parquet.json()} >= {"workflows.parquet", "timers.parquet"}
+    exported = str(tmp_path / "json" / f"{LONG_ID}.json")
+    same, changed, listed = run_many(
+        finished.aion,
+        ("replay", f"{W}:greet", "-o", "json"),
+        ("replay", f"{W}:greet_changed", "--json", exported),
+        ("--history-file", str(tmp_path / "parquet"), "list", "--type", "greet", "-o", "json"),
+    )
+    outcomes = {row["workflow_id"]: row["outcome"] for row in same.json()}
+    assert outcomes[LONG_ID] == outcomes["g-evil"] == "ok"
+    changed.failed(7, "1 of 1 histories diverge", LONG_ID, "whisper")
+    assert LONG_ID in changed.stdout  # the report is printed before the exit
+    assert {info["workflow_id"] for info in listed.json()} >= {LONG_ID, "g-evil"}
