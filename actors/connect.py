@@ -62,7 +62,7 @@ def connect(
     store, served = _attach_store(namespace, config.store_path, asked=wanted is not None)
     config = dataclasses.replace(config, store_path=served)
     registry = RegistryStub(
-        namespace, _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config)
+        namespace, _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config, max_restarts=-1)
     )
     registry.ready().get()
     client = Client(config, store, registry)
@@ -121,7 +121,7 @@ def default_pool_max() -> int:
     return max(4, min(MAX_DEFAULT_POOL, 2 * cpus))
 
 
-def _system_actor(remote: Any, name: str, namespace: str, *args: Any) -> Any:
+def _system_actor(remote: Any, name: str, namespace: str, *args: Any, max_restarts: int = 0) -> Any:
     return remote.options(
         name=name,
         namespace=namespace,
@@ -129,4 +129,5 @@ def _system_actor(remote: Any, name: str, namespace: str, *args: Any) -> Any:
         get_if_exists=True,
         num_cpus=0,
         max_concurrency=10_000,
+        max_restarts=max_restarts,
     ).remote(*args)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import ray
 
 from aion_ray.actors import catalogue
-from aion_ray.actors.config import REGISTRY_NAME, EngineConfig
+from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, EngineConfig
 from aion_ray.actors.stub import Call
 from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.actors.workflow_actor import WorkflowActor
@@ -34,6 +34,8 @@ from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 T = TypeVar("T")
 
 RemoteWorkflowActor = ray.remote(WorkflowActor)
+FOUND_TIMEOUT = 10.0
+"""Seconds a workflow actor found by name has to answer (else it is left for dead)."""
 
 
 class RayHost:
@@ -120,6 +122,24 @@ class RayFleet:
         await stub.ready()
         self._watches.run(self._watch(stub))
         return RayHost(stub)
+
+    async def running(self) -> list[RayHost]:
+        """The namespace's live workflow actors, found by name (an earlier registry
+        started them), each watched from now on."""
+        named = await asyncio.to_thread(ray.util.list_named_actors, all_namespaces=True)
+        stubs = [
+            HostStub(actor["name"], self.config.namespace)
+            for actor in named
+            if actor["namespace"] == self.config.namespace and actor["name"].startswith(HOST_PREFIX)
+        ]
+        answers = await asyncio.gather(
+            *(asyncio.wait_for(stub.ready(), FOUND_TIMEOUT) for stub in stubs),
+            return_exceptions=True,
+        )
+        found = [stub for stub, answer in zip(stubs, answers, strict=True) if answer == stub.name]
+        for stub in found:
+            self._watches.run(self._watch(stub))
+        return [RayHost(stub) for stub in found]
 
     async def _watch(self, stub: HostStub) -> None:
         """Hold a call open on the actor: it fails within milliseconds of its death."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,12 @@ class RegistryActor:
         if self._ready is None:
             self._ready = asyncio.get_running_loop().create_task(self._start_up())
 
+    async def _attached(self) -> None:
+        """Start up if this is the first call since the registry (re)started, and wait
+        until it knows what the live hosts hold (answers before that could be wrong)."""
+        self._starting_up()
+        await self.control.attached.wait()
+
     async def _start_up(self) -> None:
         self._trimmer = asyncio.get_running_loop().create_task(self._trim_idle())
         await self.control.start_up()
@@ -92,7 +99,7 @@ class RegistryActor:
 
     async def start(self, specs: Sequence[StartSpec]) -> list[Started | AionError]:
         """Start each spec (idempotent by id); for each, its run and host, or the error."""
-        self._starting_up()
+        await self._attached()
         replies = await self.control.start(specs)
         return [self._started(spec, reply) for spec, reply in zip(specs, replies, strict=True)]
 
@@ -107,9 +114,11 @@ class RegistryActor:
     async def start_child(
         self, parent_id: str, parent_run_id: str, command: cmd.StartChild
     ) -> None:
+        await self._attached()
         await self.control.start_child(parent_id, parent_run_id, command)
 
     async def closed(self, host: str, closures: Sequence[Closure]) -> None:
+        self._starting_up()
         self.control.closed(host, closures)
 
     async def placed(
@@ -117,6 +126,7 @@ class RegistryActor:
     ) -> None:
         """A host took these workflows from clients that started them there directly (and
         these ``withdrawn`` starts of them were refused)."""
+        self._starting_up()
         self.control.placed(host, placements, withdrawn)
 
     async def routes(
@@ -125,7 +135,7 @@ class RegistryActor:
         """The pool as clients see it (a long poll: returns when its version is not
         ``known``, or after ``timeout`` seconds): the version, and each host's route with
         its stub."""
-        self._starting_up()
+        await self._attached()
         version, view = await self.control.routes.wait(known, timeout)
         stubs = {
             name: member.host.stub
@@ -136,30 +146,37 @@ class RegistryActor:
 
     async def suspended(self, host: str, suspensions: Sequence[SuspendedWorkflow]) -> None:
         """A host suspended these workflows: they wait in history, and here, for a wake."""
+        self._starting_up()
         self.control.suspended(host, suspensions)
 
     async def wake(self, workflow_ids: Sequence[str]) -> None:
         """A host let these workflows go, but they recorded something as they left."""
+        await self._attached()
         self.control.wake(workflow_ids)
 
     async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
         """A workflow's signal to another one (its request id makes a repeat harmless)."""
+        await self._attached()
         await self.control.route_signal(command, request_id)
 
     # --- clients ---------------------------------------------------------------------------------
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
+        await self._attached()
         await self.control.arrivals.signal(workflow_id, name, payload, request_id)
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
+        await self._attached()
         return await self.control.arrivals.cancel(workflow_id, reason)
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
+        await self._attached()
         return await self.control.arrivals.query(workflow_id, name, args)
 
     async def result(self, workflow_id: str, timeout: float | None = None) -> ev.Event | None:
         """The terminal event of the workflow's last run, once it has one (None: ``timeout``
         seconds passed first)."""
+        await self._attached()
         return await self.control.result(workflow_id, timeout)
 
     async def results(
@@ -168,6 +185,7 @@ class RegistryActor:
         """Many result waits in one streaming call: yields ``(index, answer)`` for each wait
         as its answer comes: the terminal event, None (its timeout passed) or the AionError
         that refuses it."""
+        await self._attached()
         loop = asyncio.get_running_loop()
         tasks = {
             loop.create_task(self.control.result(wid, timeout)): index
@@ -186,12 +204,14 @@ class RegistryActor:
                 task.cancel()
 
     async def describe(self, workflow_id: str) -> WorkflowInfo:
+        await self._attached()
         info = await self.store.workflow_info(workflow_id)
         if info is None:
             raise WorkflowNotFoundError(workflow_id)
         return self._with_residency(info)
 
     async def list_workflows(self, flt: WorkflowFilter) -> list[WorkflowInfo]:
+        await self._attached()
         infos = await self.store.list_workflows(flt)
         return [self._with_residency(info) for info in infos]
 
@@ -201,11 +221,16 @@ class RegistryActor:
 
     async def where(self, workflow_id: str) -> str | None:
         """The name of the actor hosting the workflow (None: not resident)."""
+        await self._attached()
         return await self.control.where(workflow_id)
 
     async def locate(self, workflow_ids: Sequence[str]) -> list[str | None]:
         """``where`` for many workflows in one call (handles that know no host)."""
+        await self._attached()
         return list(await asyncio.gather(*(self.control.where(wid) for wid in workflow_ids)))
+
+    async def pid(self) -> int:
+        return os.getpid()
 
     async def stats(self) -> dict[str, dict[str, int]]:
         """Calls taken by the registry and by its live hosts, by method (for benchmarks)."""

@@ -81,6 +81,9 @@ class RegistryStub(Stub):
     def stats(self) -> Call[dict[str, dict[str, int]]]:
         return Call(self, "stats", ())
 
+    def pid(self) -> Call[int]:
+        return Call(self, "pid", ())
+
     def shutdown(self) -> Call[None]:
         return Call(self, "shutdown", ())
 

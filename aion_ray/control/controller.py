@@ -19,7 +19,7 @@ from aion_ray.control.arrivals import Arrivals
 from aion_ray.control.directory import Directory, Entry
 from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Member, Pool
-from aion_ray.control.ports import Fleet, Store, Timers
+from aion_ray.control.ports import Fleet, HostDied, Store, Timers
 from aion_ray.control.residency import Residency
 from aion_ray.control.results import Results
 from aion_ray.control.routes import Routes
@@ -63,6 +63,7 @@ class Controller:
     ) -> None:
         self.settings = settings
         self.store = store
+        self.fleet = fleet
         self.clock = clock
         self.pool = Pool(
             settings.pool_size,
@@ -86,12 +87,31 @@ class Controller:
         self.arrivals = Arrivals(self.directory, self.placement, clock)
         self.results = Results()
         self.starts = Starts(self.directory, self.placement, self.results, clock)
+        self.attached = asyncio.Event()  # set once it knows what the live hosts hold
 
     # --- start-up --------------------------------------------------------------------------------
 
     async def start_up(self) -> None:
-        """Warm the pool and, meanwhile, recover the store's running workflows."""
+        """Re-attach to the hosts an earlier control plane left running (they keep their
+        workflows), then warm the pool and, meanwhile, recover the store's running
+        workflows that no live host holds."""
+        try:
+            await self._reattach()
+        finally:
+            self.attached.set()
         await asyncio.gather(self.pool.warm(), self._recover())
+
+    async def _reattach(self) -> None:
+        """Join each live host and learn what it holds, as it reports it."""
+        for host in await self.fleet.running():
+            try:
+                placements = await host.placements()
+            except HostDied:
+                continue
+            self.pool.join(host.name, host)
+            self.placed(host.name, placements)
+        if self.pool.members:
+            log.info("re-attached to %d live host(s)", len(self.pool.members))
 
     async def _recover(self) -> None:
         """Leave the workflows suspended that were suspended with nothing since (their wakes

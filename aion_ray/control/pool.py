@@ -159,6 +159,11 @@ class Pool:
             self._refilling = True
             self._timers.call_later(REFILL_DELAY, self._refill_now)
 
+    def join(self, name: str, host: Host) -> None:
+        """A live host that an earlier control plane started (found after a restart)."""
+        self.members.setdefault(name, Member(name, host, idle_since=self._now()))
+        self.on_change()
+
     async def warm(self) -> None:
         """Fill the floor now (the controller's start-up)."""
         await self._fill()

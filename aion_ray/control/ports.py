@@ -70,6 +70,11 @@ class Fleet(Protocol):
         """A new, ready host named ``name``; raises if none could be started."""
         ...
 
+    async def running(self) -> Sequence[Host]:
+        """The live hosts an earlier control plane started (this one re-attaches to them
+        after a restart, and starts no second pool beside them)."""
+        ...
+
 
 class Store(Protocol):
     """The history store as the control plane uses it."""

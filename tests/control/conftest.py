@@ -68,6 +68,15 @@ class Plane:
         return reply
 
 
+async def restarted(p: Plane) -> Plane:
+    """A new control plane over ``p``'s store, catalogue and live hosts (the registry
+    restarted: its memory is gone, its hosts are not)."""
+    control = Controller(p.control.settings, p.port, p.fleet, p.clock, p.timers)
+    await control.start_up()
+    await settle()
+    return Plane(control, p.store, p.port, p.fleet, p.clock, p.timers)
+
+
 async def plane(
     pool_size: tuple[int, int] = (1, 4),
     over: Plane | None = None,

@@ -72,6 +72,8 @@ class FakeHost:
         self.dead = False
         self.stopped = False
         self.direct: list[Placed] = []  # workflows clients started here (the test says so)
+        self.runs: dict[str, Placed] = {}  # what the control plane placed here
+        self.resumes = 0
 
     def _alive(self) -> None:
         if self.dead:
@@ -93,6 +95,7 @@ class FakeHost:
         if result.error is not None:
             raise result.error
         self.hosted.add(workflow_id)
+        self.runs[workflow_id] = Placed(workflow_id, run_id, definition.name, slot)
 
     async def resume(
         self,
@@ -102,6 +105,7 @@ class FakeHost:
     ) -> Resumed:
         self._alive()
         self._room(slot)
+        self.resumes += 1
         outcome: Resumed = {}
         for workflow_id in workflow_ids:
             history = self.store.read_history(workflow_id)
@@ -112,7 +116,9 @@ class FakeHost:
                 outcome[workflow_id] = terminal
             else:
                 self.hosted.add(workflow_id)
-                outcome[workflow_id] = current_run(history)[0].run_id
+                started = current_run(history)[0]
+                outcome[workflow_id] = started.run_id
+                self.runs[workflow_id] = Placed(workflow_id, started.run_id, _type(history), slot)
         return outcome
 
     def _room(self, slot: Slot) -> None:
@@ -121,7 +127,8 @@ class FakeHost:
 
     async def placements(self) -> list[Placed]:
         self._alive()
-        return list(self.direct)
+        placed = [self.runs[wid] for wid in sorted(self.hosted) if wid in self.runs]
+        return list(self.direct) + placed
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
         self._alive()
@@ -166,6 +173,9 @@ class FakeFleet:
         self.clock = clock
         self.hosts: dict[str, FakeHost] = {}
         self.fail = 0
+
+    async def running(self) -> list[FakeHost]:
+        return [h for h in self.hosts.values() if not h.dead and not h.stopped]
 
     async def spawn(self, name: str) -> FakeHost:
         if self.fail:
@@ -215,3 +225,9 @@ class MemoryStore:
         self, workflow_types: Sequence[str]
     ) -> dict[str, WorkflowDefinition[Any]]:
         return {t: self.definitions[t] for t in workflow_types if t in self.definitions}
+
+
+def _type(history: Sequence[ev.Event]) -> str:
+    started = history[0]
+    assert isinstance(started, ev.WorkflowStarted)
+    return started.workflow_type

@@ -105,7 +105,8 @@ def test_engine_errors_arrive_as_themselves_and_others_say_which_actor(ray_clust
 
 
 def _registry_calls(client: aion.Client) -> dict[str, int]:
-    return client.registry.stats().get()["registry"]
+    calls: dict[str, int] = client.registry.stats().get()["registry"]
+    return calls
 
 
 def _resident(client: aion.Client, workflow_id: str) -> None:

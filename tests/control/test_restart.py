@@ -1,0 +1,51 @@
+"""A control plane that restarts (the registry actor died and Ray made it again) re-attaches
+to the hosts the last one left running: it learns what each holds from the host, resumes
+nothing they hold, and starts no second pool beside them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aion_ray.model.payload import encode
+from tests.control.conftest import plane, restarted
+
+
+def test_a_restarted_control_plane_reattaches_to_the_live_hosts() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 4))
+        await p.start("a")
+        await p.start("b")
+        hosts = set(p.fleet.hosts)
+        where = {wid: p.host_of(wid).name for wid in ("a", "b")}
+        heads = {wid: len(p.store.read_history(wid)) for wid in ("a", "b")}
+
+        again = await restarted(p)
+
+        assert hosts <= set(again.control.pool.members)  # every live host re-joined
+        assert len(set(p.fleet.hosts) - hosts) <= 1  # the warm floor at most: no second pool
+        assert sum(host.resumes for host in p.fleet.hosts.values()) == 0
+        for wid in ("a", "b"):
+            assert again.host_of(wid).name == where[wid]  # known where it lives
+            assert len(p.store.read_history(wid)) == heads[wid]  # nothing replayed or moved
+            assert [h.name for h in p.fleet.hosts.values() if wid in h.hosted] == [where[wid]]
+        await again.control.arrivals.signal("a", "go", encode(1), "request-1")
+        assert again.host_of("a").signals == [("a", "go")]  # sent to the host that holds it
+        assert again.control.pool.members[where["a"]].load == 1  # its slot is counted
+
+    asyncio.run(scenario())
+
+
+def test_a_host_that_died_with_the_control_plane_has_its_workflows_resumed() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 4))
+        await p.start("a")
+        lost = p.host_of("a")
+        lost.dead = True  # it died while no control plane watched it
+
+        again = await restarted(p)
+        await again.until(lambda: again.resident("a"))
+
+        assert again.host_of("a") is not lost
+        assert lost.name not in again.control.pool.members
+
+    asyncio.run(scenario())

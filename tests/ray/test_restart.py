@@ -1,0 +1,62 @@
+"""The registry restarts: Ray makes it again after a SIGKILL, and it re-attaches to the
+pool it left (no second pool), so resident workflows stay where they are and finish."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import ray
+
+import aion_ray as aion
+from tests.ray import workflows as wf
+from tests.ray.conftest import Connect
+
+pytestmark = pytest.mark.ray
+
+
+def _hosts(namespace: str) -> set[str]:
+    return {
+        actor["name"]
+        for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["namespace"] == namespace and actor["name"].startswith("aion-host-")
+    }
+
+
+def _registry_pid(client: aion.Client, other_than: int = -1) -> int:
+    """The registry's pid, once it answers from a process other than ``other_than``."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            pid: int = client.registry.pid().get(timeout=5)
+            if pid != other_than:
+                return pid
+        except (aion.EngineUnavailableError, TimeoutError):
+            pass  # restarting
+        assert time.monotonic() < deadline, "the registry did not come back within 60 s"
+        time.sleep(0.1)
+
+
+def test_a_killed_registry_comes_back_and_reattaches_to_its_pool(connect: Connect) -> None:
+    client = connect(pool_size=(2, 4))
+    namespace = client.config.namespace
+    running = [client.start(wf.answers, n) for n in (1, 2)]
+    where = {h.workflow_id: client.registry.where(h.workflow_id).get() for h in running}
+    assert all(where.values())
+    before = _hosts(namespace)
+
+    os.kill(_registry_pid(client), signal.SIGKILL)
+    pid = _registry_pid(client, other_than=-1)
+    assert client.registry.where(running[0].workflow_id).get() == where[running[0].workflow_id]
+
+    for n, handle in zip((1, 2), running, strict=True):
+        handle.signal("add", 10)
+        assert handle.result(timeout=60) == 2 * n + 10
+    late = client.start(wf.answers, 5)  # starts go on
+    late.signal("add", 0)
+    assert late.result(timeout=60) == 10
+    assert before <= _hosts(namespace)  # the old pool is the pool
+    assert len(_hosts(namespace)) <= 4  # no second one beside it
+    assert client.registry.pid().get() == pid
