@@ -156,7 +156,8 @@ def start(
     definition = load_workflow(workflow)
     arg = workflow_input(definition, input_json)
     handle = live_client(target).start(definition, arg, id=workflow_id)
-    row = {"workflow_id": handle.workflow_id, "run_id": handle.run_id, "workflow_type": workflow}
+    row = {"workflow_id": handle.workflow_id, "run_id": handle.run_id}
+    row["workflow_type"] = definition.name
     columns = (Column("workflow_id", "workflow id", True), Column("run_id", "run", True))
     Output(output_format, time_format).record(row, (*columns, Column("workflow_type", "type")))
 

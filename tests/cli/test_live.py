@@ -29,6 +29,7 @@ def test_start_query_signal_result_and_cancel(live: LiveEngine) -> None:
     )
     assert started.json()["workflow_id"] == "g-1"
     assert started.json()["run_id"]
+    assert started.json()["workflow_type"] == "greet"
     assert (waiting.code, "w-1" in waiting.stdout) == (0, True), waiting
     order_id = ordered.json()["workflow_id"]
     live.client.get(order_id).result(timeout=60)
