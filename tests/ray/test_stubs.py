@@ -54,7 +54,7 @@ def _start(name: str, namespace: str, incarnation: int) -> Any:
         except ValueError:  # the name is still taken by the actor just killed
             assert time.monotonic() < deadline, f"the name {name!r} was never freed"
             time.sleep(0.05)
-    ray.get(handle.which.remote())
+    ray.get(handle.which.remote())  # type: ignore[attr-defined]
     return handle
 
 
