@@ -15,8 +15,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import ray
-
 from aion_ray.actors.activity_task import run_attempt
 from aion_ray.actors.counting import counted
 from aion_ray.actors.stubs import HostStub, RegistryStub, StoreStub
@@ -54,8 +52,10 @@ class RayTransport:
     async def run_activity(
         self, command: cmd.ScheduleActivity, max_bytes: int, attempt: AttemptKey
     ) -> Outcome:
-        # The task's heartbeats come back to this actor.
-        host = HostStub(self.name, self.store.namespace, ray.get_runtime_context().current_actor)
+        # The task's heartbeats come back to this actor, found by its name when the task
+        # first sends one: a live handle in the arguments costs every attempt its
+        # serialisation here and its registration in the task's worker.
+        host = HostStub(self.name, self.store.namespace)
         return await run_attempt(command, max_bytes, host, attempt)
 
     # One-way messages to the registry: with the registry gone they are dropped (what it
