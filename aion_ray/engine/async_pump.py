@@ -95,13 +95,13 @@ class AsyncPump:
             for driver, result in zip(batch.drivers, outcome, strict=True):
                 self._touch(driver.workflow_id)
                 if result.ok:
+                    # Waits on what is now durable are answered before the batch's effects
+                    # (an activity's dispatch) take the loop: a start's reply goes first.
                     self.durability.acknowledged(driver.workflow_id, result.head)
+                    self.durability.settle(driver.workflow_id, None)
             failures = self.core.settle(batch, outcome)
-        failed = {failure.driver.workflow_id: failure for failure in failures}
-        for driver in batch.drivers:
-            failure = failed.get(driver.workflow_id)
-            self.durability.settle(driver.workflow_id, failure.error if failure else None)
         for failure in failures:
+            self.durability.settle(failure.driver.workflow_id, failure.error)
             self._after_refusal(failure)
 
     async def _append(self, requests: Sequence[AppendRequest]) -> list[AppendResult] | AionError:
@@ -140,7 +140,9 @@ class AsyncPump:
             if driver is not None and not driver.recorder.is_open:
                 self._left(closure.workflow_id)
         self.results.closed(closures)
-        self.transport.closed(closures)
+        # Told after the waiters just answered have run: a result is on its caller's path,
+        # the one-way report to the control plane is on nobody's.
+        asyncio.get_running_loop().call_soon(self.transport.closed, closures)
 
     def _schedule_held(self) -> None:
         """Local results held back for the local bound: run the pump again when it is up."""

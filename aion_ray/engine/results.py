@@ -28,25 +28,34 @@ LONGEST_WAIT = 5.0
 """Seconds a host holds one result wait at most; then the caller asks the registry."""
 
 
-Waiters = dict[str, list["asyncio.Future[ev.Event]"]]
-"""Callers waiting on each workflow's end."""
+Waiters = dict[str, list["asyncio.Future[ev.Event | None]"]]
+"""Callers waiting on each workflow's end (a wait that timed out is told None)."""
 
 
 async def wait_end(waiters: Waiters, workflow_id: str, timeout: float | None) -> ev.Event | None:
     """Wait among ``waiters`` for the workflow's terminal event (None: ``timeout`` passed);
     the wait is taken out of ``waiters`` however it ends."""
-    waiter: asyncio.Future[ev.Event] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[ev.Event | None] = loop.create_future()
     waiters.setdefault(workflow_id, []).append(waiter)
+    # A loop timer, not asyncio.wait_for: wait_for's inner task and callbacks cost the answer
+    # two more loop turns, behind whatever else the loop does once an end is durable.
+    expiry = None if timeout is None else loop.call_later(timeout, _expire, waiter)
     try:
-        return await asyncio.wait_for(waiter, timeout)
-    except TimeoutError:
-        return None
+        return await waiter
     finally:
+        if expiry is not None:
+            expiry.cancel()
         waiting = waiters.get(workflow_id, [])
         if waiter in waiting:
             waiting.remove(waiter)
         if not waiting:
             waiters.pop(workflow_id, None)
+
+
+def _expire(waiter: asyncio.Future[ev.Event | None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class ResultWaits:
