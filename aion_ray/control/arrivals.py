@@ -43,8 +43,7 @@ class Arrivals:
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
         """Record a signal: by its host if it is resident, else here first."""
         while True:
-            await self.directory.settled(workflow_id)
-            member = self.directory.member_of(workflow_id)
+            member = await self.placement.find(workflow_id)
             if member is not None:
                 call = member.host.signal(workflow_id, name, payload, request_id)
                 if await self._on_host(call) is not LEFT:
@@ -58,8 +57,7 @@ class Arrivals:
     async def cancel(self, workflow_id: str, reason: str) -> bool:
         """Request cancellation, recorded like a signal; False if the run has ended."""
         while True:
-            await self.directory.settled(workflow_id)
-            member = self.directory.member_of(workflow_id)
+            member = await self.placement.find(workflow_id)
             if member is not None:
                 requested = await self._on_host(member.host.cancel(workflow_id, reason))
                 if requested is not LEFT:
@@ -89,8 +87,7 @@ class Arrivals:
     async def resident(self, workflow_id: str, operation: str) -> Member:
         """The member hosting an open workflow (resumed if suspended), or the error saying
         why there is none."""
-        await self.directory.settled(workflow_id)
-        member = self.directory.member_of(workflow_id)
+        member = await self.placement.find(workflow_id)
         if member is not None:
             return member
         history = _open(workflow_id, await self.store.read_history(workflow_id))

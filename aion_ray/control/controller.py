@@ -88,6 +88,7 @@ class Controller:
         self.results = Results()
         self.starts = Starts(self.directory, self.placement, self.results, clock)
         self.attached = asyncio.Event()  # set once it knows what the live hosts hold
+        self._rechecking = self._recheck_again = False
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -130,10 +131,32 @@ class Controller:
         log.info(
             "recovering %d running workflow(s), %d suspended", len(made.resume), len(made.suspended)
         )
+        # Known ones are placed (or backed off, after a host death) by their own path.
+        unknown = [i for i in made.resume if i.workflow_id not in self.directory.entries]
         await recovery.paced(
-            [(info.workflow_id, info.workflow_type) for info in made.resume],
-            self.placement.resume,
+            [(info.workflow_id, info.workflow_type) for info in unknown], self.placement.resume
         )
+
+    def _recheck(self) -> None:
+        """A host died: it may have held workflows whose reports never came. Once the live
+        hosts have said what they hold, the store's open workflows that nobody holds are
+        recovered (one recheck at a time; deaths meanwhile ask for one more)."""
+        if self._rechecking:
+            self._recheck_again = True
+            return
+        self._rechecking = True
+        self.pool.background.run(self._rechecked())
+
+    async def _rechecked(self) -> None:
+        try:
+            members = list(self.pool.members.values())
+            await asyncio.gather(*(self.placement.learn(member) for member in members))
+            await self._recover()
+        finally:
+            self._rechecking = False
+            if self._recheck_again:
+                self._recheck_again = False
+                self._recheck()
 
     # --- what clients and hosts ask --------------------------------------------------------------
 
@@ -233,6 +256,7 @@ class Controller:
 
     def _host_died(self, member: Member) -> None:
         self.placement.host_died(member)
+        self._recheck()
 
     def _pressure(self, needed: int) -> None:
         self.residency.relieve(needed)

@@ -3,6 +3,7 @@ of a host that died (after the supervisor's backoff, or failing them past its li
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -91,7 +92,7 @@ class Placement:
             await member.host.start(definition, workflow_id, started, run_id, self.slot(definition))
         except HostFullError:
             self.directory.unhost(workflow_id, member)
-            await self._reconcile(member)
+            await self.learn(member)
             return False
         except HostDied:
             if not await self._started(workflow_id, run_id):
@@ -109,11 +110,20 @@ class Placement:
         self.directory.host(workflow_id, run_id, workflow_type, member)
         return member
 
-    async def _reconcile(self, member: Member) -> None:
-        """A host refused a placement the pool thought it had room for: clients started
-        workflows there directly and their reports have not come yet. Learn them now."""
+    async def learn(self, member: Member) -> None:
+        """Count what ``member`` holds as it says (clients started workflows there directly
+        and the host's reports have not come, or were lost)."""
         with contextlib.suppress(HostDied):  # a death is handled on its own
             self.on_placed(member.name, await member.host.placements())
+
+    async def find(self, workflow_id: str) -> Member | None:
+        """The member hosting the workflow (None: suspended, ended or nowhere). One this
+        control plane does not know at all is looked for on the live hosts first, so that
+        an arrival or a start never moves a workflow a host holds unreported."""
+        await self.directory.settled(workflow_id)
+        if workflow_id not in self.directory.entries:
+            await asyncio.gather(*(self.learn(m) for m in list(self.pool.members.values())))
+        return self.directory.member_of(workflow_id)
 
     def slot(self, definition: WorkflowDefinition[Any]) -> Slot:
         return definition.hosting.slot(definition.name, self.workflows_per_host)
@@ -162,7 +172,7 @@ class Placement:
             outcome = await member.host.resume([definition], [workflow_id], slot)
         except HostFullError:
             self.directory.unhost(workflow_id, member, keep=True)
-            await self._reconcile(member)
+            await self.learn(member)
             return False
         except HostDied:
             # Its death is handled like any other (counted against the restart limit).

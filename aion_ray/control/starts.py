@@ -70,7 +70,8 @@ class Starts:
                 spec.workflow_id,
                 f"it has ended ({terminal_status(terminal)}); start a new workflow under a new id",
             )
-        await self.placement.resume(spec.workflow_id, spec.definition.name)
+        if await self.placement.find(spec.workflow_id) is None:  # else a host holds it
+            await self.placement.resume(spec.workflow_id, spec.definition.name)
         return current_run(history)[0].run_id
 
     async def _new_run(self, spec: StartSpec, history: Sequence[ev.Event]) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
+from aion_ray.engine.starts import start_event
 from aion_ray.model.payload import encode
-from tests.control.conftest import plane, restarted
+from tests.control.conftest import Plane, plane, restarted, waits
+from tests.control.fakes import FakeHost
 
 
 def test_a_restarted_control_plane_reattaches_to_the_live_hosts() -> None:
@@ -47,5 +49,41 @@ def test_a_host_that_died_with_the_control_plane_has_its_workflows_resumed() -> 
 
         assert again.host_of("a") is not lost
         assert lost.name not in again.control.pool.members
+
+    asyncio.run(scenario())
+
+
+async def _started_unreported(p: Plane, workflow_id: str) -> FakeHost:
+    """A client's direct start on the warm host whose report never reached the control
+    plane (lost, or still on its way)."""
+    [member] = p.control.pool.members.values()
+    host = p.fleet.hosts[member.name]
+    await p.port.save_definition(waits)  # the client keeps the code with the store
+    await host.start(waits, workflow_id, start_event(waits, encode(1)), "run-1", ("", 1))
+    return host
+
+
+def test_an_arrival_for_an_unreported_workflow_goes_to_the_host_that_holds_it() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 2))
+        host = await _started_unreported(p, "d")
+        await p.control.arrivals.signal("d", "go", encode(1), "request-1")
+        assert host.signals == [("d", "go")]  # found on its host, not moved
+        assert len(p.store.read_history("d")) == 1  # nothing recorded under another lease
+        assert p.host_of("d") is host
+        await p.start("d")  # a start of the same id through the control plane adopts it
+        assert sum(h.resumes for h in p.fleet.hosts.values()) == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_host_that_dies_before_its_report_has_its_workflow_resumed() -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 2))
+        host = await _started_unreported(p, "d")
+        host.dead = True
+        p.control.pool.died(host.name)
+        await p.until(lambda: p.resident("d"))
+        assert p.host_of("d") is not host
 
     asyncio.run(scenario())
