@@ -143,7 +143,7 @@ def test_bad_input_at_the_async_entry_points_is_refused(engine: aion.Client) -> 
     async def scenario() -> None:
         for query in ("", 3, "delete from events", "select * from read_csv('/etc/passwd')"):
             with pytest.raises(aion.InvalidInputError):
-                await engine.sql_async(query)  # type: ignore[arg-type]
+                await engine.sql_async(query)
         for conditions in ({"status": "sleeping"}, {"limit": -1}, {"search_attributes": 3}):
             with pytest.raises(aion.InvalidInputError, match="filter"):
                 await engine.list_async(**conditions)
