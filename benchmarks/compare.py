@@ -17,8 +17,9 @@ history, and the overhead per live activity), whose module paths moved over time
 version runs its own ``benchmarks/runtime_bench.py`` (the timed loops are the same code).
 ``--bench ray`` starts a local Ray cluster per run (its workers inherit ``PYTHONPATH``) and
 times a one-step workflow from start to result with a local and with a Ray-task activity
-(p50 and p99), the store's time per append, and a signal to a resident workflow, beside a
-bare actor call of the same run. ``--against REF`` compares two refs instead of a ref and
+(p50, p99, and p50 over the floor of the same shape measured in the same run), the store's
+time per append, and a signal to a resident workflow, beside a bare actor call of the same
+run. ``--against REF`` compares two refs instead of a ref and
 the working tree (where others' uncommitted changes would ride along).
 """
 
@@ -73,9 +74,13 @@ import statistics, tempfile
 import ray
 import aion_ray as aion
 from benchmarks import ray_engine
+from benchmarks.ray_floor import Floor
 from benchmarks.report import percentile
 ray.init(address="local", num_cpus=2, namespace="aion-compare", log_to_driver=False)
 bare = statistics.median(ray_engine.bare_call_ms(200))
+floor = Floor(tempfile.mkdtemp() + "/floor.duckdb")
+floor_local, floor_task = floor.latencies(100, 1, False).p50, floor.latencies(100, 1, True).p50
+floor.close()
 client = aion.connect(store_path=tempfile.mkdtemp() + "/a.duckdb", namespace="compare")
 before = ray_engine.calls(client)
 one, _ = ray_engine.timed(client, 100, ray_engine.one_workflow(client, (1, True)))
@@ -86,6 +91,8 @@ print("one-step-ms", statistics.median(one))
 print("one-step-p99-ms", percentile(one, 0.99))
 print("one-step-task-ms", statistics.median(task))
 print("one-step-task-p99-ms", percentile(task, 0.99))
+print("one-step-x-floor", statistics.median(one) / floor_local)
+print("one-step-task-x-floor", statistics.median(task) / floor_task)
 print("store-append-ms", made["store.append_us"] / made["store.appends"] / 1000)
 print("signal-ms", statistics.median(signal))
 print("bare-ms", bare)
@@ -100,6 +107,8 @@ MEASURES = (
     "one-step-p99-ms",
     "one-step-task-ms",
     "one-step-task-p99-ms",
+    "one-step-x-floor",
+    "one-step-task-x-floor",
     "store-append-ms",
     "signal-ms",
     "bare-ms",

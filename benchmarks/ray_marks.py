@@ -101,7 +101,6 @@ def install() -> None:
     from aion_ray.engine.async_pump import AsyncPump
     from aion_ray.engine.attempts import Attempts
     from aion_ray.engine.results import ResultWaits
-    from aion_ray.storage.duckdb.group import Group
     from aion_ray.storage.duckdb.store import DuckDBHistoryStore
 
     marks = Marks(Path(directory))
@@ -114,8 +113,7 @@ def install() -> None:
     _wrap_async(
         DuckDBHistoryStore, "append_batch_async", _requests, "store: in", "store: out", marks
     )
-    staging = ("store: staging (writer)", "store: staged")
-    _wrap_sync(Group, "stage_batch", _requests, *staging, marks)
+    _install_writer(marks)
     _wrap_async(Attempts, "_run", driver, "host: activity sent", "host: activity back", marks)
     _wrap_sync(ResultWaits, "closed", closures, "host: end to waiters", None, marks)
     _wrap_async(ResultWaits, "wait", first, "host: result in", "host: result out", marks)
@@ -128,3 +126,33 @@ def install_client(directory: Path) -> None:
     marks = Marks(directory)
     specs: Ids = lambda args: [spec.workflow_id for spec in args[1]]  # noqa: E731
     _wrap_sync(HostStub, "start", specs, "client: start to host", None, marks)
+
+
+def _install_writer(marks: Marks) -> None:
+    """The store's writer thread: staging, each kind of rows written, and the commit. A group
+    holds the requests staged since the last one was written (one writer thread)."""
+    from aion_ray.storage.duckdb.appenders import Appenders
+    from aion_ray.storage.duckdb.group import Group
+
+    group: list[str] = []
+
+    def staging(args: tuple[Any, ...]) -> list[str]:
+        ids = _requests(args)
+        group.extend(ids)
+        return ids
+
+    def written(args: tuple[Any, ...]) -> list[str]:
+        ids = list(group)
+        group.clear()
+        return ids
+
+    _wrap_sync(Group, "stage_batch", staging, "store: staging (writer)", "store: staged", marks)
+    _wrap_sync(Group, "write", lambda args: list(group), "store: writing", None, marks)
+    original = Appenders._write
+
+    def write(self: Any, kind: str) -> None:
+        original(self, kind)
+        marks.mark(group, f"store: wrote {kind}")
+
+    Appenders._write = write  # type: ignore[method-assign]
+    _wrap_sync(Group, "publish", written, "store: committed", None, marks)
