@@ -126,19 +126,26 @@ def measure(
 
 
 def table(timelines: dict[str, dict[str, int]], marks: dict[str, dict[str, int]]) -> str:
-    """Each mark's median offset from the start call and median gap from the mark before it
-    (in the order of the medians), over the runs that have every mark."""
+    """Each mark's median offset from the start call and median (and p90) gap from the mark
+    before it (in the order of the medians), over the runs that have every mark; and how
+    often the client's result call reached the host only after the end was there."""
     runs = [{**timeline, **marks.get(wid, {})} for wid, timeline in timelines.items()]
     labels = set.intersection(*(set(run) for run in runs))
     offsets = {
         label: [(run[label] - run["client: start sent"]) / MS for run in runs] for label in labels
     }
     ordered = sorted(labels, key=lambda label: percentile(offsets[label], 0.5))
-    rows = [f"  {'mark':<34} {'at p50':>8} {'gap p50':>8}  (ms, {len(runs)} runs)"]
+    rows = [f"  {'mark':<34} {'at p50':>8} {'gap p50':>8} {'gap p90':>8}  (ms, {len(runs)} runs)"]
     for before, label in zip([None, *ordered], ordered, strict=False):
         gaps = [0.0] if before is None else [(run[label] - run[before]) / MS for run in runs]
         at = percentile(offsets[label], 0.5)
-        rows.append(f"  {label:<34} {at:8.2f} {percentile(gaps, 0.5):8.2f}")
+        rows.append(
+            f"  {label:<34} {at:8.2f} {percentile(gaps, 0.5):8.2f} {percentile(gaps, 0.9):8.2f}"
+        )
+    asked, ended = "host: result in #1", "host: end to waiters #1"
+    if {asked, ended} <= labels:
+        late = sum(run[asked] > run[ended] for run in runs) / len(runs)
+        rows.append(f"  the result call reached the host after the end in {late:.0%} of runs")
     return "\n".join(rows)
 
 
