@@ -44,6 +44,10 @@ class Marks:
                     f"{workflow_id}\t{label} #{self._seen[workflow_id, label]}\t{at}\n"
                 )
 
+    def close(self) -> None:
+        """(A worker's marks stay open while it lives: every line is written at once.)"""
+        self._file.close()
+
 
 def read(directory: Path) -> dict[str, dict[str, int]]:
     """Every process's marks: workflow id -> label -> wall-clock ns."""
