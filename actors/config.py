@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -32,24 +33,44 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.namespace, str) or not self.namespace:
             raise InvalidInputError(f"namespace must be a non-empty str, got {self.namespace!r}")
-        if not isinstance(self.idle_timeout, int | float) or self.idle_timeout <= 0:
+        if not _seconds(self.idle_timeout):
             raise InvalidInputError(f"idle_timeout must be > 0 seconds, got {self.idle_timeout!r}")
-        if not isinstance(self.workflows_per_actor, int) or self.workflows_per_actor < 1:
+        if not _count(self.workflows_per_actor, least=1):
             raise InvalidInputError(
                 f"workflows_per_actor must be an int >= 1, got {self.workflows_per_actor!r}"
             )
-        count, window = self.restart_limit
-        if not isinstance(count, int) or count < 0 or not window > 0:
+        if not _count(self.max_payload_bytes, least=1):
             raise InvalidInputError(
-                f"restart_limit must be (count >= 0, seconds > 0), got {self.restart_limit!r}"
+                f"max_payload_bytes must be an int >= 1, got {self.max_payload_bytes!r}"
+            )
+        limit = self.restart_limit
+        if not (
+            isinstance(limit, tuple) and len(limit) == 2 and _count(limit[0]) and _seconds(limit[1])
+        ):
+            raise InvalidInputError(
+                f"restart_limit must be (count >= 0, seconds > 0), got {limit!r}"
             )
         if not (
-            isinstance(self.pool_min, int)
-            and isinstance(self.pool_max, int)
-            and 0 <= self.pool_min <= self.pool_max
-            and self.pool_max >= 1
+            _count(self.pool_min)
+            and _count(self.pool_max, least=1)
+            and self.pool_min <= self.pool_max
         ):
             raise InvalidInputError(
                 f"pool_size must be (min, max) ints with 0 <= min <= max and max >= 1, "
                 f"got {(self.pool_min, self.pool_max)!r}"
             )
+
+
+def _count(value: object, least: int = 0) -> bool:
+    """An int (not a bool) of at least ``least``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _seconds(value: object) -> bool:
+    """A finite number of seconds > 0 (not a bool, not NaN or infinity)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )

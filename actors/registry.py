@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from aion_ray.model.payload import Payload
 from aion_ray.model.store import SuspendedWorkflow
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.runtime import commands as cmd
+
+log = logging.getLogger(__name__)
 
 __all__ = ["RegistryActor", "StartSpec", "Started"]
 
@@ -73,7 +76,7 @@ class RegistryActor:
 
     async def ready(self) -> None:
         """Answer once the registry runs; the pool warms and the store's running workflows
-        are recovered in the background (once). A start meanwhile waits only for a host."""
+        are recovered in the background. A start meanwhile waits only for a host."""
         self._starting_up()
 
     def _starting_up(self) -> None:
@@ -87,8 +90,15 @@ class RegistryActor:
         await self.control.attached.wait()
 
     async def _start_up(self) -> None:
-        self._trimmer = asyncio.get_running_loop().create_task(self._trim_idle())
-        await self.control.start_up()
+        if self._trimmer is None:
+            self._trimmer = asyncio.get_running_loop().create_task(self._trim_idle())
+        try:
+            await self.control.start_up()
+        except Exception:
+            # Not cached: the next call starts up again (re-attaching and recovering are
+            # idempotent), e.g. once the store answers.
+            log.exception("the registry's start-up failed; the next call tries again")
+            self._ready = None
 
     async def _trim_idle(self) -> None:
         while True:
