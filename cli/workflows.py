@@ -123,6 +123,7 @@ def list_command(
     time_format: str,
 ) -> None:
     """List workflows, oldest first."""
+    check_status(status)  # before joining the cluster: bad input costs no connection
     infos = select(open_source(target), status, workflow_type, where, limit)
     columns = LIST_COLUMNS if output_format == "table" else INFO_COLUMNS
     Output(output_format, time_format).records([record(i) for i in infos], columns)

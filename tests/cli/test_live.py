@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import ROOT, LiveEngine, run_aion, run_many
-from tests.cli.workflows import EVIL, greet, waiter
+from tests.cli.workflows import EVIL, broken, greet, waiter
 
 pytestmark = pytest.mark.ray
 LONG_ID = "greet-" + "x" * 90 + "-end"
@@ -70,10 +70,15 @@ def test_cancel_by_id_and_by_where(live: LiveEngine) -> None:
     assert confirmed.code == 0, confirmed
     assert "c-2" in confirmed.stdout
     assert "c-3" in confirmed.stdout
-    cancelled, again = run_many(
-        live.aion, ("result", "c-1", "--wait"), ("cancel", "c-1", "-o", "jsonl")
+    live.client.start(broken, "out of tea", id="b-1")
+    cancelled, again, failed = run_many(
+        live.aion,
+        ("result", "c-1", "--wait"),
+        ("cancel", "c-1", "-o", "jsonl"),
+        ("result", "b-1", "--wait", "--timeout", "60"),
     )
     cancelled.failed(5, "cancelled", "not needed")
+    failed.failed(5, "'b-1' failed", "RuntimeError: out of tea")
     assert json.loads(again.stdout) == {"workflow_id": "c-1", "outcome": "had ended"}
 
 
@@ -96,7 +101,7 @@ def test_list_and_describe_in_every_format(finished: LiveEngine) -> None:
         (
             "list",
             "--where",
-            f"workflow_id = '{LONG_ID}' OR status = 'failed'",
+            f"workflow_id = '{LONG_ID}' OR status = 'timed_out'",
             "--limit",
             "5",
             "-o",
@@ -123,8 +128,9 @@ def test_list_and_describe_in_every_format(finished: LiveEngine) -> None:
     assert "completed" in card.stdout
 
 
-def test_show_timeline_and_sql(finished: LiveEngine) -> None:
-    table, events, rows, relative, lanes, text, answer, answer_csv = run_many(
+def test_show_timeline_and_sql(finished: LiveEngine, tmp_path: Path) -> None:
+    picture = tmp_path / "timeline.svg"
+    table, events, rows, relative, lanes, text, drawn, answer, answer_csv = run_many(
         finished.aion,
         ("show", "g-evil"),
         ("show", LONG_ID, "-o", "json"),
@@ -132,6 +138,7 @@ def test_show_timeline_and_sql(finished: LiveEngine) -> None:
         ("show", LONG_ID, "--time-format", "relative"),
         ("timeline", LONG_ID, "-o", "json"),
         ("timeline", "g-evil"),
+        ("timeline", "g-evil", "--svg", str(picture), "-o", "jsonl"),
         (
             "sql",
             "SELECT workflow_id, count(*) AS n FROM events GROUP BY 1 ORDER BY 1",
@@ -154,6 +161,8 @@ def test_show_timeline_and_sql(finished: LiveEngine) -> None:
     assert {row["lane"] for row in lanes.json()} == {"workflow", "#1 shout"}
     assert "shout" in text.stdout
     assert "#" in text.stdout
+    assert drawn.code == 0, drawn
+    assert "<svg" in picture.read_text()
     counts = {row["workflow_id"]: row["n"] for row in answer.json()}
     assert counts[LONG_ID] == len(documents)
     assert answer_csv.stdout == "status\ncompleted\n"
@@ -233,11 +242,15 @@ def test_show_follow_streams_until_the_workflow_ends(live: LiveEngine) -> None:
 
 
 def test_export_and_replay(finished: LiveEngine, tmp_path: Path) -> None:
-    as_json, as_parquet = run_many(
+    as_json, as_parquet, incremental = run_many(
         finished.aion,
         ("export", str(tmp_path / "json"), "--format", "json", "--id", LONG_ID, "-o", "json"),
         ("export", str(tmp_path / "parquet"), "-o", "json"),
+        ("export", str(tmp_path / "store"), "--incremental", "-o", "json"),
     )
+    written = {row["file"] for row in incremental.json()}
+    assert written == {path.name for path in (tmp_path / "store").iterdir()}
+    assert any(name.startswith("events-") for name in written)
     events = len(finished.client.get(LONG_ID).history())
     assert as_json.json() == [{"file": f"{LONG_ID}.json", "rows": events}]
     assert {row["file"] for row in as_parquet.json()} >= {"workflows.parquet", "timers.parquet"}
