@@ -82,7 +82,8 @@ def _parse_tree(con: duckdb.DuckDBPyConnection, query: str, checked: str) -> Any
     row = con.execute("SELECT json_serialize_sql(?)", [checked]).fetchall()[0]
     tree = json.loads(row[0])
     if tree.get("error"):  # PIVOT and the like: a query form that cannot be looked into
-        raise SqlRefusedError(query, f"this form of query cannot be checked: {tree}")
+        reason = tree.get("error_message", "")
+        raise SqlRefusedError(query, f"this form of query cannot be checked ({reason})")
     return tree["statements"]
 
 

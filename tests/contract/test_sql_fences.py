@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from aion_ray.errors import SqlLimitError, SqlRefusedError
+from aion_ray.errors import InvalidInputError, SqlLimitError, SqlRefusedError
 from aion_ray.storage import DuckDBHistoryStore, HistoryStore, InMemoryHistoryStore, SqlLimits
 from aion_ray.storage.history_file import HistoryFile
 from tests.builders import HistoryBuilder, completed_history
@@ -72,6 +72,17 @@ def test_sql_that_reads_files_settings_or_writes_is_refused_and_changes_nothing(
     assert "hunter2" not in str(refused.value)
     assert _count(store) == before
     assert store.read_history("wf-1") == completed_history("wf-1")
+
+
+def test_pivot_is_refused_as_more_than_one_statement(store: HistoryStore) -> None:
+    with pytest.raises(SqlRefusedError, match="MULTI statements are not allowed"):
+        store.sql("pivot events on type using count(*)")
+
+
+def test_sql_limits_must_be_positive() -> None:
+    for limits in ({"timeout": 0}, {"result_bytes": -1}, {"timeout": float("nan")}):
+        with pytest.raises(InvalidInputError, match="SQL limits"):
+            SqlLimits(**limits)
 
 
 def test_queries_over_the_tables_and_generators_still_run(store: HistoryStore) -> None:
