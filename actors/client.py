@@ -12,6 +12,7 @@ import ray
 
 from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
+from aion_ray.actors.health import health, health_async
 from aion_ray.actors.locate import Locator
 from aion_ray.actors.registry import Started, StartSpec
 from aion_ray.actors.result_stream import ResultStream
@@ -29,6 +30,7 @@ from aion_ray.errors import (
     WorkflowNotFoundError,
 )
 from aion_ray.model import events as ev
+from aion_ray.model.health import Health
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_workflow_id, validate_workflow_id
 from aion_ray.model.visibility import WorkflowFilter
@@ -179,6 +181,15 @@ class Client:
     async def sql_async(self, query: str) -> Any:
         _check_query(query)
         return await self.store.sql(query)
+
+    def health(self) -> Health:
+        """The registry, the store (path, size, commit time), the pool (hosts, busy, idle),
+        how many workflows are resident and suspended, and the restarts seen. An actor that
+        does not answer within 5 s is reported unreachable, not raised."""
+        return health(self.registry, self.store, self.router, self.config.store_path)
+
+    async def health_async(self) -> Health:
+        return await health_async(self.registry, self.store, self.router, self.config.store_path)
 
     def shutdown(self) -> None:
         """Stop this namespace's engine actors; every history stays in the store file, and

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 C = TypeVar("C", bound=type)
 
-HOUSEKEEPING = frozenset({"stats", "watch", "pid", "ready", "alive", "idle", "where"})
+HOUSEKEEPING = frozenset({"stats", "watch", "pid", "ready", "alive", "idle", "where", "health"})
 
 
 def counted(cls: C) -> C:

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ray
+
 from aion_ray.actors.config import HOST_PREFIX, EngineConfig
 from aion_ray.actors.counting import counted
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
@@ -26,6 +28,7 @@ from aion_ray.engine.transport import Closure, Placed
 from aion_ray.errors import AionError, EngineUnavailableError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import SystemClock
+from aion_ray.model.health import PoolHealth, RegistryHealth
 from aion_ray.model.payload import Payload
 from aion_ray.model.store import SuspendedWorkflow
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
@@ -241,6 +244,13 @@ class RegistryActor:
 
     async def pid(self) -> int:
         return os.getpid()
+
+    async def health(self) -> tuple[RegistryHealth, PoolHealth, int, int]:
+        """Itself, the pool, and how many open workflows are resident and suspended."""
+        await self._attached()
+        restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        me = RegistryHealth(True, os.getpid(), restarted, self.control.pool.deaths)
+        return (me, *self.control.health())
 
     async def stats(self) -> dict[str, dict[str, int]]:
         """Calls taken by the registry and by its live hosts, by method (for benchmarks)."""

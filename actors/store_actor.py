@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
+import statistics
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,6 +23,7 @@ from typing import Any
 
 from aion_ray.actors.counting import counted
 from aion_ray.model.events import Event
+from aion_ray.model.health import StoreHealth
 from aion_ray.model.store import (
     AppendRequest,
     AppendResult,
@@ -31,6 +34,9 @@ from aion_ray.model.store import (
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.storage.duckdb.store import DuckDBHistoryStore
 
+RECENT_APPENDS = 256
+"""Appends whose times ``health`` reports the median of."""
+
 
 @counted
 class HistoryStoreActor:
@@ -40,6 +46,7 @@ class HistoryStoreActor:
         self.store = DuckDBHistoryStore(path)
         self.path = path
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
+        self._recent: collections.deque[float] = collections.deque(maxlen=RECENT_APPENDS)
 
     async def ping(self) -> str:
         return self.path
@@ -48,7 +55,9 @@ class HistoryStoreActor:
         self.calls["appends"] += len(requests)
         began = time.perf_counter()
         results = await self.store.append_batch_async(requests)
-        self.calls["append_us"] += int((time.perf_counter() - began) * 1e6)
+        took = time.perf_counter() - began
+        self.calls["append_us"] += int(took * 1e6)
+        self._recent.append(took)
         return results
 
     async def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
@@ -98,6 +107,13 @@ class HistoryStoreActor:
         """Calls taken, by method (``appends``: append requests in them; ``append_us``:
         microseconds spent awaiting their group commits)."""
         return dict(self.calls)
+
+    async def health(self) -> StoreHealth:
+        """The file, its size (with its write-ahead log), and the median of the recent
+        appends' times until COMMIT."""
+        size = sum(os.path.getsize(f) for f in (self.path, self.path + ".wal") if os.path.exists(f))
+        recent = statistics.median(self._recent) * 1000 if self._recent else None
+        return StoreHealth(True, self.path, size, recent, self.calls["appends"])
 
     async def close(self) -> None:
         self.store.close()

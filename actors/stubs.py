@@ -18,6 +18,7 @@ from aion_ray.engine.transport import AttemptKey, Closure, Placed
 from aion_ray.errors import AionError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.health import PoolHealth, RegistryHealth, StoreHealth
 from aion_ray.model.payload import Payload
 from aion_ray.model.store import (
     AppendRequest,
@@ -84,6 +85,9 @@ class RegistryStub(Stub):
     def pid(self) -> Call[int]:
         return Call(self, "pid", ())
 
+    def health(self) -> Call[tuple[RegistryHealth, PoolHealth, int, int]]:
+        return Call(self, "health", ())
+
     def shutdown(self) -> Call[None]:
         return Call(self, "shutdown", ())
 
@@ -148,6 +152,9 @@ class StoreStub(Stub):
     def sql(self, query: str) -> Call[Any]:
         """A pyarrow Table."""
         return Call(self, "sql", (query,))
+
+    def health(self) -> Call[StoreHealth]:
+        return Call(self, "health", ())
 
     def export_parquet(self, directory: str) -> Call[Any]:
         """Write every table to Parquet files under ``directory`` (on the store's node)."""

@@ -52,6 +52,7 @@ from aion_ray.errors import (
     WorkflowTimedOutError,
     WorkflowUsageError,
 )
+from aion_ray.model.health import Health
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.runtime.children import ChildHandle
@@ -66,6 +67,7 @@ __all__ = [
     "Client",
     "EngineUnavailableError",
     "FencedError",
+    "Health",
     "History",
     "InvalidInputError",
     "NonDeterminismError",

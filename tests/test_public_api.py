@@ -14,6 +14,7 @@ EXPECTED = [
     "Client",
     "EngineUnavailableError",
     "FencedError",
+    "Health",
     "History",
     "InvalidInputError",
     "NonDeterminismError",

@@ -14,12 +14,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aion_ray.control import recovery
 from aion_ray.control.arrivals import Arrivals
 from aion_ray.control.directory import Directory, Entry
 from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Member, Pool
-from aion_ray.control.ports import Fleet, HostDied, Store, Timers
+from aion_ray.control.ports import Fleet, Store, Timers
+from aion_ray.control.reconcile import Reconciler
 from aion_ray.control.residency import Residency
 from aion_ray.control.results import Results
 from aion_ray.control.routes import Routes
@@ -36,9 +36,9 @@ from aion_ray.errors import (
 )
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
+from aion_ray.model.health import PoolHealth
 from aion_ray.model.history import current_terminal
 from aion_ray.model.store import SuspendedWorkflow
-from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.runtime import commands as cmd
 
 log = logging.getLogger(__name__)
@@ -87,76 +87,16 @@ class Controller:
         self.arrivals = Arrivals(self.directory, self.placement, clock)
         self.results = Results()
         self.starts = Starts(self.directory, self.placement, self.results, clock)
-        self.attached = asyncio.Event()  # set once it knows what the live hosts hold
-        self._rechecking = self._recheck_again = False
+        self.reconciler = Reconciler(
+            fleet, store, self.pool, self.directory, self.placement, self.residency, self.placed
+        )
+        self.attached = self.reconciler.attached  # set once it knows what live hosts hold
 
     # --- start-up --------------------------------------------------------------------------------
 
     async def start_up(self) -> None:
-        """Re-attach to the hosts an earlier control plane left running (they keep their
-        workflows), then warm the pool and, meanwhile, recover the store's running
-        workflows that no live host holds."""
-        try:
-            await self._reattach()
-        finally:
-            self.attached.set()
-        await asyncio.gather(self.pool.warm(), self._recover())
-
-    async def _reattach(self) -> None:
-        """Join each live host and learn what it holds, as it reports it."""
-        for host in await self.fleet.running():
-            try:
-                placements = await host.placements()
-            except HostDied:
-                continue
-            self.pool.join(host.name, host)
-            self.placed(host.name, placements)
-        if self.pool.members:
-            log.info("re-attached to %d live host(s)", len(self.pool.members))
-
-    async def _recover(self) -> None:
-        """Leave the workflows suspended that were suspended with nothing since (their wakes
-        armed); resume the rest, paced. A workflow already known (a start or an arrival came
-        first) is left as it is."""
-        running = await self.store.running()
-        if not running:
-            return
-        types = sorted({info.workflow_type for info in running})
-        self.placement.definitions.update(await self.store.load_definitions(types))
-        made = recovery.plan(running, await self.store.suspended())
-        for info, wake_at in made.suspended:
-            if info.workflow_id not in self.directory.entries:
-                self.directory.entries[info.workflow_id] = _suspended_entry(info)
-                self.residency.wake_at(info.workflow_id, wake_at)
-        log.info(
-            "recovering %d running workflow(s), %d suspended", len(made.resume), len(made.suspended)
-        )
-        # Known ones are placed (or backed off, after a host death) by their own path.
-        unknown = [i for i in made.resume if i.workflow_id not in self.directory.entries]
-        await recovery.paced(
-            [(info.workflow_id, info.workflow_type) for info in unknown], self.placement.resume
-        )
-
-    def _recheck(self) -> None:
-        """A host died: it may have held workflows whose reports never came. Once the live
-        hosts have said what they hold, the store's open workflows that nobody holds are
-        recovered (one recheck at a time; deaths meanwhile ask for one more)."""
-        if self._rechecking:
-            self._recheck_again = True
-            return
-        self._rechecking = True
-        self.pool.background.run(self._rechecked())
-
-    async def _rechecked(self) -> None:
-        try:
-            members = list(self.pool.members.values())
-            await asyncio.gather(*(self.placement.learn(member) for member in members))
-            await self._recover()
-        finally:
-            self._rechecking = False
-            if self._recheck_again:
-                self._recheck_again = False
-                self._recheck()
+        """Re-attach to the live hosts, warm the pool, recover (see ``Reconciler``)."""
+        await self.reconciler.start_up()
 
     # --- what clients and hosts ask --------------------------------------------------------------
 
@@ -248,6 +188,16 @@ class Controller:
         member = self.directory.member_of(workflow_id)
         return member.name if member is not None else None
 
+    def health(self) -> tuple[PoolHealth, int, int]:
+        """The pool, and how many open workflows are resident and suspended."""
+        pool = self.pool
+        hosts = len(pool.members)
+        busy = sum(1 for member in pool.members.values() if member.load)
+        counted = PoolHealth(hosts, busy, hosts - busy, pool.starting, pool.waiting, pool.max_hosts)
+        entries = self.directory.entries.values()
+        resident = sum(1 for entry in entries if entry.host is not None)
+        return counted, resident, len(self.directory.entries) - resident
+
     def trim(self) -> None:
         """Stop hosts idle for the idle timeout, above the pool's floor (called periodically)."""
         self.pool.trim(self.settings.idle_timeout)
@@ -256,7 +206,7 @@ class Controller:
 
     def _host_died(self, member: Member) -> None:
         self.placement.host_died(member)
-        self._recheck()
+        self.reconciler.recheck()
 
     def _pressure(self, needed: int) -> None:
         self.residency.relieve(needed)
@@ -277,10 +227,6 @@ class Controller:
             # Suspended: made resident, its replay asks for the child again and learns how
             # it ended.
             self.placement.later(waiting.workflow_id, waiting.workflow_type)
-
-
-def _suspended_entry(info: WorkflowInfo) -> Entry:
-    return Entry(info.workflow_id, info.run_id, info.workflow_type, None)
 
 
 def _reply(reply: str | BaseException) -> str | AionError:

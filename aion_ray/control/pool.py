@@ -83,6 +83,12 @@ class Pool:
         self.on_change: Callable[[], None] = lambda: None  # slots or members changed
         self.background = Background()  # the control plane's tasks, held and watched
         self.closed = False
+        self.deaths = 0  # hosts seen to die
+
+    @property
+    def starting(self) -> int:
+        """Hosts being started."""
+        return self._starting
 
     @property
     def waiting(self) -> int:
@@ -139,6 +145,7 @@ class Pool:
         """The host ``name`` is gone: its workflows go to ``on_death``, a new one warms."""
         member = self.members.pop(name, None)
         if member is not None:
+            self.deaths += 1
             log.warning("host %s died hosting %s", name, sorted(member.hosted))
             self._on_death(member)
             self.refill()
