@@ -42,10 +42,6 @@ class Target:
     namespace: str = "aion"
     history_file: Path | None = None
 
-    @property
-    def offline(self) -> bool:
-        return self.history_file is not None
-
 
 class Source(Protocol):
     """The reads every offline-capable command needs."""
@@ -109,10 +105,10 @@ class FileSource:
 
 def check_status(status: str | None) -> str | None:
     """``status`` if it names a WorkflowStatus (InvalidInputError listing them if not)."""
-    if status is None or status in WorkflowStatus._value2member_map_:
+    known = [s.value for s in WorkflowStatus]
+    if status is None or status in known:
         return status
-    known = ", ".join(s.value for s in WorkflowStatus)
-    raise InvalidInputError(f"unknown status {status!r}; one of: {known}")
+    raise InvalidInputError(f"unknown status {status!r}; one of: {', '.join(known)}")
 
 
 def open_source(target: Target) -> Source:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from aion_ray.cli.connection import LiveSource, Target, live_client
 from aion_ray.cli.errors import CliError
 from aion_ray.cli.output import Column, Output, output_options
 from aion_ray.cli.workflows import select
+
+if TYPE_CHECKING:
+    from aion_ray.actors.handle import WorkflowHandle
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Verb:
 
     name: str
     help: str
-    act: Callable[[Any, str], bool]
+    act: Callable[[WorkflowHandle[Any], str], bool]
     default_reason: str
     done: str
     skipped: str
