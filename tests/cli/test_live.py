@@ -92,7 +92,7 @@ def finished(live: LiveEngine) -> LiveEngine:
 
 
 def test_list_and_describe_in_every_format(finished: LiveEngine) -> None:
-    as_json, as_jsonl, as_csv, as_table, narrowed, described, card = run_many(
+    as_json, as_jsonl, as_csv, as_table, narrowed, described, card, healthy = run_many(
         finished.aion,
         ("list", "-o", "json"),
         ("list", "--type", "greet", "-o", "jsonl"),
@@ -109,6 +109,7 @@ def test_list_and_describe_in_every_format(finished: LiveEngine) -> None:
         ),
         ("describe", LONG_ID, "-o", "json"),
         ("describe", "g-evil"),
+        ("health", "-o", "csv"),
     )
     infos = {info["workflow_id"]: info for info in as_json.json()}
     assert infos[LONG_ID]["status"] == "completed"
@@ -124,6 +125,10 @@ def test_list_and_describe_in_every_format(finished: LiveEngine) -> None:
     assert " ago" in as_table.stdout
     assert [info["workflow_id"] for info in narrowed.json()] == [LONG_ID]
     assert described.json() == infos[LONG_ID] | {"residency": described.json()["residency"]}
+    [report] = list(csv.DictReader(io.StringIO(healthy.stdout)))
+    assert report["ok"] == "True"
+    assert report["store.path"] == finished.client.config.store_path
+    assert int(report["pool.hosts"]) >= 1
     assert "g-evil" in card.stdout
     assert "completed" in card.stdout
 
