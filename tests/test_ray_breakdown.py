@@ -23,7 +23,9 @@ def test_marks_are_numbered_per_workflow_and_label_and_read_back(tmp_path: Path)
 
 
 def test_the_table_orders_marks_by_median_offset_with_gaps_from_the_one_before() -> None:
-    timelines = {wid: {"client: start sent": 0, "client: result returned": 10 * MS} for wid in "abc"}
+    timelines = {
+        wid: {"client: start sent": 0, "client: result returned": 10 * MS} for wid in "abc"
+    }
     marks = {
         "a": {"host: end to waiters #1": 6 * MS, "host: result in #1": 4 * MS},
         "b": {"host: end to waiters #1": 8 * MS, "host: result in #1": 9 * MS},
