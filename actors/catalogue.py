@@ -16,7 +16,9 @@ import cloudpickle
 
 from aion_ray.actors.stubs import StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.control.code import missing
 from aion_ray.errors import InvalidInputError
+from aion_ray.model.error_info import ErrorInfo
 
 
 def blob(definition: WorkflowDefinition[Any]) -> bytes:
@@ -42,7 +44,24 @@ def save_sync(store: StoreStub, definition: WorkflowDefinition[Any]) -> None:
 
 async def load(
     store: StoreStub, workflow_types: Iterable[str]
-) -> dict[str, WorkflowDefinition[Any]]:
-    """The newest stored definition of each type that has one."""
-    blobs = await store.load_definitions(sorted(set(workflow_types)))
-    return {workflow_type: cloudpickle.loads(blob) for workflow_type, blob in blobs.items()}
+) -> dict[str, WorkflowDefinition[Any] | ErrorInfo]:
+    """For each type: its newest stored definition, or why there is none that loads here."""
+    asked = sorted(set(workflow_types))
+    blobs = await store.load_definitions(asked)
+    return {
+        workflow_type: _loaded(workflow_type, blobs.get(workflow_type)) for workflow_type in asked
+    }
+
+
+def _loaded(workflow_type: str, pickled: bytes | None) -> WorkflowDefinition[Any] | ErrorInfo:
+    if pickled is None:
+        return missing(workflow_type)
+    try:
+        definition: WorkflowDefinition[Any] = cloudpickle.loads(pickled)
+    except Exception as exc:  # its module is gone, or its code changed shape
+        return ErrorInfo(
+            type="DefinitionUnloadable",
+            message=f"the code of workflow type {workflow_type!r} cannot be loaded here: "
+            f"{type(exc).__name__}: {exc}",
+        )
+    return definition

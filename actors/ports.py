@@ -80,6 +80,9 @@ class RayHost:
     async def cancel(self, workflow_id: str, reason: str) -> bool:
         return await self._call(self.stub.cancel(workflow_id, reason))
 
+    async def terminate(self, workflow_id: str, reason: str) -> None:
+        await self._call(self.stub.terminate(workflow_id, reason))
+
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         return await self._call(self.stub.query(workflow_id, name, args))
 
@@ -187,7 +190,7 @@ class RayStore:
 
     async def load_definitions(
         self, workflow_types: Sequence[str]
-    ) -> dict[str, WorkflowDefinition[Any]]:
+    ) -> dict[str, WorkflowDefinition[Any] | ErrorInfo]:
         return await catalogue.load(self.stub, workflow_types)
 
 

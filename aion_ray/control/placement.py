@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.control.code import Code
 from aion_ray.control.directory import Directory, Entry
 from aion_ray.control.pool import Member, Slot
 from aion_ray.control.ports import HostDied, Store, Timers
@@ -21,7 +22,9 @@ from aion_ray.engine.unhosted import failure_events
 from aion_ray.errors import EngineUnavailableError, HostFullError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
-from aion_ray.model.history import current_run
+from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.history import current_run, current_terminal
+from aion_ray.model.store import LifecycleEntry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ RETRY_DELAY = 1.0
 
 Closed = Callable[[str, str, ev.Event, "ev.ParentRef | None"], None]
 """(host, workflow id, terminal event, parent): a run ended."""
+UNRUNNABLE = "code_unrunnable"
+"""The lifecycle kind that says why a workflow was failed: its code cannot run here."""
 
 
 class Placement:
@@ -54,7 +59,7 @@ class Placement:
         self.clock = clock
         self.timers = timers
         self.workflows_per_host = workflows_per_host
-        self.definitions: dict[str, WorkflowDefinition[Any]] = {}
+        self.code = Code(store)
         self.background = directory.pool.background
         self.on_closed: Closed = lambda host, wid, terminal, parent: None
         self.on_placed: Callable[[str, Sequence[Placed]], None] = lambda host, placed: None
@@ -129,15 +134,16 @@ class Placement:
         return definition.hosting.slot(definition.name, self.workflows_per_host)
 
     async def resume(self, workflow_id: str, workflow_type: str) -> None:
-        """Host the workflow again, from its history, unless it is resident."""
-        definition = await self.definition(workflow_type)
-        if definition is None:
-            log.error("cannot resume %s: no definition of %r is known", workflow_id, workflow_type)
-            return
+        """Host the workflow again, from its history, unless it is resident. One whose
+        code cannot run here (see ``Code``) is failed with the reason."""
+        definition = await self.code.of(workflow_type)
         # A placement in progress (a start whose host died meanwhile, another resume) is
         # waited for; then, with no await before the mark, it is resumed unless resident.
         await self.directory.settled(workflow_id)
         if self.directory.member_of(workflow_id) is not None:
+            return
+        if isinstance(definition, ErrorInfo):
+            await self._unrunnable(workflow_id, definition)
             return
         done = self.directory.placing(workflow_id)
         slot = self.slot(definition)
@@ -156,13 +162,6 @@ class Placement:
         self.timers.call_later(
             RETRY_DELAY, functools.partial(self.later, workflow_id, workflow_type)
         )
-
-    async def definition(self, workflow_type: str) -> WorkflowDefinition[Any] | None:
-        """The definition of ``workflow_type``: known here, or kept with the store (a
-        client that started it directly saved it there)."""
-        if workflow_type not in self.definitions:
-            self.definitions.update(await self.store.load_definitions([workflow_type]))
-        return self.definitions.get(workflow_type)
 
     async def _host_resume(
         self, member: Member, definition: WorkflowDefinition[Any], workflow_id: str, slot: Slot
@@ -204,7 +203,7 @@ class Placement:
             entry.host = None
             delay = self.supervisor.died(workflow_id)
             if delay is None:
-                self.background.run(self._fail(workflow_id))
+                self.background.run(self._fail(workflow_id, self.supervisor.failure()))
             else:
                 self.timers.call_later(delay, functools.partial(self.later, *_key(entry)))
 
@@ -212,15 +211,27 @@ class Placement:
         """Resume in the background (from a timer)."""
         self.background.run(self.resume(workflow_id, workflow_type))
 
-    async def _fail(self, workflow_id: str) -> None:
-        """End a run whose hosts keep dying (the controller holds it: no host does)."""
+    async def _unrunnable(self, workflow_id: str, error: ErrorInfo) -> None:
+        """Fail a workflow whose code cannot run here, logging why as a lifecycle row."""
+        why = {"type": error.type, "message": error.message}
+        logged = LifecycleEntry(
+            workflow_id=workflow_id, recorded_at=self.clock.now(), kind=UNRUNNABLE, detail=why
+        )
+        await self.store.record_lifecycle([logged])
+        await self._fail(workflow_id, error)
+
+    async def _fail(self, workflow_id: str, error: ErrorInfo) -> None:
+        """End a run no host can hold (its hosts keep dying, or its code cannot run here):
+        the controller holds it, and records why."""
         history = await self.store.read_history(workflow_id)
-        ended = failure_events(history, self.clock, self.supervisor.failure())
+        if current_terminal(history) is not None:
+            return  # it ended meanwhile
+        ended = failure_events(history, self.clock, error)
         await self.store.append_as_holder(workflow_id, ended, len(history))
         started = current_run(history)[0]
         parent = started.parent if isinstance(started, ev.WorkflowStarted) else None
         self.on_closed("", workflow_id, ended[-1], parent)
-        log.error("failed %s: %s", workflow_id, self.supervisor.failure().message)
+        log.error("failed %s: %s", workflow_id, error.message)
 
     async def _started(self, workflow_id: str, run_id: str) -> bool:
         history = await self.store.read_history(workflow_id)

@@ -87,8 +87,7 @@ class Reconciler:
         running = await self.store.running()
         if not running:
             return
-        types = sorted({info.workflow_type for info in running})
-        self.placement.definitions.update(await self.store.load_definitions(types))
+        await self.placement.code.load(info.workflow_type for info in running)
         made = recovery.plan(running, await self.store.suspended())
         for info, wake_at in made.suspended:
             if info.workflow_id not in self.directory.entries:

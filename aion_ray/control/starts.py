@@ -98,7 +98,7 @@ class Starts:
         """Keep the definition with the store the first time this code is seen: one write
         shared by the concurrent starts that need it, marked only once it is written (a
         failed write is tried again by the next start)."""
-        self.placement.definitions[definition.name] = definition
+        self.placement.code.add(definition)
         key = (definition.name, definition.fingerprint)
         if key in self._catalogued:
             return
@@ -116,7 +116,7 @@ class Starts:
 
     async def child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
         """A parent recorded a child: start it, or tell the parent why not / how it ended."""
-        definition = command.definition or self.placement.definitions.get(command.workflow_type)
+        definition = command.definition or self.placement.code.get(command.workflow_type)
         if definition is not None:
             await self.catalogue(definition)
         child_id = command.child_workflow_id

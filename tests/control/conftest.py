@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aion_ray as aion
+from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.controller import Controller, Settings
 from aion_ray.engine.starts import StartSpec, encode_input
 from aion_ray.errors import AionError
@@ -52,10 +54,12 @@ class Plane:
         spec = StartSpec(workflow_id, waits, encode_input(waits, 1, 1 << 20))
         return asyncio.ensure_future(self.control.start([spec]))
 
-    async def start(self, workflow_id: str, n: int = 1) -> str:
-        """Start a ``waits`` workflow, moving fake time on while it waits for a host (the
-        pool grows only after a placement has waited a moment)."""
-        spec = StartSpec(workflow_id, waits, encode_input(waits, n, 1 << 20))
+    async def start(
+        self, workflow_id: str, n: int = 1, workflow: WorkflowDefinition[Any] = waits
+    ) -> str:
+        """Start a workflow (``waits`` by default), moving fake time on while it waits for
+        a host (the pool grows only after a placement has waited a moment)."""
+        spec = StartSpec(workflow_id, workflow, encode_input(workflow, n, 1 << 20))
         starting = asyncio.ensure_future(self.control.start([spec]))
         for _ in range(100):
             await settle()

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.control.code import missing
 from aion_ray.control.ports import HostDied, Resumed
 from aion_ray.engine.capacity import Slot
 from aion_ray.engine.recorder import EventDraft, Recorder
@@ -142,6 +143,11 @@ class FakeHost:
             raise WorkflowNotFoundError(workflow_id)
         return True
 
+    async def terminate(self, workflow_id: str, reason: str) -> None:
+        self._alive()
+        if workflow_id not in self.hosted:
+            raise WorkflowNotFoundError(workflow_id)
+
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         self._alive()
         if workflow_id not in self.hosted:
@@ -193,6 +199,7 @@ class MemoryStore:
         self.store = store
         self.parked: dict[str, datetime | None] = {}
         self.definitions: dict[str, WorkflowDefinition[Any]] = {}
+        self.broken: dict[str, ErrorInfo] = {}  # types whose code "does not load"
         self.saves = 0
 
     async def read_history(self, workflow_id: str) -> list[ev.Event]:
@@ -223,8 +230,14 @@ class MemoryStore:
 
     async def load_definitions(
         self, workflow_types: Sequence[str]
-    ) -> dict[str, WorkflowDefinition[Any]]:
-        return {t: self.definitions[t] for t in workflow_types if t in self.definitions}
+    ) -> dict[str, WorkflowDefinition[Any] | ErrorInfo]:
+        """Like the Ray port: a type this store keeps no code for, or listed in ``broken``
+        (its code does not load here), comes back as the reason."""
+        found: dict[str, WorkflowDefinition[Any] | ErrorInfo] = {}
+        for t in workflow_types:
+            definition = self.definitions.get(t)
+            found[t] = self.broken.get(t) or definition or missing(t)
+        return found
 
 
 def _type(history: Sequence[ev.Event]) -> str:
