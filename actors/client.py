@@ -28,6 +28,7 @@ from aion_ray.errors import (
     EngineUnavailableError,
     InvalidInputError,
     WorkflowNotFoundError,
+    WorkflowTerminalError,
 )
 from aion_ray.model import events as ev
 from aion_ray.model.health import Health
@@ -173,6 +174,23 @@ class Client:
         flt = _filter(**conditions)
         return WorkflowList(await self.registry.list_workflows(flt))
 
+    def terminate_many(
+        self,
+        *,
+        status: str | WorkflowStatus | None = None,
+        workflow_type: str | None = None,
+        reason: str = "terminated",
+    ) -> int:
+        """Terminate every open workflow the filter matches; how many were terminated (one
+        that ended meanwhile is not counted)."""
+        touched = 0
+        for info in self.list(status=status, workflow_type=workflow_type):
+            if not info.status.is_terminal and _terminated(
+                WorkflowHandle(self, info.workflow_id), reason
+            ):
+                touched += 1
+        return touched
+
     def sql(self, query: str) -> Any:
         """Run a read-only SQL query over the history tables; a pyarrow Table."""
         _check_query(query)
@@ -237,3 +255,12 @@ def _stop_hosts(namespace: str) -> None:
         if actor["namespace"] == namespace and actor["name"].startswith(HOST_PREFIX):
             with contextlib.suppress(ValueError):  # it ended meanwhile
                 ray.kill(ray.get_actor(actor["name"], namespace=namespace), no_restart=True)
+
+
+def _terminated(handle: WorkflowHandle[Any], reason: str) -> bool:
+    """Terminate one workflow; False if it had ended already."""
+    try:
+        handle.terminate(reason)
+    except WorkflowTerminalError:
+        return False
+    return True

@@ -114,6 +114,19 @@ class WorkflowHandle(Generic[T]):
                 self._left_host(exc)
         return self._registry.cancel(self.workflow_id, reason).get()
 
+    def terminate(self, reason: str = "terminated") -> None:
+        """End the run at once, with no cleanup (``result()`` raises WorkflowTerminatedError);
+        WorkflowTerminalError, naming the status, if it had ended."""
+        _check_name(reason, "terminate reason")
+        self._locate()
+        if self._host is not None:
+            try:
+                self._host.terminate(self.workflow_id, reason).get()
+                return
+            except AionError as exc:
+                self._left_host(exc)
+        self._registry.terminate(self.workflow_id, reason).get()
+
     def describe(self) -> WorkflowInfo:
         return self._registry.describe(self.workflow_id).get()
 
@@ -181,6 +194,17 @@ class WorkflowHandle(Generic[T]):
             except AionError as exc:
                 self._left_host(exc)
         return await self._registry.cancel(self.workflow_id, reason)
+
+    async def terminate_async(self, reason: str = "terminated") -> None:
+        _check_name(reason, "terminate reason")
+        await self._locate_async()
+        if self._host is not None:
+            try:
+                await self._host.terminate(self.workflow_id, reason)
+                return
+            except AionError as exc:
+                self._left_host(exc)
+        await self._registry.terminate(self.workflow_id, reason)
 
     async def describe_async(self) -> WorkflowInfo:
         return await self._registry.describe(self.workflow_id)

@@ -64,6 +64,9 @@ class RegistryStub(Stub):
     def cancel(self, workflow_id: str, reason: str) -> Call[bool]:
         return Call(self, "cancel", (workflow_id, reason))
 
+    def terminate(self, workflow_id: str, reason: str) -> Call[None]:
+        return Call(self, "terminate", (workflow_id, reason))
+
     def describe(self, workflow_id: str) -> Call[WorkflowInfo]:
         return Call(self, "describe", (workflow_id,))
 
@@ -209,6 +212,9 @@ class HostStub(Stub):
 
     def cancel(self, workflow_id: str, reason: str) -> Call[bool]:
         return Call(self, "cancel", (workflow_id, reason))
+
+    def terminate(self, workflow_id: str, reason: str) -> Call[None]:
+        return Call(self, "terminate", (workflow_id, reason))
 
     def result(self, workflow_id: str, timeout: float | None) -> Call[ev.Event | None]:
         return Call(self, "result", (workflow_id, timeout))

@@ -49,6 +49,7 @@ from aion_ray.errors import (
     WorkflowFailedError,
     WorkflowNotFoundError,
     WorkflowTerminalError,
+    WorkflowTerminatedError,
     WorkflowTimedOutError,
     WorkflowUsageError,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "WorkflowRunInfo",
     "WorkflowStatus",
     "WorkflowTerminalError",
+    "WorkflowTerminatedError",
     "WorkflowTimedOutError",
     "WorkflowUsageError",
     "activity",

@@ -12,7 +12,8 @@
     ├── WorkflowOutcomeError                   how a run ended, raised by ``result()``
     │   ├── WorkflowFailedError
     │   ├── WorkflowCancelledError
-    │   └── WorkflowTimedOutError
+    │   ├── WorkflowTimedOutError
+    │   └── WorkflowTerminatedError
     ├── ActivityError                          an activity failed for good; seen by workflow code
     ├── NonDeterminismError                    workflow code diverged from its recorded history
     ├── WorkflowUsageError                     the workflow API used where it cannot work
@@ -150,6 +151,16 @@ class WorkflowTimedOutError(WorkflowOutcomeError):
         self.workflow_id = workflow_id
         self.run_id = run_id
         self.timeout = timeout
+
+
+class WorkflowTerminatedError(WorkflowOutcomeError):
+    """An operator terminated the run: it ended at once, with no cleanup."""
+
+    def __init__(self, workflow_id: str, run_id: str, reason: str) -> None:
+        super().__init__(f"workflow {workflow_id!r} was terminated ({reason or 'no reason'})")
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.reason = reason
 
 
 class ActivityError(AionError):

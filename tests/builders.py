@@ -135,6 +135,9 @@ def one_of_each(workflow_id: str = "wf-all") -> list[ev.Event]:
     b.run_id = "run-2"
     b.started(value=2, parent_run_id="run-1")
     b.add(ev.WorkflowTimedOut, timeout="execution timeout 3600s")
+    b.run_id = "run-3"
+    b.started(value=3)
+    b.add(ev.WorkflowTerminated, reason="operator")
     return b.events
 
 

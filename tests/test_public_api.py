@@ -37,6 +37,7 @@ EXPECTED = [
     "WorkflowRunInfo",
     "WorkflowStatus",
     "WorkflowTerminalError",
+    "WorkflowTerminatedError",
     "WorkflowTimedOutError",
     "WorkflowUsageError",
     "activity",

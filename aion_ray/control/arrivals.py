@@ -1,6 +1,7 @@
-"""Arrivals for workflows: signals, cancels and queries, at their host if they are resident,
-else recorded first by the control plane (record-before-deliver, under its own lease) and then
-the workflow is made resident, and its new host replays the arrival from history."""
+"""Arrivals for workflows: signals, cancels, terminations and queries, at their host if they
+are resident, else recorded first by the control plane (record-before-deliver, under its own
+lease) and then the workflow is made resident, and its new host replays the arrival from
+history. A termination of a suspended workflow ends it here: no host needs to take it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Member
 from aion_ray.control.ports import HostDied
 from aion_ray.engine.outcomes import terminal_status
-from aion_ray.engine.unhosted import cancel_events, signal_events
+from aion_ray.engine.unhosted import cancel_events, signal_events, terminate_events
 from aion_ray.errors import (
     QueryError,
     SequenceConflictError,
@@ -70,6 +71,25 @@ class Arrivals:
                 return False
             if await self._record(workflow_id, history, arrival):
                 return True
+
+    async def terminate(self, workflow_id: str, reason: str) -> None:
+        """End the run at once, at its host or here; WorkflowTerminalError if it has ended."""
+        while True:
+            member = await self.placement.find(workflow_id)
+            if member is not None:
+                if await self._on_host(member.host.terminate(workflow_id, reason)) is not LEFT:
+                    return
+                continue
+            history = _open(workflow_id, await self.store.read_history(workflow_id))
+            ended = terminate_events(history, self.clock, reason)
+            try:
+                await self.store.append_as_holder(workflow_id, ended, len(history))
+            except SequenceConflictError:
+                continue  # it became resident meanwhile: its host terminates it
+            started = current_run(history)[0]
+            parent = started.parent if isinstance(started, ev.WorkflowStarted) else None
+            self.placement.on_closed("", workflow_id, ended[-1], parent)
+            return
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         """Ask the workflow's query handler, making it resident first if it is suspended."""

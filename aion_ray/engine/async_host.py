@@ -207,6 +207,13 @@ class AsyncHost:
         await self.durability.wait(driver)
         return requested
 
+    async def terminate(self, workflow_id: str, reason: str) -> None:
+        """End the run at once (see ``WorkflowDriver.terminate``); returns once it is durable,
+        its attempts cancelled."""
+        driver = self._hosted(workflow_id)
+        driver.terminate(reason)
+        await self.durability.wait(driver)
+
     async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         """The end of a workflow hosted here (see ``ResultWaits.wait``)."""
         return await self.results.wait(workflow_id, timeout)

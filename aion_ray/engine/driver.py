@@ -134,6 +134,14 @@ class WorkflowDriver:
             self.recording.deliver([draft(ev.WorkflowCancelRequested, reason=reason)])
         return True
 
+    def terminate(self, reason: str) -> None:
+        """End the run at once: the code sees nothing, its attempts are cancelled, its wakes
+        disarmed. WorkflowTerminalError (naming the status) if it already ended."""
+        if not self.is_open:
+            raise self._terminal_error("terminate")
+        self.pending.urgent = True
+        self.recording.close([draft(ev.WorkflowTerminated, reason=reason)])
+
     def query(self, name: str, args: Sequence[Any] = ()) -> Any:
         if not self.is_open or self.run is None:
             raise QueryError(self.workflow_id, name, "the workflow is not running")

@@ -9,7 +9,12 @@ from typing import Any
 
 from aion_ray.authoring.definitions import RetryPolicy
 from aion_ray.engine.recorder import EventDraft, draft
-from aion_ray.errors import WorkflowCancelledError, WorkflowFailedError, WorkflowTimedOutError
+from aion_ray.errors import (
+    WorkflowCancelledError,
+    WorkflowFailedError,
+    WorkflowTerminatedError,
+    WorkflowTimedOutError,
+)
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import STATUS_OF_EVENT
@@ -39,6 +44,9 @@ def child_outcome(outstanding: Outstanding, child_id: int, terminal: ev.Event) -
         case ev.WorkflowTimedOut():
             error = ErrorInfo(type="WorkflowTimedOutError", message=terminal.timeout)
             return draft(ev.ChildWorkflowFailed, **common, error=error, status="timed_out")
+        case ev.WorkflowTerminated():
+            error = ErrorInfo(type="WorkflowTerminatedError", message=terminal.reason)
+            return draft(ev.ChildWorkflowFailed, **common, error=error, status="terminated")
     return None
 
 
@@ -116,6 +124,8 @@ def result_from_terminal(terminal: ev.Event, result_type: Any) -> Any:
             raise WorkflowCancelledError(terminal.workflow_id, terminal.run_id, terminal.reason)
         case ev.WorkflowTimedOut():
             raise WorkflowTimedOutError(terminal.workflow_id, terminal.run_id, terminal.timeout)
+        case ev.WorkflowTerminated():
+            raise WorkflowTerminatedError(terminal.workflow_id, terminal.run_id, terminal.reason)
     raise WorkflowFailedError(
         terminal.workflow_id,
         terminal.run_id,

@@ -3,10 +3,10 @@ control plane under its own lease and replayed later by the host that takes it.
 
 While a workflow is suspended only its history exists; the control plane records a signal
 or a cancel request itself (record-before-deliver), then makes the workflow resident, and
-the new host replays the arrival from history. It may also end a run it gives up on (a
-workflow whose hosts keep dying), or start a new run of one that ended. These are the
-decisions that recording needs, with no I/O: the caller reads the history and appends
-what is returned.
+the new host replays the arrival from history. It may also end a run: one an operator
+terminates, or one it gives up on (a workflow whose hosts keep dying); or start a new run of
+one that ended. These are the decisions that recording needs, with no I/O: the caller reads
+the history and appends what is returned.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def cancel_events(history: Sequence[ev.Event], clock: Clock, reason: str) -> lis
     if any(isinstance(e, ev.WorkflowCancelRequested) for e in current_run(history)):
         return []
     return recorder.stamp([draft(ev.WorkflowCancelRequested, reason=reason)])
+
+
+def terminate_events(history: Sequence[ev.Event], clock: Clock, reason: str) -> list[ev.Event]:
+    """The WorkflowTerminated that ends the run; WorkflowTerminalError if it has ended."""
+    recorder = _open_recorder(history, clock, "terminate")
+    return recorder.stamp([draft(ev.WorkflowTerminated, reason=reason)])
 
 
 def failure_events(history: Sequence[ev.Event], clock: Clock, error: ErrorInfo) -> list[ev.Event]:

@@ -127,7 +127,7 @@ class ChildWorkflowCompleted(EventBase):
 
 
 class ChildWorkflowFailed(EventBase):
-    """The child did not complete; ``status`` is failed, cancelled or timed_out."""
+    """The child did not complete; ``status`` is failed, cancelled, timed_out or terminated."""
 
     type: Literal["ChildWorkflowFailed"] = "ChildWorkflowFailed"
     child_id: int = Field(ge=1, le=MAX_INT64)

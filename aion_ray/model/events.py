@@ -53,6 +53,7 @@ from aion_ray.model.lifecycle_events import (
     WorkflowReopened,
     WorkflowResumed,
     WorkflowStarted,
+    WorkflowTerminated,
     WorkflowTimedOut,
 )
 
@@ -94,6 +95,7 @@ __all__ = [
     "WorkflowReopened",
     "WorkflowResumed",
     "WorkflowStarted",
+    "WorkflowTerminated",
     "WorkflowTimedOut",
     "event_from_json",
     "event_to_json",
@@ -107,6 +109,7 @@ Event = Annotated[
     | WorkflowCancelRequested
     | WorkflowCancelled
     | WorkflowTimedOut
+    | WorkflowTerminated
     | WorkflowContinuedAsNew
     | WorkflowReopened
     | WorkflowPaused
@@ -139,6 +142,7 @@ TERMINAL_EVENTS: tuple[type[EventBase], ...] = (
     WorkflowFailed,
     WorkflowCancelled,
     WorkflowTimedOut,
+    WorkflowTerminated,
     WorkflowContinuedAsNew,
 )
 """Events that end a run: after one, only a new run or a reopen may follow."""

@@ -23,6 +23,7 @@ from aion_ray.model.events import (
     WorkflowReopened,
     WorkflowResumed,
     WorkflowStarted,
+    WorkflowTerminated,
     WorkflowTimedOut,
 )
 
@@ -34,6 +35,7 @@ class WorkflowStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    TERMINATED = "terminated"
     CONTINUED_AS_NEW = "continued_as_new"
 
     @property
@@ -50,6 +52,7 @@ STATUS_OF_EVENT: dict[type[EventBase], WorkflowStatus] = {
     WorkflowFailed: WorkflowStatus.FAILED,
     WorkflowCancelled: WorkflowStatus.CANCELLED,
     WorkflowTimedOut: WorkflowStatus.TIMED_OUT,
+    WorkflowTerminated: WorkflowStatus.TERMINATED,
     WorkflowContinuedAsNew: WorkflowStatus.CONTINUED_AS_NEW,
 }
 """The lifecycle events and the status each one sets; every other event leaves status alone."""

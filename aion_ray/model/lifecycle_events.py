@@ -69,6 +69,13 @@ class WorkflowTimedOut(EventBase):
     timeout: str
 
 
+class WorkflowTerminated(EventBase):
+    """An operator ended the run at once: the workflow code saw nothing and ran no cleanup."""
+
+    type: Literal["WorkflowTerminated"] = "WorkflowTerminated"
+    reason: str = ""
+
+
 class WorkflowContinuedAsNew(EventBase):
     """This run ended; run ``next_run_id`` continues the same history with ``input``."""
 

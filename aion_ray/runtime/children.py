@@ -7,7 +7,12 @@ from collections.abc import Generator
 from typing import Any, Generic, TypeVar
 
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.errors import WorkflowCancelledError, WorkflowFailedError, WorkflowTimedOutError
+from aion_ray.errors import (
+    WorkflowCancelledError,
+    WorkflowFailedError,
+    WorkflowTerminatedError,
+    WorkflowTimedOutError,
+)
 from aion_ray.model import events as ev
 from aion_ray.model.payload import decode
 
@@ -16,7 +21,8 @@ T = TypeVar("T")
 
 class ChildHandle(Generic[T]):
     """A child workflow this run started. ``await handle`` gives its decoded result or raises
-    WorkflowFailedError / WorkflowCancelledError / WorkflowTimedOutError."""
+    WorkflowFailedError / WorkflowCancelledError / WorkflowTimedOutError /
+    WorkflowTerminatedError."""
 
     def __init__(
         self,
@@ -44,6 +50,8 @@ class ChildHandle(Generic[T]):
             raise WorkflowCancelledError(self.workflow_id, self.run_id, event.error.message)
         if event.status == "timed_out":
             raise WorkflowTimedOutError(self.workflow_id, self.run_id, event.error.message)
+        if event.status == "terminated":
+            raise WorkflowTerminatedError(self.workflow_id, self.run_id, event.error.message)
         raise WorkflowFailedError(self.workflow_id, self.run_id, event.error)
 
     def __repr__(self) -> str:

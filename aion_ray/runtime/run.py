@@ -244,7 +244,7 @@ class WorkflowRun:
             self.signals.deliver(signal.name, signal.payload)
         elif kind is ev.WorkflowCancelRequested:
             self._request_cancel(event.reason)  # type: ignore[union-attr] # narrowed by type()
-        elif kind is ev.WorkflowTimedOut:
+        elif kind is ev.WorkflowTimedOut or kind is ev.WorkflowTerminated:
             self.ended_by = event
         else:
             self.state.apply_outcome(event, self.loop)

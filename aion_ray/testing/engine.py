@@ -13,7 +13,7 @@ from typing import Any
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.display.infos import WorkflowList
 from aion_ray.engine.starts import encode_input, existing_start, start_event
-from aion_ray.errors import SequenceConflictError, WorkflowNotFoundError
+from aion_ray.errors import SequenceConflictError, WorkflowNotFoundError, WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_run_id, new_workflow_id, validate_workflow_id
@@ -97,6 +97,26 @@ class TestEngine(InProcessHost):
             limit=limit,
         )
         return WorkflowList(self._with_residency(info) for info in self.store.list_workflows(flt))
+
+    def terminate_many(
+        self,
+        *,
+        status: str | WorkflowStatus | None = None,
+        workflow_type: str | None = None,
+        reason: str = "terminated",
+    ) -> int:
+        """Terminate every open workflow matching the filter; how many were terminated (a run
+        that ended meanwhile is not counted)."""
+        touched = 0
+        for info in self.list(status=status, workflow_type=workflow_type):
+            if info.status.is_terminal:
+                continue
+            try:
+                self.get(info.workflow_id).terminate(reason)
+            except WorkflowTerminalError:
+                continue
+            touched += 1
+        return touched
 
     def describe(self, workflow_id: str) -> WorkflowInfo:
         info = self.store.workflow_info(workflow_id)

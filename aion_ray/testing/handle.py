@@ -53,7 +53,7 @@ class TestWorkflowHandle(Generic[T]):
         if self._engine.residency.signal(self.workflow_id, name, encoded, request_id):
             self._engine.run_until_idle()  # suspended: recorded first, then made resident
             return
-        driver = self._driver()
+        driver = self._driver("signal")
         driver.signal(name, encoded)
         self._engine.commit(force=[driver])
         self._engine.run_until_idle()
@@ -82,6 +82,17 @@ class TestWorkflowHandle(Generic[T]):
         self._engine.run_until_idle()
         return requested
 
+    def terminate(self, reason: str = "terminated") -> None:
+        """End the run at once, with no cleanup (``result()`` raises WorkflowTerminatedError);
+        WorkflowTerminalError naming the status if it had already ended."""
+        if self._engine.residency.terminate(self.workflow_id, reason):
+            self._engine.run_until_idle()
+            return
+        driver = self._driver("terminate")
+        driver.terminate(reason)
+        self._engine.commit(force=[driver])
+        self._engine.run_until_idle()
+
     def describe(self) -> WorkflowInfo:
         return self._engine.describe(self.workflow_id)
 
@@ -96,7 +107,7 @@ class TestWorkflowHandle(Generic[T]):
         now = self._engine.clock.now() if current_terminal(history) is None else None
         return TimelinePicture.of(history, history.lifecycle, now=now, format=format)
 
-    def _driver(self) -> Any:
+    def _driver(self, operation: str) -> Any:
         driver = self._engine.driver(self.workflow_id)
         if driver is not None:
             return driver
@@ -105,7 +116,7 @@ class TestWorkflowHandle(Generic[T]):
             raise WorkflowNotFoundError(self.workflow_id)
         terminal = current_terminal(history)
         raise WorkflowTerminalError(
-            self.workflow_id, history[-1].run_id, terminal_status(terminal), "signal"
+            self.workflow_id, history[-1].run_id, terminal_status(terminal), operation
         )
 
     def _ended(self) -> bool:

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING
 from aion_ray.control.supervision import Supervisor
 from aion_ray.control.wakes import WakeSchedule
 from aion_ray.engine.driver import WorkflowDriver
-from aion_ray.engine.unhosted import cancel_events, failure_events, signal_events
+from aion_ray.engine.unhosted import (
+    cancel_events,
+    failure_events,
+    signal_events,
+    terminate_events,
+)
 from aion_ray.errors import WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import Payload
@@ -110,6 +115,16 @@ class InProcessResidency:
         except WorkflowTerminalError:
             return False
         self._record(history, arrival)
+        self.wake(workflow_id)
+        return True
+
+    def terminate(self, workflow_id: str, reason: str) -> bool:
+        """End a suspended workflow's run (False: it is not suspended); its end is then
+        reported as a resident workflow's is."""
+        if workflow_id not in self.suspended:
+            return False
+        history = self.host.store.read_history(workflow_id)
+        self._record(history, terminate_events(history, self.clock, reason))
         self.wake(workflow_id)
         return True
 

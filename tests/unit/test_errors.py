@@ -30,6 +30,7 @@ from aion_ray.errors import (
     WorkflowNotFoundError,
     WorkflowOutcomeError,
     WorkflowTerminalError,
+    WorkflowTerminatedError,
     WorkflowTimedOutError,
     error_info_from,
 )
@@ -54,6 +55,7 @@ WITH_FIELDS: list[tuple[AionError, dict[str, object]]] = [
     (WorkflowFailedError("wf-5", "run-1", CAUSE), {"run_id": "run-1", "cause": CAUSE}),
     (WorkflowCancelledError("wf-6", "run-2", "superseded"), {"reason": "superseded"}),
     (WorkflowTimedOutError("wf-7", "run-3", "3600s"), {"timeout": "3600s"}),
+    (WorkflowTerminatedError("wf-7", "run-3", "ops"), {"reason": "ops"}),
     (
         ActivityError("train", 4, 3, CAUSE),
         {"activity_type": "train", "activity_id": 4, "attempt": 3, "cause": CAUSE},
@@ -180,6 +182,7 @@ def test_the_documented_tree_matches_the_class_hierarchy() -> None:
         (WorkflowFailedError, WorkflowOutcomeError),
         (WorkflowCancelledError, WorkflowOutcomeError),
         (WorkflowTimedOutError, WorkflowOutcomeError),
+        (WorkflowTerminatedError, WorkflowOutcomeError),
         (SqlRefusedError, InvalidInputError),
         (InvalidEventError, InvalidInputError),
         (PayloadError, InvalidInputError),

@@ -32,9 +32,9 @@ def test_the_sample_histories_hold_every_event_type() -> None:
     assert {type(event) for event in ALL_EVENTS} == union_members()
 
 
-def test_event_types_has_exactly_the_26_union_members() -> None:
+def test_event_types_has_exactly_the_27_union_members() -> None:
     members = union_members()
-    assert len(members) == 26
+    assert len(members) == 27
     assert set(EVENT_TYPES) == {cls.__name__ for cls in members}
     for name, cls in EVENT_TYPES.items():
         assert cls.__name__ == name
@@ -216,11 +216,12 @@ def test_new_optional_fields_default_so_old_json_still_decodes() -> None:
     assert started.execution_timeout is None
 
 
-def test_terminal_events_are_the_five_run_enders() -> None:
+def test_terminal_events_are_the_six_run_enders() -> None:
     assert set(ev.TERMINAL_EVENTS) == {
         ev.WorkflowCompleted,
         ev.WorkflowFailed,
         ev.WorkflowCancelled,
         ev.WorkflowTimedOut,
+        ev.WorkflowTerminated,
         ev.WorkflowContinuedAsNew,
     }

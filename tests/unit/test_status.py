@@ -29,6 +29,7 @@ TERMINALS: list[tuple[type[Any], dict[str, Any], WorkflowStatus]] = [
     ),
     (ev.WorkflowCancelled, {"reason": "r"}, WorkflowStatus.CANCELLED),
     (ev.WorkflowTimedOut, {"timeout": "60s"}, WorkflowStatus.TIMED_OUT),
+    (ev.WorkflowTerminated, {"reason": "ops"}, WorkflowStatus.TERMINATED),
     (
         ev.WorkflowContinuedAsNew,
         {"workflow_type": "pipeline", "input": encode(2), "next_run_id": "run-2"},
@@ -187,9 +188,9 @@ def test_a_history_without_a_start_has_no_runs() -> None:
 
 def test_the_sample_history_ends_timed_out_in_its_second_run() -> None:
     history = one_of_each()
-    assert status_of(history) is WorkflowStatus.TIMED_OUT
-    assert [s.run_id for s in run_segments(history)] == ["run-1", "run-2"]
-    assert isinstance(current_terminal(history), ev.WorkflowTimedOut)
+    assert status_of(history) is WorkflowStatus.TERMINATED
+    assert [s.run_id for s in run_segments(history)] == ["run-1", "run-2", "run-3"]
+    assert isinstance(current_terminal(history), ev.WorkflowTerminated)
 
 
 @pytest.mark.parametrize(
@@ -209,7 +210,7 @@ def test_is_terminal(status: WorkflowStatus, terminal: bool) -> None:
 
 
 def test_statuses_are_their_string_values() -> None:
-    assert len(WorkflowStatus) == 7
+    assert len(WorkflowStatus) == 8
     assert WorkflowStatus("timed_out") is WorkflowStatus.TIMED_OUT
     assert str(WorkflowStatus.CONTINUED_AS_NEW) == "continued_as_new"
     assert WorkflowStatus.CONTINUED_AS_NEW.value == "continued_as_new"

@@ -107,6 +107,7 @@ def test_search_attributes_survive_continue_as_new() -> None:
         (ev.WorkflowCompleted, {"result": encode(1)}, WorkflowStatus.COMPLETED),
         (ev.WorkflowCancelled, {}, WorkflowStatus.CANCELLED),
         (ev.WorkflowTimedOut, {"timeout": "1h"}, WorkflowStatus.TIMED_OUT),
+        (ev.WorkflowTerminated, {"reason": "ops"}, WorkflowStatus.TERMINATED),
     ],
 )
 def test_terminals_set_status_and_closed_at(
@@ -146,7 +147,7 @@ def test_the_sample_history_projects_to_its_last_run() -> None:
     history = one_of_each()
     info = project_info(history)
     assert info is not None
-    assert (info.run_id, info.status) == ("run-2", WorkflowStatus.TIMED_OUT)
+    assert (info.run_id, info.status) == ("run-3", WorkflowStatus.TERMINATED)
     assert info.closed_at == history[-1].recorded_at
     assert info.search_attributes == {"team": "ml", "tags": ["a", "b"], "n": 3}
 

@@ -1,0 +1,94 @@
+"""Operator verbs on Ray: terminate (a resident workflow with a running Ray task, a suspended
+one, many by filter), per-run execution timeouts, and the wrong states each refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import aion_ray as aion
+from aion_ray.model import events as ev
+from tests.ray import workflows as wf
+
+pytestmark = pytest.mark.ray
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, killed and not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _quiet(path: Path, seconds: float = 0.5) -> bool:
+    """Whether ``path`` stops growing for ``seconds`` (ten of the task's 50 ms ticks)."""
+    size = path.stat().st_size
+    time.sleep(seconds)
+    return path.stat().st_size == size
+
+
+def test_terminate_ends_a_workflow_and_kills_its_running_ray_task(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ticks"
+    handle = engine.start(wf.cancellable_task, str(marker))
+    _wait_for(lambda: marker.exists() and marker.stat().st_size > 20)  # pid line, then ticks
+    pid = int(marker.read_text().splitlines()[0])
+    handle.terminate("runaway")
+    with pytest.raises(aion.WorkflowTerminatedError, match="runaway"):
+        handle.result(timeout=25)
+    _wait_for(lambda: _quiet(marker), timeout=30)
+    _wait_for(lambda: not _alive(pid), timeout=30)
+    history = handle.history()
+    assert history[-1].type == "WorkflowTerminated"
+    assert not any(isinstance(e, ev.ActivityCompleted) for e in history)
+    assert handle.describe().status == aion.WorkflowStatus.TERMINATED
+    with pytest.raises(aion.WorkflowTerminalError, match="terminated"):
+        handle.terminate("again")
+    assert len(handle.history()) == len(history)  # the refusal wrote nothing
+
+
+def test_terminate_async_of_a_suspended_workflow_is_recorded_by_the_registry(
+    engine: aion.Client,
+) -> None:
+    handle = engine.start(wf.parks_quickly, "never", id=uuid.uuid4().hex)
+    _wait_for(lambda: handle.describe().residency == "suspended")
+    asyncio.run(handle.terminate_async("parked too long"))
+    with pytest.raises(aion.WorkflowTerminatedError, match="parked too long"):
+        handle.result(timeout=25)
+    assert handle.history()[-1].type == "WorkflowTerminated"
+    fresh = engine.get(handle.workflow_id)  # no host known: the registry answers
+    with pytest.raises(aion.WorkflowTerminalError, match="terminated"):
+        fresh.terminate("again")
+
+
+def test_terminate_many_terminates_what_the_filter_matches(
+    connect: Callable[..., aion.Client],
+) -> None:
+    client = connect()
+    handles = [client.start(wf.waits_for_signal, "go") for _ in range(3)]
+    other = client.start(wf.answers, 1)  # running, of another type
+    done = client.start(wf.one_local, 1)
+    done.result(timeout=30)
+    assert client.terminate_many(status="running", workflow_type=wf.waits_for_signal.name) == 3
+    for handle in handles:
+        with pytest.raises(aion.WorkflowTerminatedError):
+            handle.result(timeout=25)
+    assert other.describe().status == aion.WorkflowStatus.RUNNING
+    assert client.terminate_many(status="running") == 1
+    assert client.terminate_many() == 0  # every one has ended: none is touched
+    assert done.describe().status == aion.WorkflowStatus.COMPLETED

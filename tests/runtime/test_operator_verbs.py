@@ -1,0 +1,144 @@
+"""Operator verbs on the TestEngine: terminate (an end with no cleanup), per-run execution
+timeouts, and the wrong states each refuses with nothing written."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import aion_ray as aion
+from aion_ray.model import events as ev
+from aion_ray.testing import TestEngine
+
+HOUR = 3600.0
+cleanups: list[str] = []
+
+
+@aion.activity
+def cleanup(reason: str) -> str:
+    cleanups.append(reason)
+    return reason
+
+
+@aion.activity(retry=aion.RetryPolicy(max_attempts=5, initial_interval=HOUR, max_interval=HOUR))
+def flaky(x: int) -> int:
+    raise ConnectionError("not yet")
+
+
+@aion.workflow
+async def careful(ctx: aion.WorkflowContext) -> str:
+    try:
+        await ctx.run(flaky, 1)
+        await ctx.sleep(24 * HOUR)
+    except asyncio.CancelledError:
+        await ctx.run(cleanup, "cancelled")
+        raise
+    return "done"
+
+
+@aion.workflow
+async def quick(ctx: aion.WorkflowContext) -> str:
+    return "quick"
+
+
+def kinds(events: list[ev.Event]) -> list[str]:
+    return [e.type for e in events]
+
+
+def test_terminate_ends_the_run_at_once_with_no_cleanup_and_no_further_attempt() -> None:
+    cleanups.clear()
+    engine = TestEngine()
+    handle = engine.start(careful, id="t-1")
+    assert kinds(handle.history()).count("ActivityStarted") == 1  # its retry waits an hour
+    handle.terminate("bad deploy")
+    with pytest.raises(aion.WorkflowTerminatedError) as info:
+        handle.result()
+    assert info.value.reason == "bad deploy"
+    history = handle.history()
+    assert history[-1].type == "WorkflowTerminated"
+    assert kinds(history).count("ActivityStarted") == 1  # the pending retry never ran
+    assert cleanups == []  # the workflow code saw nothing
+    assert handle.describe().status == aion.WorkflowStatus.TERMINATED
+    assert [i.workflow_id for i in engine.list(status="terminated")] == ["t-1"]
+
+
+@pytest.mark.usefixtures("on_both_stores")
+def test_terminate_of_an_ended_run_is_refused_naming_its_status_and_writes_nothing() -> None:
+    engine = TestEngine()
+    handle = engine.start(quick, id="t-2")
+    assert handle.result() == "quick"
+    before = len(handle.history())
+    with pytest.raises(aion.WorkflowTerminalError) as info:
+        handle.terminate("too late")
+    assert info.value.status == "completed"
+    assert info.value.operation == "terminate"
+    assert len(handle.history()) == before
+
+
+def test_a_terminated_run_replays_as_ended_on_recovery() -> None:
+    engine = TestEngine()
+    handle = engine.start(careful, id="t-3")
+    handle.terminate("stop")
+    engine.resume("t-3")
+    with pytest.raises(aion.WorkflowTerminatedError):
+        handle.result()
+    with pytest.raises(aion.WorkflowTerminalError, match="terminated"):
+        handle.terminate("again")
+
+
+def test_terminate_of_a_suspended_workflow_is_recorded_by_the_control_plane() -> None:
+    cleanups.clear()
+    engine = TestEngine(idle_timeout=60.0)
+    handle = engine.start(suspended_waiter, id="t-5")
+    engine.sleep(61)
+    assert handle.describe().residency == "suspended"
+    handle.terminate("cleanup")
+    with pytest.raises(aion.WorkflowTerminatedError):
+        handle.result()
+    assert handle.history()[-1].type == "WorkflowTerminated"
+    assert cleanups == []
+
+
+@aion.workflow
+async def suspended_waiter(ctx: aion.WorkflowContext) -> str:
+    try:
+        return str(await ctx.wait_signal("go"))
+    except asyncio.CancelledError:
+        await ctx.run(cleanup, "cancelled")
+        raise
+
+
+@aion.workflow
+async def child_sleeper(ctx: aion.WorkflowContext) -> str:
+    await ctx.sleep(HOUR)
+    return "child"
+
+
+@aion.workflow
+async def parent(ctx: aion.WorkflowContext) -> str:
+    try:
+        return await ctx.run_child(child_sleeper, id="t-child")
+    except aion.WorkflowTerminatedError as exc:
+        return f"child terminated: {exc.reason}"
+
+
+def test_a_parent_sees_its_terminated_child_as_workflow_terminated_error() -> None:
+    engine = TestEngine()
+    handle = engine.start(parent, id="t-parent")
+    engine.get("t-child").terminate("operator")
+    assert handle.result() == "child terminated: operator"
+
+
+def test_the_terminate_many_counts_what_it_touched() -> None:
+    engine = TestEngine()
+    for i in range(3):
+        engine.start(suspended_waiter, id=f"m-{i}")
+    engine.start(quick, id="m-quick")
+    engine.start(careful, id="m-other")  # running, of another type
+    touched = engine.terminate_many(status="running", workflow_type=suspended_waiter.name)
+    assert touched == 3
+    assert len(engine.list(status="terminated")) == 3
+    assert engine.describe("m-other").status == aion.WorkflowStatus.RUNNING
+    assert engine.terminate_many(status="running") == 1
+    assert engine.terminate_many() == 0  # every one has ended: none is touched
