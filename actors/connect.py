@@ -88,7 +88,9 @@ def _attach_store(namespace: str, path: str, *, asked: bool) -> tuple[StoreStub,
     handle = _running_actor(STORE_NAME, namespace)
     if handle is None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle = _system_actor(RemoteStore, STORE_NAME, namespace, path)
+        # Ray re-creates a store that dies; one that cannot open its file dies for good,
+        # and the open error reaches this caller (Ray restarts no failed constructor).
+        handle = _system_actor(RemoteStore, STORE_NAME, namespace, path, max_restarts=-1)
     store = StoreStub(namespace, handle)
     served = store.ping().get()
     if asked and served != path:

@@ -3,7 +3,8 @@
 A ``Stub`` names a detached actor (its name and namespace) and holds the handle it last
 found by that name. It maps Ray's errors once, by type, never by message:
 - an ``AionError`` the actor raised reaches the caller as itself;
-- ``ActorUnavailableError`` (the actor cannot be reached for now, it may be restarting)
+- ``ActorUnavailableError`` (the actor cannot be reached for now, it may be restarting):
+  the call is sent again a few times with growing pauses (``UNREACHABLE_PAUSES``), then it
   becomes ``EngineUnavailableError(state="unreachable")``;
 - ``ActorDiedError`` makes the stub look the name up again: when another actor holds the
   name now (the engine re-created it), the call goes to it once more (every engine call is
@@ -16,7 +17,9 @@ synchronous code, or take its raw ``ref()`` to wait on it without blocking.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Generator
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +31,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+UNREACHABLE_PAUSES = (0.1, 0.3, 1.0, 2.0)
+"""Seconds between the tries of a call whose actor cannot be reached for now (it may be
+restarting): about 3.4 s in all, then the caller hears ``state="unreachable"``."""
 ACTOR_GONE = "the actor died"
 ACTOR_UNREACHABLE = "the actor cannot be reached for now (it may be restarting)"
 
@@ -76,18 +82,24 @@ class Stub:
         return getattr(self.handle, method).remote(*args)
 
     async def call_async(self, method: str, args: tuple[Any, ...]) -> Any:
-        for again in (True, False):
+        renewed = False
+        for pause in (*UNREACHABLE_PAUSES, None):
             handle = self.handle
             try:
                 return await getattr(handle, method).remote(*args)
             except ray.exceptions.RayError as exc:
                 error = translated(exc, self.name)
-            if not (again and _died(error) and self._renewed(handle)):
+            if _died(error) and not renewed and self._renewed(handle):
+                renewed = True
+            elif _unreachable(error) and pause is not None:
+                await asyncio.sleep(pause)
+            else:
                 raise error
         raise AssertionError("unreachable")
 
     def call_sync(self, method: str, args: tuple[Any, ...], timeout: float | None) -> Any:
-        for again in (True, False):
+        renewed = False
+        for pause in (*UNREACHABLE_PAUSES, None):
             handle = self.handle
             try:
                 return ray.get(getattr(handle, method).remote(*args), timeout=timeout)
@@ -95,7 +107,11 @@ class Stub:
                 raise TimeoutError(f"no answer from {self.name} within {timeout}s") from None
             except ray.exceptions.RayError as exc:
                 error = translated(exc, self.name)
-            if not (again and _died(error) and self._renewed(handle)):
+            if _died(error) and not renewed and self._renewed(handle):
+                renewed = True
+            elif _unreachable(error) and pause is not None:
+                time.sleep(pause)
+            else:
                 raise error
         raise AssertionError("unreachable")
 
@@ -148,6 +164,10 @@ def translated(exc: BaseException, actor: str) -> AionError:
 
 def _died(error: AionError) -> bool:
     return isinstance(error, EngineUnavailableError) and error.state == "died"
+
+
+def _unreachable(error: AionError) -> bool:
+    return isinstance(error, EngineUnavailableError) and error.state == "unreachable"
 
 
 def actor_gone(error: BaseException) -> bool:

@@ -109,8 +109,10 @@ class AsyncPump:
         for delay in (*APPEND_RETRY_DELAYS, None):
             try:
                 return await self.transport.append_batch(requests)
-            except StoreError as exc:
-                if delay is None:
+            except (StoreError, EngineUnavailableError) as exc:
+                # Unknown outcome, or a store that cannot be reached for now (restarting):
+                # send it again; the store recognises the appends of it that landed.
+                if delay is None or not _again(exc):
                     return exc
                 await asyncio.sleep(delay)
             except AionError as exc:
@@ -150,3 +152,9 @@ class AsyncPump:
         if due is not None:
             delay = max(0.0, (due - self.clock.now()).total_seconds())
             asyncio.get_running_loop().call_later(delay, self.kick)
+
+
+def _again(error: AionError) -> bool:
+    """Whether an append that met ``error`` is sent again: the store could not say whether
+    it landed, or cannot be reached for now. A store that died for good is not waited for."""
+    return not isinstance(error, EngineUnavailableError) or error.state == "unreachable"

@@ -1,16 +1,21 @@
-"""The registry restarts: Ray makes it again after a SIGKILL, and it re-attaches to the
-pool it left (no second pool), so resident workflows stay where they are and finish."""
+"""The system actors restart: Ray makes them again after a SIGKILL. The registry re-attaches
+to the pool it left (no second pool), so resident workflows stay where they are and finish;
+the store reopens its file, and the appends that met its death are sent again."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import ray
 
 import aion_ray as aion
+from aion_ray.model import events as ev
 from tests.ray import workflows as wf
 from tests.ray.conftest import Connect
 
@@ -60,3 +65,50 @@ def test_a_killed_registry_comes_back_and_reattaches_to_its_pool(connect: Connec
     assert before <= _hosts(namespace)  # the old pool is the pool
     assert len(_hosts(namespace)) <= 4  # no second one beside it
     assert client.registry.pid().get() == pid
+
+
+def _store_pid(client: aion.Client) -> int:
+    pid: int = ray.get(client.store.handle.__ray_call__.remote(lambda _: os.getpid()))
+    return pid
+
+
+def test_a_killed_store_comes_back_and_no_workflow_is_lost(connect: Connect) -> None:
+    client = connect(pool_size=(2, 4))
+    waiting = [client.start(wf.answers, n) for n in (1, 2)]
+    for handle in waiting:
+        assert handle.query("n") in (1, 2)  # resident, its start durable
+    started: list[tuple[int, Any]] = []
+    failed: list[BaseException] = []
+
+    def burst() -> None:  # appends in flight when the store dies
+        try:
+            for n in range(40):
+                started.append((n, client.start(wf.one_local, n)))
+        except BaseException as exc:
+            failed.append(exc)
+
+    pid = _store_pid(client)
+    starting = threading.Thread(target=burst)
+    starting.start()
+    _until(lambda: len(started) >= 5, "the burst never began")
+    os.kill(pid, signal.SIGKILL)  # Ray makes the store again over the same file
+    starting.join(timeout=120)
+
+    assert failed == []
+    assert [handle.result(timeout=60) for _, handle in started] == [n + 1 for n in range(40)]
+    for n, handle in zip((1, 2), waiting, strict=True):
+        handle.signal("add", 10)
+        assert handle.result(timeout=60) == 2 * n + 10
+    assert _store_pid(client) != pid
+    for handle in [*waiting, *(h for _, h in started)]:
+        events = handle.history()
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert sum(isinstance(e, ev.WorkflowCompleted) for e in events) == 1
+        assert isinstance(events[-1], ev.WorkflowCompleted)
+
+
+def _until(done: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
