@@ -57,10 +57,10 @@ class Locator:
         except (AionError, TimeoutError):
             hosts = await asyncio.gather(*(asyncio.to_thread(self._holder, wid) for wid in ids))
         except Exception as exc:  # every caller must hear back
-            hosts = [None] * len(ids)
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
+            return
         for (_, future), host in zip(batch, hosts, strict=True):
             if not future.done():
                 future.set_result(host)
