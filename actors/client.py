@@ -63,12 +63,15 @@ class Client:
         id: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         new_run: bool = False,
+        execution_timeout: float | None = None,
     ) -> WorkflowHandle[R]:
         """Start ``workflow`` (idempotent by id: a running id returns its handle; a finished
         one raises WorkflowAlreadyStartedError, or with ``new_run`` starts another run of
         it under the same id). Durable when this returns. It goes straight to a host with
-        room; the registry places it only when none has room or the id exists."""
-        spec = self._spec(workflow, arg, id, search_attributes, new_run)
+        room; the registry places it only when none has room or the id exists.
+        ``execution_timeout`` (seconds) bounds this run, overriding the workflow's ``timeout``:
+        past it the run is timed out (WorkflowTimedOutError) and its attempts cancelled."""
+        spec = self._spec(workflow, arg, id, search_attributes, new_run, execution_timeout)
         reply = self._starter.start(spec)
         if reply is None:
             [reply] = self.registry.start([spec]).get()
@@ -82,9 +85,10 @@ class Client:
         id: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
         new_run: bool = False,
+        execution_timeout: float | None = None,
     ) -> WorkflowHandle[R]:
         """``start`` for asyncio; concurrent calls share one call per host (or registry)."""
-        spec = self._spec(workflow, arg, id, search_attributes, new_run)
+        spec = self._spec(workflow, arg, id, search_attributes, new_run, execution_timeout)
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Started | AionError] = loop.create_future()
         if not self._batch:
@@ -123,6 +127,7 @@ class Client:
         workflow_id: str | None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None,
         new_run: bool,
+        execution_timeout: float | None = None,
     ) -> StartSpec:
         """Check and encode a start here, before anything is sent: bad input writes nothing."""
         if not isinstance(workflow, WorkflowDefinition):
@@ -135,7 +140,7 @@ class Client:
             raise InvalidInputError(f"new_run must be True or False, got {new_run!r}")
         payload = encode_input(workflow, arg, self.config.max_payload_bytes)
         wid = validate_workflow_id(workflow_id) if workflow_id is not None else new_workflow_id()
-        return StartSpec(wid, workflow, payload, search_attributes, new_run)
+        return StartSpec(wid, workflow, payload, search_attributes, new_run, execution_timeout)
 
     def _handle(self, spec: StartSpec, reply: Started | AionError) -> WorkflowHandle[Any]:
         if isinstance(reply, AionError):

@@ -48,7 +48,9 @@ class Starts:
                 await self.store.read_history(spec.workflow_id), definition, spec.payload
             )
             return entry.run_id
-        started = start_event(definition, spec.payload, spec.search_attributes)
+        started = start_event(
+            definition, spec.payload, spec.search_attributes, spec.execution_timeout
+        )
         run_id = new_run_id()
         try:
             await self.placement.place(definition, spec.workflow_id, started, run_id)
@@ -84,7 +86,9 @@ class Starts:
                 spec.workflow_id, f"it is a {found!r} workflow, not {spec.definition.name!r}"
             )
         run_id = new_run_id()
-        started = start_event(spec.definition, spec.payload, spec.search_attributes)
+        started = start_event(
+            spec.definition, spec.payload, spec.search_attributes, spec.execution_timeout
+        )
         events = new_run_events(history, self.clock, started, run_id)
         try:
             await self.store.append_as_holder(spec.workflow_id, events, len(history))

@@ -139,7 +139,9 @@ class AsyncHost:
         (so a host that dies right after it is known to have held it), and withdrawn if the
         append is refused."""
         definition = start.definition
-        started = start_event(definition, start.payload, start.search_attributes)
+        started = start_event(
+            definition, start.payload, start.search_attributes, start.execution_timeout
+        )
         run_id = new_run_id()
         placed = Placed(start.workflow_id, run_id, definition.name, slot)
         try:

@@ -29,9 +29,14 @@ class StartSpec:
     search_attributes: dict[str, ev.SearchAttributeValue] | None = None
     new_run: bool = False
     """If the id's last run has ended, start another run under it (else it is refused)."""
+    execution_timeout: float | None = None
+    """Seconds this run may take, overriding the workflow's ``timeout`` (None: use that)."""
 
     def __post_init__(self) -> None:
         # Checked where the start is built (the client), before anything is sent or written.
+        object.__setattr__(
+            self, "execution_timeout", checked_execution_timeout(self.execution_timeout)
+        )
         if self.search_attributes is not None:
             checked = checked_search_attributes(self.search_attributes)
             object.__setattr__(self, "search_attributes", checked)
@@ -65,16 +70,37 @@ def start_event(
     definition: WorkflowDefinition[Any],
     payload: Payload,
     search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+    execution_timeout: float | None = None,
 ) -> StartEvent:
+    """The WorkflowStarted of a run; ``execution_timeout`` (checked by the caller) overrides
+    the workflow's ``timeout`` for this run."""
     return StartEvent(
         workflow_type=definition.name,
         input=payload,
         code_fingerprint=definition.fingerprint,
-        execution_timeout=definition.timeout,
+        execution_timeout=execution_timeout
+        if execution_timeout is not None
+        else definition.timeout,
         search_attributes=checked_search_attributes(search_attributes)
         if search_attributes
         else None,
     )
+
+
+def checked_execution_timeout(value: object) -> float | None:
+    """``value`` as a run's execution timeout: None, or seconds above 0 and up to a century;
+    InvalidInputError naming the bad value otherwise."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= ev.MAX_DURATION_SECONDS
+    ):
+        raise InvalidInputError(
+            f"execution_timeout must be None or seconds above 0 and up to a century, got {value!r}"
+        )
+    return float(value)
 
 
 def encode_input(definition: WorkflowDefinition[Any], arg: Any, max_bytes: int) -> Payload:

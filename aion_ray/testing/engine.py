@@ -12,7 +12,13 @@ from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.display.infos import WorkflowList
-from aion_ray.engine.starts import encode_input, existing_start, start_event
+from aion_ray.engine.starts import (
+    StartEvent,
+    checked_execution_timeout,
+    encode_input,
+    existing_start,
+    start_event,
+)
 from aion_ray.errors import SequenceConflictError, WorkflowNotFoundError, WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
@@ -37,8 +43,11 @@ class TestEngine(InProcessHost):
         *,
         id: str | None = None,
         search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
+        execution_timeout: float | None = None,
     ) -> TestWorkflowHandle[Any]:
-        """Start ``workflow`` (idempotent by id: the same start returns the same workflow)."""
+        """Start ``workflow`` (idempotent by id: the same start returns the same workflow);
+        ``execution_timeout`` overrides the workflow's ``timeout`` for this run."""
+        timeout = checked_execution_timeout(execution_timeout)
         definition = self.core.register(workflow)
         workflow_id = (
             validate_workflow_id(id) if id is not None else new_workflow_id(self.clock, self._bytes)
@@ -48,7 +57,8 @@ class TestEngine(InProcessHost):
         if hosted is not None:
             existing_start(self.store.read_history(workflow_id), definition, payload)
         else:
-            self._start_new(workflow_id, definition, payload, search_attributes)
+            started = start_event(definition, payload, search_attributes, timeout)
+            self._start_new(workflow_id, definition, payload, started)
         self.run_until_idle()
         return TestWorkflowHandle(self, workflow_id, definition)
 
@@ -57,10 +67,9 @@ class TestEngine(InProcessHost):
         workflow_id: str,
         definition: WorkflowDefinition[Any],
         payload: Payload,
-        search_attributes: dict[str, ev.SearchAttributeValue] | None,
+        started: StartEvent,
     ) -> None:
         """Append the start at seq 0 with the lease in one write; read only if it is refused."""
-        started = start_event(definition, payload, search_attributes)
         run_id = new_run_id(self.clock, self._bytes)
         driver = self.core.launch(workflow_id, definition, started, run_id)
         failure = next((f for f in self.commit(force=[driver]) if f.driver is driver), None)

@@ -92,3 +92,41 @@ def test_terminate_many_terminates_what_the_filter_matches(
     assert client.terminate_many(status="running") == 1
     assert client.terminate_many() == 0  # every one has ended: none is touched
     assert done.describe().status == aion.WorkflowStatus.COMPLETED
+
+
+def test_execution_timeout_times_out_the_run_and_kills_its_ray_task(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ticks"
+    handle = engine.start(wf.cancellable_task, str(marker), execution_timeout=3)
+    _wait_for(lambda: marker.exists() and marker.stat().st_size > 20)
+    pid = int(marker.read_text().splitlines()[0])
+    with pytest.raises(aion.WorkflowTimedOutError, match=r"3\.0s"):
+        handle.result(timeout=25)
+    _wait_for(lambda: not _alive(pid), timeout=30)
+    started = handle.history()[0]
+    assert isinstance(started, ev.WorkflowStarted)
+    assert started.execution_timeout == 3.0
+
+
+def test_a_bad_execution_timeout_is_refused_before_anything_is_written(
+    engine: aion.Client,
+) -> None:
+    workflow_id = uuid.uuid4().hex
+    with pytest.raises(aion.InvalidInputError, match="execution_timeout"):
+        engine.start(wf.one_local, 1, id=workflow_id, execution_timeout=-1)
+    with pytest.raises(aion.WorkflowNotFoundError):
+        engine.get(workflow_id)
+
+
+def test_execution_timeout_holds_for_a_start_the_registry_places(engine: aion.Client) -> None:
+    workflow_id = uuid.uuid4().hex
+    first = engine.start(wf.waits_for_signal, "go", id=workflow_id)
+    first.signal("go", "x")
+    assert first.result(timeout=30) == "x"
+    # A new run of an ended id goes through the registry, not straight to a host.
+    again = engine.start(
+        wf.waits_for_signal, "go", id=workflow_id, new_run=True, execution_timeout=1
+    )
+    with pytest.raises(aion.WorkflowTimedOutError):
+        again.result(timeout=25)

@@ -4,6 +4,7 @@ timeouts, and the wrong states each refuses with nothing written."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -142,3 +143,39 @@ def test_the_terminate_many_counts_what_it_touched() -> None:
     assert engine.describe("m-other").status == aion.WorkflowStatus.RUNNING
     assert engine.terminate_many(status="running") == 1
     assert engine.terminate_many() == 0  # every one has ended: none is touched
+
+
+# --- execution_timeout at start -------------------------------------------------------------
+
+
+@aion.workflow(timeout=10.0)
+async def sleeps_a_minute(ctx: aion.WorkflowContext) -> str:
+    await ctx.sleep(60)
+    return "rested"
+
+
+def test_execution_timeout_times_the_run_out_and_stops_its_retries() -> None:
+    engine = TestEngine()
+    handle = engine.start(careful, id="x-1", execution_timeout=90 * 60)
+    with pytest.raises(aion.WorkflowTimedOutError, match="5400"):
+        handle.result()
+    history = handle.history()
+    assert history[-1].type == "WorkflowTimedOut"
+    assert history[-1].recorded_at - history[0].recorded_at == timedelta(minutes=90)
+    assert kinds(history).count("ActivityStarted") == 2  # the first try and the retry at 1 h
+    assert handle.describe().status == aion.WorkflowStatus.TIMED_OUT
+
+
+def test_execution_timeout_overrides_the_workflows_own_timeout() -> None:
+    engine = TestEngine()
+    assert engine.start(sleeps_a_minute, execution_timeout=120).result() == "rested"
+    with pytest.raises(aion.WorkflowTimedOutError, match=r"10\.0s"):
+        engine.start(sleeps_a_minute).result()
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), True, "60", 1e12])
+def test_a_bad_execution_timeout_is_refused_and_nothing_is_written(bad: object) -> None:
+    engine = TestEngine()
+    with pytest.raises(aion.InvalidInputError, match="execution_timeout"):
+        engine.start(quick, id="x-bad", execution_timeout=bad)  # type: ignore[arg-type]
+    assert engine.list() == []
