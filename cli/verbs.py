@@ -2,8 +2,8 @@
 command table. Each verb is one row: its name, help, the handle call that does it and what
 its two outcomes are called; a command is built per row.
 
-``terminate``, ``pause``, ``resume`` and ``reopen`` slot in as rows once the engine has them
-(issue 17): a ``Verb`` each over the handle's method of that name.
+``pause``, ``resume`` and ``reopen`` slot in as rows once the engine has them (issue 17): a
+``Verb`` each over the handle's method of that name.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from aion_ray.cli.connection import LiveSource, Target, live_client
 from aion_ray.cli.errors import CliError
 from aion_ray.cli.output import Column, Output, output_options
 from aion_ray.cli.workflows import select
+from aion_ray.errors import WorkflowTerminalError
 
 if TYPE_CHECKING:
     from aion_ray.actors.handle import WorkflowHandle
@@ -45,7 +46,25 @@ VERBS = (
         done="cancel requested",
         skipped="had ended",
     ),
+    Verb(
+        name="terminate",
+        help="End the run at once, with no cleanup (its running activities are cancelled).",
+        act=lambda handle, reason: _terminated(handle, reason),
+        default_reason="terminated from the aion command line",
+        done="terminated",
+        skipped="had ended",
+    ),
 )
+
+
+def _terminated(handle: WorkflowHandle[Any], reason: str) -> bool:
+    """Terminate; False if the run had ended (the engine refuses it, naming its status)."""
+    try:
+        handle.terminate(reason)
+    except WorkflowTerminalError:
+        return False
+    return True
+
 
 OUTCOME_COLUMNS = (Column("workflow_id", "workflow id", True), Column("outcome", "outcome"))
 

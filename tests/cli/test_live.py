@@ -82,6 +82,18 @@ def test_cancel_by_id_and_by_where(live: LiveEngine) -> None:
     assert json.loads(again.stdout) == {"workflow_id": "c-1", "outcome": "had ended"}
 
 
+def test_terminate_by_id_then_again(live: LiveEngine) -> None:
+    live.client.start(waiter, id="t-1")
+    terminated = live.aion("terminate", "t-1", "--reason", "stuck", "-o", "json")
+    assert terminated.json() == [{"workflow_id": "t-1", "outcome": "terminated"}]
+    assert live.client.get("t-1").describe().status == "terminated"
+    again, ended = run_many(
+        live.aion, ("terminate", "t-1", "-o", "jsonl"), ("result", "t-1", "--wait")
+    )
+    assert json.loads(again.stdout) == {"workflow_id": "t-1", "outcome": "had ended"}
+    ended.failed(5, "terminated")
+
+
 @pytest.fixture(scope="module")
 def finished(live: LiveEngine) -> LiveEngine:
     """Two greet runs (one under a very long id, one with markup in its result) and an
