@@ -9,6 +9,7 @@
     ├── WorkflowNotFoundError
     ├── WorkflowAlreadyStartedError
     ├── WorkflowTerminalError                  e.g. a signal to a run that has ended
+    ├── WorkflowStateError                     e.g. resume of a run that is not paused
     ├── WorkflowOutcomeError                   how a run ended, raised by ``result()``
     │   ├── WorkflowFailedError
     │   ├── WorkflowCancelledError
@@ -112,6 +113,17 @@ class WorkflowTerminalError(AionError):
         )
         self.workflow_id = workflow_id
         self.run_id = run_id
+        self.status = status
+        self.operation = operation
+
+
+class WorkflowStateError(AionError):
+    """The operation does not apply to the run's current state (``status``: running or
+    paused); nothing was written."""
+
+    def __init__(self, workflow_id: str, status: str, operation: str) -> None:
+        super().__init__(f"cannot {operation} workflow {workflow_id!r}: it is {status}")
+        self.workflow_id = workflow_id
         self.status = status
         self.operation = operation
 

@@ -35,6 +35,7 @@ EXPECTED = [
     "WorkflowList",
     "WorkflowNotFoundError",
     "WorkflowRunInfo",
+    "WorkflowStateError",
     "WorkflowStatus",
     "WorkflowTerminalError",
     "WorkflowTerminatedError",

@@ -20,6 +20,7 @@ from typing import Any
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine import effects as fx
 from aion_ray.engine.activation import Activation, ActivationBuffer
+from aion_ray.engine.hold import Hold
 from aion_ray.engine.outcomes import (
     attempt_ended,
     child_command,
@@ -65,6 +66,8 @@ class WorkflowDriver:
         )
         self.pending: ActivationBuffer = self.recording.pending
         self._on_work = on_work
+        self.hold = Hold(self)
+        """An operator's pause and resume of the run."""
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -116,7 +119,7 @@ class WorkflowDriver:
     def signal(self, name: str, payload: Payload, request_id: str | None = None) -> bool:
         """Record a signal, then deliver it; False if ``request_id`` was already recorded."""
         if not self.recorder.is_open:
-            raise self._terminal_error("signal")
+            raise self.terminal_error("signal")
         if request_id is not None and self.recording.has_signal(request_id):
             return False
         self.pending.urgent = True
@@ -138,7 +141,7 @@ class WorkflowDriver:
         """End the run at once: the code sees nothing, its attempts are cancelled, its wakes
         disarmed. WorkflowTerminalError (naming the status) if it already ended."""
         if not self.is_open:
-            raise self._terminal_error("terminate")
+            raise self.terminal_error("terminate")
         self.pending.urgent = True
         self.recording.close([draft(ev.WorkflowTerminated, reason=reason)])
 
@@ -215,6 +218,11 @@ class WorkflowDriver:
         """A wake armed through an ``Arm`` effect fell due."""
         if not self.is_open or not self.recording.take_wake(key):
             return  # stale: the run ended, or the timer was cancelled, since it was armed
+        if not self.hold.keeps(key):
+            self.fire(key)
+
+    def fire(self, key: WakeKey) -> None:
+        """Deliver a wake that fell due (and was not held by a pause)."""
         self.pending.urgent = True
         kind, item = key
         if kind == "timer":
@@ -262,7 +270,7 @@ class WorkflowDriver:
             recording.arm(("timer", timer.timer_id), timer.fire_at)
         for child in outstanding.children:
             command = self.run.state.child_command(child.child_id) if self.run else None
-            recording.effect(fx.StartChild(child_command(child, command)))
+            recording.start_child(child_command(child, command))
         for sent in outstanding.sends:
             # Delivery may not have happened before the host stopped; the target recognises
             # a repeat by the send's request id.
@@ -279,7 +287,7 @@ class WorkflowDriver:
                 error = interrupted(trail.attempt)
                 self.activity_finished(activity_id, trail.attempt, None, error, retry_now=True)
 
-    def _terminal_error(self, operation: str) -> WorkflowTerminalError:
+    def terminal_error(self, operation: str) -> WorkflowTerminalError:
         terminal = self.recorder.terminal
         return WorkflowTerminalError(
             self.workflow_id, self.recorder.run_id, terminal_status(terminal), operation

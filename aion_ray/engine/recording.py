@@ -17,7 +17,7 @@ from aion_ray.engine import effects as fx
 from aion_ray.engine.activation import ActivationBuffer
 from aion_ray.engine.recorder import EventDraft, Recorder, draft
 from aion_ray.model import events as ev
-from aion_ray.model.history import current_run, run_deadline
+from aion_ray.model.history import current_run, is_paused, run_deadline
 from aion_ray.model.store import WakeKey
 from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.run import WorkflowRun
@@ -41,6 +41,10 @@ class RunRecording:
         self._on_work = on_work  # told when the buffer gets work: the host's pump then runs
         self._on_continue = on_continue  # starts the next run after a continue-as-new
         self._armed: set[WakeKey] = set()  # wakes asked of the host, not yet due
+        self.paused = is_paused(self.segment)
+        # What a pause holds back: attempts to start, children to launch (see ``hold``).
+        self._held_attempts: list[int] = []
+        self._held_children: list[cmd.StartChild] = []
         self._signal_requests = {
             e.request_id for e in self.segment if isinstance(e, ev.SignalReceived) and e.request_id
         }
@@ -56,6 +60,7 @@ class RunRecording:
     def begin(self, started: EventDraft, run_id: str) -> None:
         """Record a new run's WorkflowStarted as the first event of a fresh segment."""
         self.segment = []
+        self.paused = False
         self.record([started], run_id=run_id)
 
     def deliver(self, drafts: list[EventDraft]) -> None:
@@ -89,7 +94,7 @@ class RunRecording:
             drafts: list[EventDraft] = []
             for command in commands:
                 drafts.append(command.to_event)
-                if isinstance(command, cmd.ScheduleActivity):
+                if isinstance(command, cmd.ScheduleActivity) and not self.paused:
                     drafts.append(
                         draft(ev.ActivityStarted, activity_id=command.activity_id, attempt=1)
                     )
@@ -109,6 +114,9 @@ class RunRecording:
         trail = self.run.state.trail(activity_id)
         if trail is None or trail.done or trail.command is None:
             return
+        if self.paused:
+            self._held_attempts.append(activity_id)
+            return
         attempt = trail.attempt + 1
         self.deliver([draft(ev.ActivityStarted, activity_id=activity_id, attempt=attempt)])
         if self.is_open:
@@ -119,6 +127,32 @@ class RunRecording:
         """Ask for a recorded signal to be sent; its request id lets the target spot a repeat."""
         request = f"{self.recorder.workflow_id}:{self.recorder.run_id}:send-{command.send_id}"
         self.effect(fx.SendSignal(command, request))
+
+    def start_child(self, command: cmd.StartChild) -> None:
+        """Ask for a recorded child to be launched (held back while paused)."""
+        if self.paused:
+            self._held_children.append(command)
+        else:
+            self.effect(fx.StartChild(command))
+
+    # --- pause ---------------------------------------------------------------------------------
+
+    def hold(self, reason: str) -> None:
+        """Record WorkflowPaused: from now on no attempt starts and no child is launched (the
+        run itself never sees the pause: it replays the same with or without it)."""
+        self.record([draft(ev.WorkflowPaused, reason=reason)])
+        self.paused = True
+
+    def release(self) -> None:
+        """Record WorkflowResumed, then start what the pause held back."""
+        self.record([draft(ev.WorkflowResumed)])
+        self.paused = False
+        attempts, self._held_attempts = self._held_attempts, []
+        children, self._held_children = self._held_children, []
+        for activity_id in dict.fromkeys(attempts):
+            self.start_attempt(activity_id)
+        for command in children:
+            self.effect(fx.StartChild(command))
 
     # --- wakes ---------------------------------------------------------------------------------
 
@@ -155,6 +189,8 @@ class RunRecording:
         """Ask for the recorded commands' effects; True if one of them closed the run."""
         for command in commands:
             match command:
+                case cmd.ScheduleActivity() if self.paused:
+                    self._held_attempts.append(command.activity_id)
                 case cmd.ScheduleActivity():
                     self.effect(fx.StartActivity(command, 1, self.recorder.run_id))
                     self.arm_heartbeat(command)
@@ -168,7 +204,7 @@ class RunRecording:
                 case cmd.CancelTimer():
                     self.disarm(("timer", command.timer_id))
                 case cmd.StartChild():
-                    self.effect(fx.StartChild(command))
+                    self.start_child(command)
                 case cmd.SendSignal():
                     self.send(command)
         terminal = next((e for e in recorded if isinstance(e, ev.TERMINAL_EVENTS)), None)

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 
 from aion_ray.engine.outcomes import terminal_status
 from aion_ray.engine.recorder import EventDraft, Recorder, draft
-from aion_ray.errors import WorkflowTerminalError
+from aion_ray.errors import WorkflowStateError, WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
 from aion_ray.model.error_info import ErrorInfo
-from aion_ray.model.history import current_run
+from aion_ray.model.history import current_run, is_paused
 from aion_ray.model.payload import Payload
 
 
@@ -49,6 +49,22 @@ def terminate_events(history: Sequence[ev.Event], clock: Clock, reason: str) -> 
     """The WorkflowTerminated that ends the run; WorkflowTerminalError if it has ended."""
     recorder = _open_recorder(history, clock, "terminate")
     return recorder.stamp([draft(ev.WorkflowTerminated, reason=reason)])
+
+
+def pause_events(history: Sequence[ev.Event], clock: Clock, reason: str) -> list[ev.Event]:
+    """The WorkflowPaused of a held run; WorkflowStateError if it is paused already."""
+    recorder = _open_recorder(history, clock, "pause")
+    if is_paused(current_run(history)):
+        raise WorkflowStateError(recorder.workflow_id, "paused", "pause")
+    return recorder.stamp([draft(ev.WorkflowPaused, reason=reason)])
+
+
+def resume_events(history: Sequence[ev.Event], clock: Clock) -> list[ev.Event]:
+    """The WorkflowResumed that ends a hold; WorkflowStateError if the run is not paused."""
+    recorder = _open_recorder(history, clock, "resume")
+    if not is_paused(current_run(history)):
+        raise WorkflowStateError(recorder.workflow_id, "running", "resume")
+    return recorder.stamp([draft(ev.WorkflowResumed)])
 
 
 def failure_events(history: Sequence[ev.Event], clock: Clock, error: ErrorInfo) -> list[ev.Event]:

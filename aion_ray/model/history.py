@@ -127,6 +127,16 @@ def run_segment(history: Sequence[Event], run_id: str) -> Sequence[Event]:
     return ()
 
 
+def is_paused(run: Sequence[Event]) -> bool:
+    """Whether the run is held by a pause: its latest pause has not been resumed."""
+    for event in reversed(run):
+        if isinstance(event, WorkflowResumed):
+            return False
+        if isinstance(event, WorkflowPaused):
+            return True
+    return False
+
+
 def run_deadline(run: Sequence[Event]) -> datetime | None:
     """When the run's execution timeout expires: its timeout after its start, or after its
     latest reopen (a reopened run gets its full timeout again)."""

@@ -93,6 +93,28 @@ class TestWorkflowHandle(Generic[T]):
         self._engine.commit(force=[driver])
         self._engine.run_until_idle()
 
+    def pause(self, reason: str = "paused") -> None:
+        """Hold the workflow durably: no new activity or child starts, due timers wait for
+        ``resume``, signals are still recorded. WorkflowStateError if it is paused already,
+        WorkflowTerminalError if it has ended (nothing written)."""
+        self._hold(reason)
+
+    def resume(self) -> None:
+        """End a pause: what it held back runs now. WorkflowStateError if it is not paused."""
+        self._hold(None)
+
+    def _hold(self, reason: str | None) -> None:
+        if self._engine.residency.hold(self.workflow_id, reason):
+            self._engine.run_until_idle()
+            return
+        driver = self._driver("pause" if reason is not None else "resume")
+        if reason is None:
+            driver.hold.resume()
+        else:
+            driver.hold.pause(reason)
+        self._engine.commit(force=[driver])
+        self._engine.run_until_idle()
+
     def describe(self) -> WorkflowInfo:
         return self._engine.describe(self.workflow_id)
 

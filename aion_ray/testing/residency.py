@@ -22,6 +22,8 @@ from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.unhosted import (
     cancel_events,
     failure_events,
+    pause_events,
+    resume_events,
     signal_events,
     terminate_events,
 )
@@ -126,6 +128,19 @@ class InProcessResidency:
         history = self.host.store.read_history(workflow_id)
         self._record(history, terminate_events(history, self.clock, reason))
         self.wake(workflow_id)
+        return True
+
+    def hold(self, workflow_id: str, reason: str | None) -> bool:
+        """Pause (a ``reason``) or resume (None) a suspended workflow, recorded here; it then
+        stays suspended until it is woken (False: it is not suspended)."""
+        if workflow_id not in self.suspended:
+            return False
+        history = self.host.store.read_history(workflow_id)
+        if reason is None:
+            self._record(history, resume_events(history, self.clock))
+            self.wake(workflow_id)  # what its hold kept back can go now
+        else:
+            self._record(history, pause_events(history, self.clock, reason))
         return True
 
     def crashed(self, workflow_id: str) -> bool:

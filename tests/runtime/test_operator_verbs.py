@@ -11,6 +11,7 @@ import pytest
 import aion_ray as aion
 from aion_ray.model import events as ev
 from aion_ray.testing import TestEngine
+from aion_ray.testing.replay import replay
 
 HOUR = 3600.0
 cleanups: list[str] = []
@@ -179,3 +180,98 @@ def test_a_bad_execution_timeout_is_refused_and_nothing_is_written(bad: object) 
     with pytest.raises(aion.InvalidInputError, match="execution_timeout"):
         engine.start(quick, id="x-bad", execution_timeout=bad)  # type: ignore[arg-type]
     assert engine.list() == []
+
+
+# --- pause and resume -----------------------------------------------------------------------
+
+steps: list[int] = []
+
+
+@aion.activity
+def step(n: int) -> int:
+    steps.append(n)
+    return n * 10
+
+
+@aion.workflow
+async def gated(ctx: aion.WorkflowContext) -> int:
+    n = int(await ctx.wait_signal("go"))
+    await ctx.sleep(60)
+    return await ctx.run(step, n)
+
+
+def test_a_pause_holds_activities_and_timers_back_until_resume() -> None:
+    steps.clear()
+    engine = TestEngine()
+    handle = engine.start(gated, id="p-1")
+    handle.pause("investigating")
+    assert handle.describe().status == aion.WorkflowStatus.PAUSED
+    handle.signal("go", 4)  # recorded while paused
+    engine.sleep(3600)  # the 60 s timer falls due while paused: it is kept
+    history = handle.history()
+    assert "SignalReceived" in kinds(history)
+    assert "TimerFired" not in kinds(history)
+    handle.resume()
+    assert handle.result() == 40
+    names = kinds(handle.history())
+    assert names.index("WorkflowResumed") < names.index("TimerFired")
+    assert names.index("WorkflowResumed") < names.index("ActivityStarted")
+    assert steps == [4]
+
+
+@aion.workflow
+async def signalled_step(ctx: aion.WorkflowContext) -> int:
+    return await ctx.run(step, int(await ctx.wait_signal("go")))
+
+
+def test_a_paused_workflow_schedules_but_starts_no_attempt_and_stays_paused_when_rebuilt() -> None:
+    steps.clear()
+    engine = TestEngine()
+    handle = engine.start(signalled_step, id="p-2")
+    handle.pause("hold")
+    handle.signal("go", 2)  # the workflow asks for its activity: recorded, not started
+    names = kinds(handle.history())
+    assert "ActivityScheduled" in names
+    assert "ActivityStarted" not in names
+    engine.crash("p-2")  # its host dies: the run is rebuilt from history, still held
+    engine.sleep(600)
+    assert "ActivityStarted" not in kinds(handle.history())
+    assert handle.describe().status == aion.WorkflowStatus.PAUSED
+    assert steps == []
+    handle.resume()
+    assert handle.result() == 20
+    assert steps == [2]
+    assert replay(handle.history(), signalled_step).runs == 1  # the hold replays as nothing
+
+
+def test_pause_and_resume_refuse_the_wrong_state_and_write_nothing() -> None:
+    engine = TestEngine()
+    handle = engine.start(gated, id="p-3")
+    with pytest.raises(aion.WorkflowStateError, match="running") as info:
+        handle.resume()
+    assert info.value.status == "running"
+    handle.pause("one")
+    before = len(handle.history())
+    with pytest.raises(aion.WorkflowStateError, match="paused"):
+        handle.pause("two")
+    assert len(handle.history()) == before
+    handle.terminate("done")  # a paused run can be terminated
+    with pytest.raises(aion.WorkflowTerminalError, match="terminated"):
+        handle.pause("three")
+    with pytest.raises(aion.WorkflowTerminalError, match="terminated"):
+        handle.resume()
+
+
+def test_a_suspended_workflow_is_paused_and_resumed_by_the_control_plane() -> None:
+    steps.clear()
+    engine = TestEngine(idle_timeout=30.0)
+    handle = engine.start(gated, id="p-4")
+    engine.sleep(31)
+    assert handle.describe().residency == "suspended"
+    handle.pause("hold")
+    handle.signal("go", 7)
+    engine.sleep(600)
+    assert steps == []
+    assert handle.describe().status == aion.WorkflowStatus.PAUSED
+    handle.resume()
+    assert handle.result() == 70

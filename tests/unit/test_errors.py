@@ -29,6 +29,7 @@ from aion_ray.errors import (
     WorkflowFailedError,
     WorkflowNotFoundError,
     WorkflowOutcomeError,
+    WorkflowStateError,
     WorkflowTerminalError,
     WorkflowTerminatedError,
     WorkflowTimedOutError,
@@ -56,6 +57,7 @@ WITH_FIELDS: list[tuple[AionError, dict[str, object]]] = [
     (WorkflowCancelledError("wf-6", "run-2", "superseded"), {"reason": "superseded"}),
     (WorkflowTimedOutError("wf-7", "run-3", "3600s"), {"timeout": "3600s"}),
     (WorkflowTerminatedError("wf-7", "run-3", "ops"), {"reason": "ops"}),
+    (WorkflowStateError("wf-7", "paused", "pause"), {"status": "paused", "operation": "pause"}),
     (
         ActivityError("train", 4, 3, CAUSE),
         {"activity_type": "train", "activity_id": 4, "attempt": 3, "cause": CAUSE},
