@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from aion_ray.actors.handle_checks import check_name, checked_timeout, time_left, within_host_wait
 from aion_ray.actors.stub import actor_gone
 from aion_ray.actors.stubs import HostStub, RegistryStub, StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -14,11 +15,9 @@ from aion_ray.display.history import History
 from aion_ray.display.infos import LAST_EVENTS, failure_html, handle_text, info_html
 from aion_ray.display.picture import TimelinePicture
 from aion_ray.engine.outcomes import result_from_terminal
-from aion_ray.engine.results import LONGEST_WAIT
 from aion_ray.errors import (
     AionError,
     EngineUnavailableError,
-    InvalidInputError,
     WorkflowNotFoundError,
 )
 from aion_ray.model import events as ev
@@ -60,18 +59,18 @@ class WorkflowHandle(Generic[T]):
         """Wait for the workflow to end (through continue-as-new); its decoded result, or
         WorkflowFailedError / WorkflowCancelledError / WorkflowTimedOutError; TimeoutError
         if ``timeout`` seconds pass first."""
-        began, timeout = time.monotonic(), _checked_timeout(timeout)
+        began, timeout = time.monotonic(), checked_timeout(timeout)
         self._locate()
         while True:
             if self._host is not None:
                 try:
-                    wait = _remaining(timeout, began)
+                    wait = time_left(timeout, began)
                     terminal = self._host.result(self.workflow_id, wait).get()
-                    if terminal is not None or _within_host_wait(wait):
+                    if terminal is not None or within_host_wait(wait):
                         return self._outcome(terminal, timeout, on_host=True)
                 except AionError as exc:
                     self._left_host(exc)
-            remaining = _remaining(timeout, began)
+            remaining = time_left(timeout, began)
             try:
                 return self._outcome(
                     self._registry.result(self.workflow_id, remaining).get(), timeout
@@ -94,7 +93,7 @@ class WorkflowHandle(Generic[T]):
 
     def query(self, name: str, *args: Any) -> Any:
         """Ask a query handler the workflow registered (the history does not change)."""
-        _check_name(name, "query")
+        check_name(name, "query")
         self._locate()
         if self._host is not None:
             try:
@@ -105,27 +104,25 @@ class WorkflowHandle(Generic[T]):
 
     def cancel(self, reason: str = "cancelled") -> bool:
         """Request cancellation (the workflow sees CancelledError); False if it had ended."""
-        _check_name(reason, "cancel reason")
-        self._locate()
-        if self._host is not None:
-            try:
-                return self._host.cancel(self.workflow_id, reason).get()
-            except AionError as exc:
-                self._left_host(exc)
-        return self._registry.cancel(self.workflow_id, reason).get()
+        check_name(reason, "cancel reason")
+        return bool(self._operate("cancel", reason))
 
     def terminate(self, reason: str = "terminated") -> None:
         """End the run at once, with no cleanup (``result()`` raises WorkflowTerminatedError);
         WorkflowTerminalError, naming the status, if it had ended."""
-        _check_name(reason, "terminate reason")
-        self._locate()
-        if self._host is not None:
-            try:
-                self._host.terminate(self.workflow_id, reason).get()
-                return
-            except AionError as exc:
-                self._left_host(exc)
-        self._registry.terminate(self.workflow_id, reason).get()
+        check_name(reason, "terminate reason")
+        self._operate("terminate", reason)
+
+    def pause(self, reason: str = "paused") -> None:
+        """Hold the workflow durably: no new activity or child starts, due timers wait for
+        ``resume``, signals are still recorded. WorkflowStateError if it is paused already,
+        WorkflowTerminalError if it has ended (nothing written)."""
+        check_name(reason, "pause reason")
+        self._operate("hold", reason)
+
+    def resume(self) -> None:
+        """End a pause: what it held back runs now. WorkflowStateError if it is not paused."""
+        self._operate("hold", None)
 
     def describe(self) -> WorkflowInfo:
         return self._registry.describe(self.workflow_id).get()
@@ -145,18 +142,18 @@ class WorkflowHandle(Generic[T]):
     # --- asyncio -------------------------------------------------------------------------------
 
     async def result_async(self, timeout: float | None = None) -> T:
-        began, timeout = time.monotonic(), _checked_timeout(timeout)
+        began, timeout = time.monotonic(), checked_timeout(timeout)
         await self._locate_async()
         while True:
             if self._host is not None:
                 try:
-                    wait = _remaining(timeout, began)
+                    wait = time_left(timeout, began)
                     terminal = await self._host.result(self.workflow_id, wait)
-                    if terminal is not None or _within_host_wait(wait):
+                    if terminal is not None or within_host_wait(wait):
                         return self._outcome(terminal, timeout, on_host=True)
                 except AionError as exc:
                     self._left_host(exc)
-            remaining = _remaining(timeout, began)
+            remaining = time_left(timeout, began)
             try:
                 terminal = await self._client.results.wait(self.workflow_id, remaining)
                 return self._outcome(terminal, timeout)
@@ -176,7 +173,7 @@ class WorkflowHandle(Generic[T]):
         await self._registry.signal(*args)
 
     async def query_async(self, name: str, *args: Any) -> Any:
-        _check_name(name, "query")
+        check_name(name, "query")
         await self._locate_async()
         if self._host is not None:
             try:
@@ -186,25 +183,19 @@ class WorkflowHandle(Generic[T]):
         return await self._registry.query(self.workflow_id, name, args)
 
     async def cancel_async(self, reason: str = "cancelled") -> bool:
-        _check_name(reason, "cancel reason")
-        await self._locate_async()
-        if self._host is not None:
-            try:
-                return await self._host.cancel(self.workflow_id, reason)
-            except AionError as exc:
-                self._left_host(exc)
-        return await self._registry.cancel(self.workflow_id, reason)
+        check_name(reason, "cancel reason")
+        return bool(await self._operate_async("cancel", reason))
 
     async def terminate_async(self, reason: str = "terminated") -> None:
-        _check_name(reason, "terminate reason")
-        await self._locate_async()
-        if self._host is not None:
-            try:
-                await self._host.terminate(self.workflow_id, reason)
-                return
-            except AionError as exc:
-                self._left_host(exc)
-        await self._registry.terminate(self.workflow_id, reason)
+        check_name(reason, "terminate reason")
+        await self._operate_async("terminate", reason)
+
+    async def pause_async(self, reason: str = "paused") -> None:
+        check_name(reason, "pause reason")
+        await self._operate_async("hold", reason)
+
+    async def resume_async(self) -> None:
+        await self._operate_async("hold", None)
 
     async def describe_async(self) -> WorkflowInfo:
         return await self._registry.describe(self.workflow_id)
@@ -233,6 +224,26 @@ class WorkflowHandle(Generic[T]):
             self._located = True
             self._host = await self._client.locator.host_of_async(self.workflow_id)
 
+    def _operate(self, verb: str, *args: Any) -> Any:
+        """Call ``verb`` (a method both stubs have) at the workflow's host, or at the
+        registry once the workflow is not there (suspended, moved)."""
+        self._locate()
+        if self._host is not None:
+            try:
+                return getattr(self._host, verb)(self.workflow_id, *args).get()
+            except AionError as exc:
+                self._left_host(exc)
+        return getattr(self._registry, verb)(self.workflow_id, *args).get()
+
+    async def _operate_async(self, verb: str, *args: Any) -> Any:
+        await self._locate_async()
+        if self._host is not None:
+            try:
+                return await getattr(self._host, verb)(self.workflow_id, *args)
+            except AionError as exc:
+                self._left_host(exc)
+        return await getattr(self._registry, verb)(self.workflow_id, *args)
+
     def _left_host(self, error: AionError) -> None:
         """Forget the host if ``error`` says the workflow is no longer there; else raise."""
         if not (isinstance(error, WorkflowNotFoundError) or actor_gone(error)):
@@ -252,7 +263,7 @@ class WorkflowHandle(Generic[T]):
         return value
 
     def _signal_args(self, name: str, payload: Any) -> tuple[str, str, Payload, str]:
-        _check_name(name, "signal name")
+        check_name(name, "signal name")
         encoded = encode(
             payload, max_bytes=self._client.config.max_payload_bytes, what=f"signal {name!r}"
         )
@@ -275,25 +286,3 @@ class WorkflowHandle(Generic[T]):
     def __repr__(self) -> str:
         kind = self._definition.name if self._definition is not None else None
         return f"WorkflowHandle({handle_text(self.workflow_id, self.run_id, kind)})"
-
-
-def _checked_timeout(timeout: object) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout >= 0:
-        raise InvalidInputError(f"timeout must be None or seconds >= 0, got {timeout!r}")
-    return float(timeout)
-
-
-def _within_host_wait(timeout: float | None) -> bool:
-    """Whether a host's wait of ``timeout`` covered all of it (it holds one LONGEST_WAIT)."""
-    return timeout is not None and timeout <= LONGEST_WAIT
-
-
-def _remaining(timeout: float | None, began: float) -> float | None:
-    return None if timeout is None else max(0.0, timeout - (time.monotonic() - began))
-
-
-def _check_name(name: object, what: str) -> None:
-    if not isinstance(name, str) or not name:
-        raise InvalidInputError(f"{what} must be a non-empty str, got {name!r}")

@@ -83,6 +83,9 @@ class RayHost:
     async def terminate(self, workflow_id: str, reason: str) -> None:
         await self._call(self.stub.terminate(workflow_id, reason))
 
+    async def hold(self, workflow_id: str, reason: str | None) -> None:
+        await self._call(self.stub.hold(workflow_id, reason))
+
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         return await self._call(self.stub.query(workflow_id, name, args))
 

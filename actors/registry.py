@@ -186,6 +186,10 @@ class RegistryActor:
         await self._attached()
         await self.control.arrivals.terminate(workflow_id, reason)
 
+    async def hold(self, workflow_id: str, reason: str | None) -> None:
+        await self._attached()
+        await self.control.arrivals.hold(workflow_id, reason)
+
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         await self._attached()
         return await self.control.arrivals.query(workflow_id, name, args)

@@ -67,6 +67,10 @@ class RegistryStub(Stub):
     def terminate(self, workflow_id: str, reason: str) -> Call[None]:
         return Call(self, "terminate", (workflow_id, reason))
 
+    def hold(self, workflow_id: str, reason: str | None) -> Call[None]:
+        """Pause the workflow (with a ``reason``) or resume it (None)."""
+        return Call(self, "hold", (workflow_id, reason))
+
     def describe(self, workflow_id: str) -> Call[WorkflowInfo]:
         return Call(self, "describe", (workflow_id,))
 
@@ -215,6 +219,10 @@ class HostStub(Stub):
 
     def terminate(self, workflow_id: str, reason: str) -> Call[None]:
         return Call(self, "terminate", (workflow_id, reason))
+
+    def hold(self, workflow_id: str, reason: str | None) -> Call[None]:
+        """Pause the workflow (with a ``reason``) or resume it (None)."""
+        return Call(self, "hold", (workflow_id, reason))
 
     def result(self, workflow_id: str, timeout: float | None) -> Call[ev.Event | None]:
         return Call(self, "result", (workflow_id, timeout))

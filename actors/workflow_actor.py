@@ -166,6 +166,9 @@ class WorkflowActor:
     async def terminate(self, workflow_id: str, reason: str) -> None:
         await self._ensure_host().terminate(workflow_id, reason)
 
+    async def hold(self, workflow_id: str, reason: str | None) -> None:
+        await self._ensure_host().hold(workflow_id, reason)
+
     async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         return await self._ensure_host().result(workflow_id, timeout)
 

@@ -14,7 +14,13 @@ from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Member
 from aion_ray.control.ports import HostDied
 from aion_ray.engine.outcomes import terminal_status
-from aion_ray.engine.unhosted import cancel_events, signal_events, terminate_events
+from aion_ray.engine.unhosted import (
+    cancel_events,
+    pause_events,
+    resume_events,
+    signal_events,
+    terminate_events,
+)
 from aion_ray.errors import (
     QueryError,
     SequenceConflictError,
@@ -90,6 +96,23 @@ class Arrivals:
             parent = started.parent if isinstance(started, ev.WorkflowStarted) else None
             self.placement.on_closed("", workflow_id, ended[-1], parent)
             return
+
+    async def hold(self, workflow_id: str, reason: str | None) -> None:
+        """Pause (a ``reason``) or resume (None) the workflow, at its host or recorded here
+        first; WorkflowStateError or WorkflowTerminalError in the wrong state."""
+        while True:
+            member = await self.placement.find(workflow_id)
+            if member is not None:
+                if await self._on_host(member.host.hold(workflow_id, reason)) is not LEFT:
+                    return
+                continue
+            history = _open(workflow_id, await self.store.read_history(workflow_id))
+            if reason is None:
+                arrival = resume_events(history, self.clock)
+            else:
+                arrival = pause_events(history, self.clock, reason)
+            if await self._record(workflow_id, history, arrival):
+                return
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         """Ask the workflow's query handler, making it resident first if it is suspended."""

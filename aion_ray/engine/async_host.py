@@ -216,6 +216,15 @@ class AsyncHost:
         driver.terminate(reason)
         await self.durability.wait(driver)
 
+    async def hold(self, workflow_id: str, reason: str | None) -> None:
+        """Pause the workflow (a ``reason``) or resume it (None); see ``engine.hold``."""
+        driver = self._hosted(workflow_id)
+        if reason is None:
+            driver.hold.resume()
+        else:
+            driver.hold.pause(reason)
+        await self.durability.wait(driver)
+
     async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:
         """The end of a workflow hosted here (see ``ResultWaits.wait``)."""
         return await self.results.wait(workflow_id, timeout)

@@ -148,6 +148,9 @@ class FakeHost:
         if workflow_id not in self.hosted:
             raise WorkflowNotFoundError(workflow_id)
 
+    async def hold(self, workflow_id: str, reason: str | None) -> None:
+        await self.terminate(workflow_id, "")  # the same checks: alive, hosted here
+
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         self._alive()
         if workflow_id not in self.hosted:

@@ -13,6 +13,7 @@ import pytest
 
 import aion_ray as aion
 from aion_ray.model import events as ev
+from tests.ray import operator_workflows as ow
 from tests.ray import workflows as wf
 
 pytestmark = pytest.mark.ray
@@ -130,3 +131,39 @@ def test_execution_timeout_holds_for_a_start_the_registry_places(engine: aion.Cl
     )
     with pytest.raises(aion.WorkflowTimedOutError):
         again.result(timeout=25)
+
+
+def test_a_pause_holds_an_activity_back_and_resume_lets_it_run(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    handle = engine.start(ow.signalled_record, str(out))
+    handle.pause("investigating")
+    assert handle.describe().status == aion.WorkflowStatus.PAUSED
+    with pytest.raises(aion.WorkflowStateError, match="paused"):
+        handle.pause("twice")
+    handle.signal("go", "ran")  # durable when it returns, with what the workflow asked for
+    names = [e.type for e in handle.history()]
+    assert "ActivityScheduled" in names
+    assert "ActivityStarted" not in names
+    assert not out.exists()
+    handle.resume()
+    assert handle.result(timeout=25) == "ran"
+    assert out.read_text() == "ran\n"
+    with pytest.raises(aion.WorkflowTerminalError, match="completed"):
+        handle.resume()
+
+
+def test_a_suspended_workflow_is_paused_and_resumed_through_the_registry(
+    engine: aion.Client,
+) -> None:
+    handle = engine.start(wf.parks_quickly, "go", id=uuid.uuid4().hex)
+    _wait_for(lambda: handle.describe().residency == "suspended")
+    fresh = engine.get(handle.workflow_id)  # no host known: the registry answers
+    with pytest.raises(aion.WorkflowStateError, match="running"):
+        fresh.resume()
+    asyncio.run(fresh.pause_async("hold"))
+    assert fresh.describe().status == aion.WorkflowStatus.PAUSED
+    asyncio.run(fresh.resume_async())
+    fresh.signal("go", "x")
+    assert fresh.result(timeout=25) == "x"
