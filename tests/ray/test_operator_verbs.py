@@ -15,6 +15,7 @@ import aion_ray as aion
 from aion_ray.model import events as ev
 from tests.ray import operator_workflows as ow
 from tests.ray import workflows as wf
+from tests.ray.conftest import Connect, host_pid, kill_host
 
 pytestmark = pytest.mark.ray
 
@@ -40,6 +41,14 @@ def _quiet(path: Path, seconds: float = 0.5) -> bool:
     size = path.stat().st_size
     time.sleep(seconds)
     return path.stat().st_size == size
+
+
+def _pid_or_none(client: aion.Client, workflow_id: str) -> int | None:
+    """The pid of the workflow's host; None while it has none that answers."""
+    try:
+        return host_pid(client, workflow_id)
+    except (aion.AionError, AssertionError):
+        return None
 
 
 def test_terminate_ends_a_workflow_and_kills_its_running_ray_task(
@@ -167,3 +176,21 @@ def test_a_suspended_workflow_is_paused_and_resumed_through_the_registry(
     asyncio.run(fresh.resume_async())
     fresh.signal("go", "x")
     assert fresh.result(timeout=25) == "x"
+
+
+def test_a_paused_workflow_stays_paused_on_the_host_that_recovers_it(
+    connect: Connect, tmp_path: Path
+) -> None:
+    client = connect()
+    out = tmp_path / "out"
+    handle = client.start(ow.signalled_record, str(out))
+    handle.pause("hold")
+    handle.signal("go", "later")  # its activity is scheduled and held
+    killed = kill_host(client, handle.workflow_id)
+    _wait_for(lambda: _pid_or_none(client, handle.workflow_id) not in (None, killed))
+    handle.signal("barrier", None)  # recorded by the new host, which rebuilt the run first
+    assert "ActivityStarted" not in [e.type for e in handle.history()]
+    assert handle.describe().status == aion.WorkflowStatus.PAUSED
+    handle.resume()
+    assert handle.result(timeout=25) == "later"
+    assert out.read_text() == "later\n"
