@@ -275,3 +275,21 @@ def test_a_suspended_workflow_is_paused_and_resumed_by_the_control_plane() -> No
     assert handle.describe().status == aion.WorkflowStatus.PAUSED
     handle.resume()
     assert handle.result() == 70
+
+
+@aion.workflow
+async def signalled_parent(ctx: aion.WorkflowContext) -> str:
+    await ctx.wait_signal("go")
+    return await ctx.run_child(child_sleeper, id="held-child")
+
+
+def test_a_paused_workflow_launches_no_child_until_resume() -> None:
+    engine = TestEngine()
+    handle = engine.start(signalled_parent, id="p-parent")
+    handle.pause("hold")
+    handle.signal("go")
+    assert "ChildWorkflowStarted" in kinds(handle.history())  # recorded, not launched
+    with pytest.raises(aion.WorkflowNotFoundError):
+        engine.get("held-child")
+    handle.resume()
+    assert handle.result() == "child"
