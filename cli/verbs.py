@@ -2,8 +2,7 @@
 command table. Each verb is one row: its name, help, the handle call that does it and what
 its two outcomes are called; a command is built per row.
 
-``pause``, ``resume`` and ``reopen`` slot in as rows once the engine has them (issue 17): a
-``Verb`` each over the handle's method of that name.
+``reopen`` slots in as a row once the engine has it (issue 17).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from aion_ray.cli.connection import LiveSource, Target, live_client
 from aion_ray.cli.errors import CliError
 from aion_ray.cli.output import Column, Output, output_options
 from aion_ray.cli.workflows import select
-from aion_ray.errors import WorkflowTerminalError
+from aion_ray.errors import WorkflowStateError, WorkflowTerminalError
 
 if TYPE_CHECKING:
     from aion_ray.actors.handle import WorkflowHandle
@@ -32,7 +31,7 @@ class Verb:
     name: str
     help: str
     act: Callable[[WorkflowHandle[Any], str], bool]
-    default_reason: str
+    default_reason: str | None  # None: the verb takes no reason
     done: str
     skipped: str
 
@@ -49,19 +48,36 @@ VERBS = (
     Verb(
         name="terminate",
         help="End the run at once, with no cleanup (its running activities are cancelled).",
-        act=lambda handle, reason: _terminated(handle, reason),
+        act=lambda handle, reason: _took(lambda: handle.terminate(reason)),
         default_reason="terminated from the aion command line",
         done="terminated",
         skipped="had ended",
     ),
+    Verb(
+        name="pause",
+        help="Hold the workflow: no new activities or children; signals are still recorded.",
+        act=lambda handle, reason: _took(lambda: handle.pause(reason)),
+        default_reason="paused from the aion command line",
+        done="paused",
+        skipped="was not running",
+    ),
+    Verb(
+        name="resume",
+        help="End a pause: what it held back runs now.",
+        act=lambda handle, reason: _took(handle.resume),
+        default_reason=None,
+        done="resumed",
+        skipped="was not paused",
+    ),
 )
 
 
-def _terminated(handle: WorkflowHandle[Any], reason: str) -> bool:
-    """Terminate; False if the run had ended (the engine refuses it, naming its status)."""
+def _took(call: Callable[[], object]) -> bool:
+    """Whether the verb took effect: False if the run's state refused it (the engine names
+    the state, and writes nothing)."""
     try:
-        handle.terminate(reason)
-    except WorkflowTerminalError:
+        call()
+    except (WorkflowStateError, WorkflowTerminalError):
         return False
     return True
 
@@ -76,7 +92,6 @@ def verb_command(verb: Verb) -> click.Command:
     @click.argument("workflow_ids", nargs=-1, metavar="[ID...]")
     @click.option("--where", help="A SQL predicate over workflows selecting those to act on.")
     @click.option("--yes", is_flag=True, help="Confirm acting on every workflow --where selects.")
-    @click.option("--reason", default=verb.default_reason, help="Recorded with the request.")
     @output_options
     @click.pass_obj
     def run(
@@ -84,9 +99,9 @@ def verb_command(verb: Verb) -> click.Command:
         workflow_ids: tuple[str, ...],
         where: str | None,
         yes: bool,
-        reason: str,
         output_format: str,
         time_format: str,
+        reason: str = "",
     ) -> None:
         client = live_client(target)
         chosen = _chosen(verb, LiveSource(client), workflow_ids, where, yes)
@@ -98,6 +113,10 @@ def verb_command(verb: Verb) -> click.Command:
             )
         Output(output_format, time_format).records(rows, OUTCOME_COLUMNS)
 
+    if verb.default_reason is not None:
+        run = click.option(
+            "--reason", default=verb.default_reason, help="Recorded with the request."
+        )(run)
     return click.command(verb.name, help=verb.help)(run)
 
 

@@ -94,6 +94,21 @@ def test_terminate_by_id_then_again(live: LiveEngine) -> None:
     ended.failed(5, "terminated")
 
 
+def test_pause_and_resume(live: LiveEngine) -> None:
+    live.client.start(waiter, id="p-1")
+    paused = live.aion("pause", "p-1", "--reason", "maintenance", "-o", "json")
+    assert paused.json() == [{"workflow_id": "p-1", "outcome": "paused"}]
+    assert live.client.get("p-1").describe().status == "paused"
+    again, no_reason = run_many(
+        live.aion, ("pause", "p-1", "-o", "jsonl"), ("resume", "p-1", "--reason", "x")
+    )
+    assert json.loads(again.stdout) == {"workflow_id": "p-1", "outcome": "was not running"}
+    no_reason.failed(2, "--reason")
+    resumed = live.aion("resume", "p-1", "-o", "json")
+    assert resumed.json() == [{"workflow_id": "p-1", "outcome": "resumed"}]
+    assert live.client.get("p-1").describe().status == "running"
+
+
 @pytest.fixture(scope="module")
 def finished(live: LiveEngine) -> LiveEngine:
     """Two greet runs (one under a very long id, one with markup in its result) and an
