@@ -143,6 +143,11 @@ def describe(target: Target, workflow_id: str, output_format: str, time_format: 
 @click.argument("workflow")
 @click.argument("input_json", required=False, metavar="[JSON]")
 @click.option("--id", "workflow_id", help="The workflow's id (a new one if not given).")
+@click.option(
+    "--execution-timeout",
+    type=float,
+    help="Seconds this run may take (overrides the workflow's timeout); then it times out.",
+)
 @output_options
 @click.pass_obj
 def start(
@@ -150,13 +155,15 @@ def start(
     workflow: str,
     input_json: str | None,
     workflow_id: str | None,
+    execution_timeout: float | None,
     output_format: str,
     time_format: str,
 ) -> None:
     """Start WORKFLOW (MODULE:NAME) with its input as JSON; durable when this returns."""
     definition = load_workflow(workflow)
     arg = workflow_input(definition, input_json)
-    handle = live_client(target).start(definition, arg, id=workflow_id)
+    client = live_client(target)
+    handle = client.start(definition, arg, id=workflow_id, execution_timeout=execution_timeout)
     row = {"workflow_id": handle.workflow_id, "run_id": handle.run_id}
     row["workflow_type"] = definition.name
     columns = (Column("workflow_id", "workflow id", True), Column("run_id", "run", True))

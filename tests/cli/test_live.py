@@ -87,11 +87,17 @@ def test_terminate_by_id_then_again(live: LiveEngine) -> None:
     terminated = live.aion("terminate", "t-1", "--reason", "stuck", "-o", "json")
     assert terminated.json() == [{"workflow_id": "t-1", "outcome": "terminated"}]
     assert live.client.get("t-1").describe().status == "terminated"
-    again, ended = run_many(
-        live.aion, ("terminate", "t-1", "-o", "jsonl"), ("result", "t-1", "--wait")
+    timed = live.aion("start", f"{W}:waiter", "--id", "x-1", "--execution-timeout", "0.5")
+    assert timed.code == 0, timed
+    again, ended, timed_out = run_many(
+        live.aion,
+        ("terminate", "t-1", "-o", "jsonl"),
+        ("result", "t-1", "--wait"),
+        ("result", "x-1", "--wait", "--timeout", "60"),
     )
     assert json.loads(again.stdout) == {"workflow_id": "t-1", "outcome": "had ended"}
     ended.failed(5, "terminated")
+    timed_out.failed(5, "timed out")
 
 
 def test_pause_and_resume(live: LiveEngine) -> None:
@@ -220,6 +226,7 @@ def test_bad_input_is_one_line_and_an_exit_code(finished: LiveEngine) -> None:
         ("list", "--limit", "-1"),
         ("show", "g-evil", "--follow", "-o", "json"),
         ("cancel",),
+        ("start", f"{W}:waiter", "--execution-timeout", "-1"),
     )
     expected = [
         (3, "'nope' not found"),
@@ -239,6 +246,7 @@ def test_bad_input_is_one_line_and_an_exit_code(finished: LiveEngine) -> None:
         (2, "--limit"),
         (2, "-o jsonl"),
         (2, "ids or --where"),
+        (2, "execution_timeout"),
     ]
     for run, (code, words) in zip(runs, expected, strict=True):
         run.failed(code, words)
