@@ -134,7 +134,7 @@ def test_list_and_describe_in_every_format(finished: LiveEngine) -> None:
         (
             "list",
             "--where",
-            f"workflow_id = '{LONG_ID}' OR status = 'timed_out'",
+            f"workflow_id = '{LONG_ID}' OR workflow_type = 'no_such_type'",
             "--limit",
             "5",
             "-o",
