@@ -137,7 +137,8 @@ def _advance(workflow_id: str, state: HeadState, event: Event) -> HeadState:
         )
     if isinstance(event, WorkflowReopened):
         if not (state.terminal and may_follow_terminal(state.terminal, event)):
-            raise InvalidEventError(workflow_id, "only a failed run can be reopened")
+            ended = STATUS_OF_EVENT[state.terminal] if state.terminal else "running"
+            raise InvalidEventError(workflow_id, f"a {ended} run cannot be reopened")
         return replace(state, terminal=None)
     if state.terminal is not None:
         raise _terminal_error(workflow_id, state, f"append {event.type} to")

@@ -23,7 +23,7 @@ from aion_ray.model.events import (
     WorkflowReopened,
     WorkflowStarted,
 )
-from aion_ray.model.history import current_run, current_terminal, run_deadline
+from aion_ray.model.history import current_run, current_terminal, replayed_run, run_deadline
 from aion_ray.model.visibility import WorkflowInfo, project_info
 from aion_ray.storage.contract import DEADLINE_TIMER_ID, DueTimer
 
@@ -66,7 +66,7 @@ class TimerDelta:
             self.clear(event.workflow_id)
         elif isinstance(event, WorkflowReopened):
             self.clear(event.workflow_id)
-            self._add_all(pending_timers(current_run(history())))
+            self._add_all(pending_timers(replayed_run(current_run(history()))))
 
     def _put(self, timer: DueTimer) -> None:
         self.changes[(timer.workflow_id, timer.timer_id)] = timer
@@ -147,5 +147,6 @@ def _row(event: Event) -> dict[str, str]:
 def derived_from_history(history: Sequence[Event]) -> tuple[WorkflowInfo | None, list[DueTimer]]:
     """What a store derives from one whole history: its visibility record and pending timers
     (used to rebuild the derived tables from the events)."""
-    timers = pending_timers(current_run(history)) if current_terminal(history) is None else []
+    run = replayed_run(current_run(history))
+    timers = pending_timers(run) if current_terminal(history) is None else []
     return project_info(history), timers

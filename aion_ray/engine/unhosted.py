@@ -4,9 +4,10 @@ control plane under its own lease and replayed later by the host that takes it.
 While a workflow is suspended only its history exists; the control plane records a signal
 or a cancel request itself (record-before-deliver), then makes the workflow resident, and
 the new host replays the arrival from history. It may also end a run: one an operator
-terminates, or one it gives up on (a workflow whose hosts keep dying); or start a new run of
-one that ended. These are the decisions that recording needs, with no I/O: the caller reads
-the history and appends what is returned.
+terminates, or one it gives up on (a workflow whose hosts keep dying); start a new run of one
+that ended; or reopen one that ended, which a host then takes up again. These are the
+decisions that recording needs, with no I/O: the caller reads the history and appends what
+is returned.
 """
 
 from __future__ import annotations
@@ -15,12 +16,19 @@ from collections.abc import Sequence
 
 from aion_ray.engine.outcomes import terminal_status
 from aion_ray.engine.recorder import EventDraft, Recorder, draft
-from aion_ray.errors import WorkflowStateError, WorkflowTerminalError
+from aion_ray.errors import WorkflowNotFoundError, WorkflowStateError, WorkflowTerminalError
 from aion_ray.model import events as ev
 from aion_ray.model.clock import Clock
 from aion_ray.model.error_info import ErrorInfo
-from aion_ray.model.history import current_run, is_paused
+from aion_ray.model.history import (
+    REOPENABLE_TERMINALS,
+    current_run,
+    is_paused,
+    replayed_run,
+    status_of,
+)
 from aion_ray.model.payload import Payload
+from aion_ray.runtime.cursor import command_key
 
 
 def signal_events(
@@ -40,7 +48,7 @@ def signal_events(
 def cancel_events(history: Sequence[ev.Event], clock: Clock, reason: str) -> list[ev.Event]:
     """The WorkflowCancelRequested to append ([] if one is recorded for this run)."""
     recorder = _open_recorder(history, clock, "cancel")
-    if any(isinstance(e, ev.WorkflowCancelRequested) for e in current_run(history)):
+    if any(isinstance(e, ev.WorkflowCancelRequested) for e in replayed_run(current_run(history))):
         return []
     return recorder.stamp([draft(ev.WorkflowCancelRequested, reason=reason)])
 
@@ -65,6 +73,36 @@ def resume_events(history: Sequence[ev.Event], clock: Clock) -> list[ev.Event]:
     if not is_paused(current_run(history)):
         raise WorkflowStateError(recorder.workflow_id, "running", "resume")
     return recorder.stamp([draft(ev.WorkflowResumed)])
+
+
+def reopen_events(workflow_id: str, history: Sequence[ev.Event], clock: Clock) -> list[ev.Event]:
+    """The WorkflowReopened that continues a failed, cancelled, timed-out or terminated run
+    (the same run), naming the activities whose terminal failure ended it: they run again,
+    with a fresh retry budget. WorkflowNotFoundError for no history; WorkflowStateError
+    naming the status for a run in any other state (running, paused, completed...)."""
+    if not history:
+        raise WorkflowNotFoundError(workflow_id)
+    recorder = Recorder(workflow_id, clock, history)
+    if not isinstance(recorder.terminal, REOPENABLE_TERMINALS):
+        raise WorkflowStateError(workflow_id, str(status_of(history)), "reopen")
+    failed = ended_in_failure(current_run(history))
+    return recorder.stamp([draft(ev.WorkflowReopened, reopened_activities=failed)])
+
+
+def ended_in_failure(run: Sequence[ev.Event]) -> tuple[int, ...]:
+    """The activities whose terminal failure came after the run's last command (what the
+    code asked for last, before it ended): reopened, they run again. An activity whose
+    failure the code caught and went on from is not one of them: running it again would
+    contradict the commands recorded after it."""
+    failed: list[int] = []
+    for event in reversed(replayed_run(run)):
+        if isinstance(event, ev.ActivityFailed) and event.terminal:
+            failed.append(event.activity_id)
+        elif isinstance(event, ev.WorkflowReopened) or (
+            not isinstance(event, ev.TERMINAL_EVENTS) and command_key(event) is not None
+        ):
+            break
+    return tuple(sorted(set(failed)))
 
 
 def failure_events(history: Sequence[ev.Event], clock: Clock, error: ErrorInfo) -> list[ev.Event]:

@@ -13,9 +13,12 @@ from enum import StrEnum
 
 from aion_ray.model.events import (
     TERMINAL_EVENTS,
+    ActivityFailed,
     Event,
     EventBase,
+    SignalReceived,
     WorkflowCancelled,
+    WorkflowCancelRequested,
     WorkflowCompleted,
     WorkflowContinuedAsNew,
     WorkflowFailed,
@@ -59,16 +62,24 @@ STATUS_OF_EVENT: dict[type[EventBase], WorkflowStatus] = {
 
 _RESET_POINTS = (WorkflowStarted, WorkflowReopened)
 
-REOPENABLE_TERMINALS = (WorkflowFailed,)
-"""Only a failed run reopens: a cancelled run already saw its cancellation and ran its cleanup,
-so replaying it would only cancel it again; a completed run has nothing left to do."""
+REOPENABLE_TERMINALS: tuple[type[EventBase], ...] = (
+    WorkflowFailed,
+    WorkflowCancelled,
+    WorkflowTimedOut,
+    WorkflowTerminated,
+)
+"""The ends a reopen takes back. A completed run has nothing left to do, and a run that
+continued as new lives on in its next run. A timed-out or terminated run never saw its end
+(the engine closed it), so it replays up to it and goes on, with a fresh execution timeout;
+a cancelled run has its cancellation taken back (see ``replayed_run``)."""
 
 
 def may_follow_terminal(terminal: type[EventBase], event: Event) -> bool:
     """Whether ``event`` may be appended after a run that ended with ``terminal``: only a
     ``WorkflowStarted`` (the next run after continue-as-new, or a new run a caller asked for
-    after any other end), or a ``WorkflowReopened`` of a failed run. The recorder and every
-    store's append guard apply this one rule."""
+    after any other end), or a ``WorkflowReopened`` of a run that ended in one of
+    ``REOPENABLE_TERMINALS``. The recorder and every store's append guard apply this one
+    rule."""
     if type(event) is WorkflowStarted:
         return True
     if type(event) is WorkflowReopened:
@@ -128,9 +139,10 @@ def run_segment(history: Sequence[Event], run_id: str) -> Sequence[Event]:
 
 
 def is_paused(run: Sequence[Event]) -> bool:
-    """Whether the run is held by a pause: its latest pause has not been resumed."""
+    """Whether the run is held by a pause: its latest pause has not been resumed (a reopen
+    lets a run that ended while paused go on unpaused, as its status says)."""
     for event in reversed(run):
-        if isinstance(event, WorkflowResumed):
+        if isinstance(event, WorkflowResumed | WorkflowReopened):
             return False
         if isinstance(event, WorkflowPaused):
             return True
@@ -146,3 +158,52 @@ def run_deadline(run: Sequence[Event]) -> datetime | None:
     reopens = [e.recorded_at for e in run if isinstance(e, WorkflowReopened)]
     since = reopens[-1] if reopens else started.recorded_at
     return since + timedelta(seconds=started.execution_timeout)
+
+
+def replayed_run(run: Sequence[Event]) -> list[Event]:
+    """The events of a run as its replay sees them: what each ``WorkflowReopened`` took back
+    is left out. That is the terminal it superseded; for a cancelled run, also its
+    cancellation: the last ``WorkflowCancelRequested`` and everything recorded after it but
+    the signals (the cleanup the code ran is in the history, not in the replay, and attempts
+    it cancelled run again). A terminal failure of an activity the reopen names becomes a
+    retryable one due at the reopen, so that activity runs again at its next attempt. The
+    stored history itself never changes."""
+    reopens = [i for i, event in enumerate(run) if type(event) is WorkflowReopened]
+    if not reopens:
+        return list(run)
+    withdrawn = _withdrawn(run, reopens)
+    view: list[Event] = []
+    for index, event in enumerate(run):
+        if index in withdrawn:
+            continue
+        if type(event) is ActivityFailed and event.terminal:
+            reopen = next(
+                (r for r in (run[i] for i in reopens if i > index) if _names(r, event)), None
+            )
+            if reopen is not None:
+                update = {"terminal": False, "retry_at": reopen.recorded_at}
+                event = event.model_copy(update=update)
+        view.append(event)
+    return view
+
+
+def _names(reopen: Event, failed: ActivityFailed) -> bool:
+    return isinstance(reopen, WorkflowReopened) and failed.activity_id in reopen.reopened_activities
+
+
+def _withdrawn(run: Sequence[Event], reopens: Sequence[int]) -> set[int]:
+    """The indexes of ``run`` its reopens take back (the terminal is the event just before a
+    reopen: nothing else may follow a terminal)."""
+    withdrawn: set[int] = set()
+    since = 0
+    for reopen in reopens:
+        end = reopen - 1
+        withdrawn.add(end)
+        if type(run[end]) is WorkflowCancelled:
+            requests = [i for i in range(since, end) if type(run[i]) is WorkflowCancelRequested]
+            if requests:
+                withdrawn.update(
+                    i for i in range(requests[-1], end) if type(run[i]) is not SignalReceived
+                )
+        since = reopen
+    return withdrawn

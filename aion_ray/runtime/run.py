@@ -23,13 +23,14 @@ from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.errors import InvalidInputError, NonDeterminismError, WorkflowUsageError
 from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
+from aion_ray.model.history import replayed_run
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, Payload
 from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.cursor import HistoryCursor
 from aion_ray.runtime.loop import DurableTimerHandle, WorkflowEventLoop
 from aion_ray.runtime.mailbox import SignalMailbox
 from aion_ray.runtime.queries import answer_query
-from aion_ray.runtime.state import Outstanding, RunState, effective_history
+from aion_ray.runtime.state import Outstanding, RunState
 
 if TYPE_CHECKING:
     from aion_ray.runtime.context import WorkflowContext
@@ -77,7 +78,7 @@ class WorkflowRun:
         self.max_payload_bytes = max_payload_bytes
         self.attempt = 1 + sum(isinstance(e, ev.WorkflowReopened) for e in history)
         self.context: WorkflowContext | None = None
-        self._take(effective_history(history[1:]), replaying=True)
+        self._take(replayed_run(history[1:]), replaying=True)
 
     # --- the host's interface ------------------------------------------------------------------
 

@@ -161,6 +161,14 @@ class RunState:
         if trail is not None and event.error.type != INTERRUPTED:
             trail.failures += 1
 
+    def _reopened(self, event: ev.WorkflowReopened, _: object) -> None:
+        """The activities a reopen names start a fresh retry budget (their attempt numbers
+        go on)."""
+        for activity_id in event.reopened_activities:
+            trail = self._activities.get(activity_id)
+            if trail is not None:
+                trail.failures = 0
+
     def _finish_activity(self, activity_id: int) -> None:
         trail = self._activities.get(activity_id)
         if trail is not None:
@@ -187,26 +195,5 @@ _OUTCOMES: dict[type[ev.EventBase], Callable[[RunState, Any, Any], None]] = {
     ev.TimerFired: RunState._timer_fired,
     ev.ChildWorkflowCompleted: RunState._child_ended,
     ev.ChildWorkflowFailed: RunState._child_ended,
+    ev.WorkflowReopened: RunState._reopened,
 }
-
-
-def effective_history(events: Sequence[ev.Event]) -> list[ev.Event]:
-    """The events replay should see: a terminal event superseded by a later reopen is dropped,
-    and a terminal failure of an activity the reopen names becomes a retryable attempt."""
-    reopens = [(i, e) for i, e in enumerate(events) if isinstance(e, ev.WorkflowReopened)]
-    if not reopens:
-        return list(events)
-    effective: list[ev.Event] = []
-    for index, event in enumerate(events):
-        later = [r for i, r in reopens if i > index]
-        if later and isinstance(event, ev.TERMINAL_EVENTS):
-            continue
-        if (
-            later
-            and isinstance(event, ev.ActivityFailed)
-            and event.terminal
-            and any(event.activity_id in r.reopened_activities for r in later)
-        ):
-            event = event.model_copy(update={"terminal": False})
-        effective.append(event)
-    return effective

@@ -103,6 +103,15 @@ class TestWorkflowHandle(Generic[T]):
         """End a pause: what it held back runs now. WorkflowStateError if it is not paused."""
         self._hold(None)
 
+    def reopen(self) -> None:
+        """Continue a failed, cancelled, timed-out or terminated run (the same run): recorded
+        results replay, the activities whose failure ended it run again at their next attempt
+        with a fresh retry budget, and ``result()`` waits for the reopened run's outcome.
+        WorkflowStateError naming the status for a run in any other state, and
+        WorkflowNotFoundError for an unknown id (nothing written)."""
+        self._engine.residency.reopen(self.workflow_id)
+        self._engine.run_until_idle()
+
     def _hold(self, reason: str | None) -> None:
         if self._engine.residency.hold(self.workflow_id, reason):
             self._engine.run_until_idle()

@@ -23,6 +23,7 @@ from aion_ray.engine.unhosted import (
     cancel_events,
     failure_events,
     pause_events,
+    reopen_events,
     resume_events,
     signal_events,
     terminate_events,
@@ -142,6 +143,16 @@ class InProcessResidency:
         else:
             self._record(history, pause_events(history, self.clock, reason))
         return True
+
+    def reopen(self, workflow_id: str) -> None:
+        """Reopen a run that ended: recorded here (no host holds an ended run), then the
+        workflow is hosted again from its history (see ``engine.unhosted.reopen_events``)."""
+        history = self.host.store.read_history(workflow_id)
+        self._record(history, reopen_events(workflow_id, history, self.clock))
+        if self.supervisor is not None:
+            self.supervisor.forget(workflow_id)  # a reopen starts its restart count afresh
+        self.host.core.discard(workflow_id)
+        self.host.resume(workflow_id)
 
     def crashed(self, workflow_id: str) -> bool:
         """Supervise a crash: resume after the backoff, or fail the run past the limit.

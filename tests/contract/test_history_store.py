@@ -242,7 +242,7 @@ def test_a_finished_workflow_takes_a_new_run_under_a_run_id_of_its_own(
     assert store.read_history("wf-1") == b.events
 
 
-def test_only_failed_runs_reopen(store: HistoryStore) -> None:
+def test_ended_runs_reopen_but_not_completed_ones(store: HistoryStore) -> None:
     b = HistoryBuilder()
     b.started()
     b.failed()
@@ -258,7 +258,7 @@ def test_only_failed_runs_reopen(store: HistoryStore) -> None:
     reopen = ev.WorkflowReopened(
         workflow_id="wf-2", run_id="run-1", seq=len(done) + 1, recorded_at=done[-1].recorded_at
     )
-    with pytest.raises(InvalidEventError, match="only a failed run"):
+    with pytest.raises(InvalidEventError, match="a completed run cannot be reopened"):
         store.append("wf-2", [reopen], expected_seq=len(done), lease=store.acquire_lease("wf-2"))
 
 
