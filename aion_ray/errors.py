@@ -4,9 +4,11 @@
     ├── InvalidInputError (also ValueError)   a public call got bad input; nothing was written
     │   ├── PayloadError                       a value cannot be encoded, decoded, or is too large
     │   ├── InvalidEventError                  malformed events, or seqs with gaps or duplicates
-    │   └── SqlRefusedError                    user SQL that is not a single read-only query
-    │       └── SqlLimitError                  a query stopped at a limit: time, memory, result
+    │   ├── SqlRefusedError                    user SQL that is not a single read-only query
+    │   │   └── SqlLimitError                  a query stopped at a limit: time, memory, result
+    │   └── ScheduleSpecError                  a schedule spec that cannot work, or conflicts
     ├── WorkflowNotFoundError
+    ├── ScheduleNotFoundError
     ├── WorkflowAlreadyStartedError
     ├── WorkflowTerminalError                  e.g. a signal to a run that has ended
     ├── WorkflowStateError                     e.g. resume of a run that is not paused
@@ -85,6 +87,14 @@ class SqlLimitError(SqlRefusedError):
     def __init__(self, query: str, limit: str, reason: str) -> None:
         super().__init__(query, reason)
         self.limit = limit
+
+
+class ScheduleSpecError(InvalidInputError):
+    """A bad schedule spec (cron, interval, policy, zone, times) or an id held by another one."""
+
+
+class ScheduleNotFoundError(AionError):
+    """No schedule has this id."""
 
 
 class WorkflowNotFoundError(AionError):

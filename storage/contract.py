@@ -11,6 +11,8 @@ Invariants every store keeps (the conformance suite in ``tests/contract`` checks
 - the suspension index holds a workflow exactly while its newest ``suspended`` lifecycle entry
   names its current run and head and that run is open: the append that moves the head drops
   it in the same transaction;
+- ``schedules`` (the schedules role, ``ScheduleTable``) keeps whole schedules by id, one
+  row each in the ``schedules`` table;
 - definitions are opaque bytes, the newest saved per workflow type wins, and they are not
   workflows: no history, no visibility row;
 - ``sql`` runs one read-only query over the store's tables and nothing else (no file, no
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from aion_ray.errors import InvalidInputError
+from aion_ray.model.schedule_state import ScheduleTable
 from aion_ray.model.store import (
     DEADLINE_TIMER_ID,
     SUSPENDED,
@@ -72,6 +75,11 @@ class HistoryStore(
     Protocol,
 ):
     """Durable, append-only workflow histories plus their derived indexes."""
+
+    @property
+    def schedules(self) -> ScheduleTable:
+        """The schedules role (see ``ScheduleTable``)."""
+        ...
 
     def close(self) -> None:
         """Flush and release resources; further calls raise StoreError."""

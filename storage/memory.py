@@ -47,6 +47,7 @@ from aion_ray.storage.inputs import (
     decoded,
 )
 from aion_ray.storage.memory_tables import events_table, lifecycle_row, run_sql
+from aion_ray.storage.schedules import InMemorySchedules
 from aion_ray.storage.schema import LIFECYCLE_ARROW, TIMERS_ARROW, WORKFLOWS_ARROW
 from aion_ray.storage.suspensions import checked_page, page, still_suspended
 from aion_ray.storage.timer_index import TimerDelta, TimerKey, derived_from_history
@@ -54,8 +55,7 @@ from aion_ray.storage.visibility_rows import filter_page, workflow_row
 
 
 class InMemoryHistoryStore:
-    """Histories, leases, timers, visibility, lifecycle, suspensions and definitions, all in
-    memory."""
+    """Every role of the HistoryStore protocol, in memory."""
 
     def __init__(self, *, sql_limits: SqlLimits | None = None) -> None:
         self._sql_limits = sql_limits
@@ -67,9 +67,9 @@ class InMemoryHistoryStore:
         self._lifecycle: list[LifecycleEntry] = []
         self._suspended: dict[str, SuspendedWorkflow] = {}
         self._catalogue = InMemoryCatalogue()
+        self.schedules = InMemorySchedules(self._lock, self._check_open)
         self._log: list[tuple[int, Event]] = []
-        self._commit_id = 0
-        self._exported_commit_id = 0
+        self._commit_id = self._exported_commit_id = 0
         self._closed = False
 
     def append(
@@ -261,7 +261,7 @@ class InMemoryHistoryStore:
             return len(self._infos)
 
     def sql(self, query: str) -> pa.Table:
-        return run_sql(self._tables(), query, self._sql_limits)
+        return run_sql({**self._tables(), **self.schedules.tables()}, query, self._sql_limits)
 
     def export_parquet(self, directory: str | Path) -> ExportResult:
         target = Path(directory)

@@ -10,21 +10,24 @@ lifecycle(workflow_id, run_id, recorded_at, kind, detail)
     operational facts (crashes, suspensions, placements), never replayed
 timers(workflow_id, run_id, timer_id, fire_at)
     pending durable timers; timer_id 0 is a run's execution deadline
+schedules(schedule_id, workflow_type, paused, note, next_fire_at, last_tick_at, buffered,
+          missed, skipped, spec, state, input, created_at, updated_at)
+    one row per schedule (see ``storage.schedules``); ``spec``, ``state``, ``input`` are JSON
 
 The store's own tables (not part of the public schema, not exported): ``leases``,
 ``aion_meta``, ``definitions`` (the definitions catalogue: opaque bytes per workflow type and
 fingerprint, ``revision`` orders saves) and ``suspensions`` (the suspension index: one row per
 workflow whose newest ``suspended`` lifecycle entry is still its last word).
 
-Version 2 added ``definitions`` and ``suspensions``; a version 1 file is migrated when it is
-opened (see ``storage.duckdb.migrations``).
+Version 2 added ``definitions`` and ``suspensions``, version 3 ``schedules``; an older file is
+migrated when it is opened (see ``storage.duckdb.migrations``).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -68,6 +71,24 @@ TIMERS_ARROW = pa.schema(
         ("fire_at", _TS),
     ]
 )
+SCHEDULES_ARROW = pa.schema(
+    [
+        ("schedule_id", pa.string()),
+        ("workflow_type", pa.string()),
+        ("paused", pa.bool_()),
+        ("note", pa.string()),
+        ("next_fire_at", _TS),
+        ("last_tick_at", _TS),
+        ("buffered", pa.int64()),
+        ("missed", pa.int64()),
+        ("skipped", pa.int64()),
+        ("spec", pa.string()),
+        ("state", pa.string()),
+        ("input", pa.string()),
+        ("created_at", _TS),
+        ("updated_at", _TS),
+    ]
+)
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS events (
@@ -96,6 +117,12 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS suspensions (
         workflow_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, head BIGINT NOT NULL,
         wake_at TIMESTAMPTZ, host VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS schedules (
+        schedule_id VARCHAR PRIMARY KEY, workflow_type VARCHAR NOT NULL,
+        paused BOOLEAN NOT NULL, note VARCHAR NOT NULL, next_fire_at TIMESTAMPTZ,
+        last_tick_at TIMESTAMPTZ, buffered BIGINT NOT NULL, missed BIGINT NOT NULL,
+        skipped BIGINT NOT NULL, spec JSON NOT NULL, state JSON NOT NULL, input JSON NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)""",
 )
 
 SNAPSHOT_SCHEMAS = {

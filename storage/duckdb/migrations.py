@@ -92,5 +92,12 @@ def _to_version_2(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_SUSPENSIONS_FROM_LIFECYCLE)
 
 
-_STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _to_version_2}
+def _to_version_3(con: duckdb.DuckDBPyConnection) -> None:
+    """The ``schedules`` table: the DDL made it, empty (no older version kept schedules)."""
+
+
+_STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    1: _to_version_2,
+    2: _to_version_3,
+}
 """The step that migrates a file of each older version to the next one."""

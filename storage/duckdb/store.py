@@ -45,6 +45,7 @@ from aion_ray.storage.duckdb.maintenance import (
     open_database,
     rebuild_visibility,
 )
+from aion_ray.storage.duckdb.schedules import DuckDBSchedules
 from aion_ray.storage.duckdb.state_cache import StateCache
 from aion_ray.storage.duckdb.suspensions import read_suspended
 from aion_ray.storage.duckdb.trail import TRAIL_IDLE, TRAIL_MAX_AGE, Trail
@@ -101,6 +102,7 @@ class DuckDBHistoryStore:
             trail=self._trail,
             last_committed=last_commit,
         )
+        self.schedules = DuckDBSchedules(self._writer.run_exclusive, self._cursor)
 
     # --- writes ------------------------------------------------------------------------------
 
