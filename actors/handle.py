@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aion_ray.actors.handle_checks import check_name, checked_timeout, time_left, within_host_wait
+from aion_ray.actors.handle_checks import (
+    check_name,
+    checked_timeout,
+    signal_args,
+    time_left,
+    within_host_wait,
+)
 from aion_ray.actors.stub import actor_gone
 from aion_ray.actors.stubs import HostStub, RegistryStub, StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -22,7 +27,7 @@ from aion_ray.errors import (
 )
 from aion_ray.model import events as ev
 from aion_ray.model.history import current_terminal
-from aion_ray.model.payload import Payload, encode
+from aion_ray.model.payload import Payload
 from aion_ray.model.visibility import WorkflowInfo
 
 if TYPE_CHECKING:
@@ -124,6 +129,12 @@ class WorkflowHandle(Generic[T]):
         """End a pause: what it held back runs now. WorkflowStateError if it is not paused."""
         self._operate("hold", None)
 
+    def reopen(self) -> None:
+        """Continue a failed, cancelled, timed-out or terminated run, as the same run; see
+        README "Operator verbs". WorkflowStateError naming any other state (nothing written)."""
+        self._registry.reopen(self.workflow_id).get()
+        self._located = False  # hosted anew: looked up again
+
     def describe(self) -> WorkflowInfo:
         return self._registry.describe(self.workflow_id).get()
 
@@ -197,6 +208,10 @@ class WorkflowHandle(Generic[T]):
     async def resume_async(self) -> None:
         await self._operate_async("hold", None)
 
+    async def reopen_async(self) -> None:
+        await self._registry.reopen(self.workflow_id)
+        self._located = False
+
     async def describe_async(self) -> WorkflowInfo:
         return await self._registry.describe(self.workflow_id)
 
@@ -263,12 +278,7 @@ class WorkflowHandle(Generic[T]):
         return value
 
     def _signal_args(self, name: str, payload: Any) -> tuple[str, str, Payload, str]:
-        check_name(name, "signal name")
-        encoded = encode(
-            payload, max_bytes=self._client.config.max_payload_bytes, what=f"signal {name!r}"
-        )
-        # A request id per send: a call the registry retries is recorded once.
-        return self.workflow_id, name, encoded, uuid.uuid4().hex
+        return signal_args(self.workflow_id, name, payload, self._client.config.max_payload_bytes)
 
     def _history(self, events: list[ev.Event]) -> History:
         if not events:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
+from typing import Any
 
 from aion_ray.engine.results import LONGEST_WAIT
 from aion_ray.errors import InvalidInputError
+from aion_ray.model.payload import Payload, encode
 
 
 def checked_timeout(timeout: object) -> float | None:
@@ -28,3 +31,14 @@ def time_left(timeout: float | None, began: float) -> float | None:
 def check_name(name: object, what: str) -> None:
     if not isinstance(name, str) or not name:
         raise InvalidInputError(f"{what} must be a non-empty str, got {name!r}")
+
+
+def signal_args(
+    workflow_id: str, name: object, payload: Any, max_bytes: int
+) -> tuple[str, str, Payload, str]:
+    """A signal's arguments to a host or the registry: checked, encoded, and with a request
+    id of its own, so that a call the registry retries is recorded once."""
+    check_name(name, "signal name")
+    assert isinstance(name, str)
+    encoded = encode(payload, max_bytes=max_bytes, what=f"signal {name!r}")
+    return workflow_id, name, encoded, uuid.uuid4().hex

@@ -22,6 +22,7 @@ from aion_ray.actors.counting import counted
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
 from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.control.controller import Controller, Settings
+from aion_ray.control.reopens import reopen
 from aion_ray.control.routes import Route
 from aion_ray.engine.starts import StartSpec
 from aion_ray.engine.transport import Closure, Placed
@@ -189,6 +190,10 @@ class RegistryActor:
     async def hold(self, workflow_id: str, reason: str | None) -> None:
         await self._attached()
         await self.control.arrivals.hold(workflow_id, reason)
+
+    async def reopen(self, workflow_id: str) -> None:
+        await self._attached()
+        await reopen(self.control, workflow_id)
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         await self._attached()

@@ -71,6 +71,10 @@ class RegistryStub(Stub):
         """Pause the workflow (with a ``reason``) or resume it (None)."""
         return Call(self, "hold", (workflow_id, reason))
 
+    def reopen(self, workflow_id: str) -> Call[None]:
+        """Reopen the workflow's ended run (see ``control.reopens``)."""
+        return Call(self, "reopen", (workflow_id,))
+
     def describe(self, workflow_id: str) -> Call[WorkflowInfo]:
         return Call(self, "describe", (workflow_id,))
 

@@ -1,5 +1,6 @@
 """Operator verbs on Ray: terminate (a resident workflow with a running Ray task, a suspended
-one, many by filter), per-run execution timeouts, and the wrong states each refuses."""
+one, many by filter), per-run execution timeouts, pause and resume, reopen, and the wrong
+states each refuses."""
 
 from __future__ import annotations
 
@@ -194,3 +195,26 @@ def test_a_paused_workflow_stays_paused_on_the_host_that_recovers_it(
     handle.resume()
     assert handle.result(timeout=25) == "later"
     assert out.read_text() == "later\n"
+
+
+def test_reopen_after_a_fix_hosts_the_run_again_and_runs_only_what_failed(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    handle = engine.start(ow.fixable, str(out))
+    with pytest.raises(aion.WorkflowFailedError, match="not fixed yet"):
+        handle.result(timeout=25)
+    running = engine.start(ow.signalled_record, str(tmp_path / "other"))
+    with pytest.raises(aion.WorkflowStateError, match="running"):
+        running.reopen()
+    running.terminate("done with it")
+    (tmp_path / "out.fix").write_text("fixed")
+    handle.reopen()
+    assert handle.result(timeout=25) == "fixed"
+    assert out.read_text() == "first\n"  # the completed step did not run again
+    history = handle.history()
+    assert [e.attempt for e in history if isinstance(e, ev.ActivityStarted)] == [1, 1, 2, 3]
+    assert handle.describe().status == aion.WorkflowStatus.COMPLETED
+    with pytest.raises(aion.WorkflowStateError, match="completed"):
+        asyncio.run(handle.reopen_async())
+    assert len(handle.history()) == len(history)  # the refusal wrote nothing
