@@ -14,6 +14,7 @@ from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
 from aion_ray.actors.health import health, health_async
 from aion_ray.actors.locate import Locator
+from aion_ray.actors.many import Status, apply_many, apply_many_async, list_filter
 from aion_ray.actors.registry import Started, StartSpec
 from aion_ray.actors.result_stream import ResultStream
 from aion_ray.actors.router import Router
@@ -28,13 +29,11 @@ from aion_ray.errors import (
     EngineUnavailableError,
     InvalidInputError,
     WorkflowNotFoundError,
-    WorkflowTerminalError,
 )
 from aion_ray.model import events as ev
 from aion_ray.model.health import Health
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_workflow_id, validate_workflow_id
-from aion_ray.model.visibility import WorkflowFilter
 
 R = TypeVar("R")
 
@@ -172,29 +171,65 @@ class Client:
     ) -> WorkflowList:
         """Workflows matching every condition given, oldest first: a list of WorkflowInfo
         that renders as a table in a notebook."""
-        flt = _filter(status, workflow_type, search_attributes, limit)
+        flt = list_filter(status, workflow_type, search_attributes, limit)
         return WorkflowList(self.registry.list_workflows(flt).get())
 
     async def list_async(self, **conditions: Any) -> WorkflowList:
-        flt = _filter(**conditions)
+        flt = list_filter(**conditions)
         return WorkflowList(await self.registry.list_workflows(flt))
 
+    # --- operator verbs over many workflows (see ``actors.many``) ------------------------------
+
     def terminate_many(
-        self,
-        *,
-        status: str | WorkflowStatus | None = None,
-        workflow_type: str | None = None,
-        reason: str = "terminated",
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "terminated"
     ) -> int:
-        """Terminate every open workflow the filter matches; how many were terminated (one
-        that ended meanwhile is not counted)."""
-        touched = 0
-        for info in self.list(status=status, workflow_type=workflow_type):
-            if not info.status.is_terminal and _terminated(
-                WorkflowHandle(self, info.workflow_id), reason
-            ):
-                touched += 1
-        return touched
+        """Terminate every open workflow the filter matches; how many were terminated."""
+        return apply_many(self, "terminate", status, workflow_type, reason)
+
+    def cancel_many(
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "cancelled"
+    ) -> int:
+        """Request cancellation of every open workflow the filter matches; how many."""
+        return apply_many(self, "cancel", status, workflow_type, reason)
+
+    def pause_many(
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "paused"
+    ) -> int:
+        """Pause every running workflow the filter matches; how many were paused."""
+        return apply_many(self, "pause", status, workflow_type, reason)
+
+    def resume_many(self, *, status: Status = None, workflow_type: str | None = None) -> int:
+        """Resume every paused workflow the filter matches; how many were resumed."""
+        return apply_many(self, "resume", status, workflow_type, None)
+
+    def reopen_many(self, *, status: Status = None, workflow_type: str | None = None) -> int:
+        """Reopen every failed, cancelled, timed-out or terminated run the filter matches."""
+        return apply_many(self, "reopen", status, workflow_type, None)
+
+    async def terminate_many_async(
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "terminated"
+    ) -> int:
+        return await apply_many_async(self, "terminate", status, workflow_type, reason)
+
+    async def cancel_many_async(
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "cancelled"
+    ) -> int:
+        return await apply_many_async(self, "cancel", status, workflow_type, reason)
+
+    async def pause_many_async(
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "paused"
+    ) -> int:
+        return await apply_many_async(self, "pause", status, workflow_type, reason)
+
+    async def resume_many_async(
+        self, *, status: Status = None, workflow_type: str | None = None
+    ) -> int:
+        return await apply_many_async(self, "resume", status, workflow_type, None)
+
+    async def reopen_many_async(
+        self, *, status: Status = None, workflow_type: str | None = None
+    ) -> int:
+        return await apply_many_async(self, "reopen", status, workflow_type, None)
 
     def sql(self, query: str) -> Any:
         """Run a read-only SQL query over the history tables; a pyarrow Table."""
@@ -228,23 +263,6 @@ class Client:
         self.store.kill()
 
 
-def _filter(
-    status: str | WorkflowStatus | None = None,
-    workflow_type: str | None = None,
-    search_attributes: dict[str, ev.SearchAttributeValue] | None = None,
-    limit: int | None = None,
-) -> WorkflowFilter:
-    try:
-        return WorkflowFilter(
-            status=(WorkflowStatus(status),) if status is not None else None,
-            workflow_type=workflow_type,
-            search_attributes=search_attributes or {},
-            limit=limit,
-        )
-    except ValueError as exc:
-        raise InvalidInputError(f"invalid list filter: {exc}") from exc
-
-
 def _check_query(query: object) -> None:
     if not isinstance(query, str) or not query.strip():
         raise InvalidInputError(f"sql needs a non-empty query string, got {query!r}")
@@ -260,12 +278,3 @@ def _stop_hosts(namespace: str) -> None:
         if actor["namespace"] == namespace and actor["name"].startswith(HOST_PREFIX):
             with contextlib.suppress(ValueError):  # it ended meanwhile
                 ray.kill(ray.get_actor(actor["name"], namespace=namespace), no_restart=True)
-
-
-def _terminated(handle: WorkflowHandle[Any], reason: str) -> bool:
-    """Terminate one workflow; False if it had ended already."""
-    try:
-        handle.terminate(reason)
-    except WorkflowTerminalError:
-        return False
-    return True

@@ -87,22 +87,39 @@ def test_terminate_async_of_a_suspended_workflow_is_recorded_by_the_registry(
         fresh.terminate("again")
 
 
-def test_terminate_many_terminates_what_the_filter_matches(
+def test_the_many_forms_apply_their_verb_to_what_the_filter_matches(
     connect: Callable[..., aion.Client],
 ) -> None:
     client = connect()
+    kind = wf.waits_for_signal.name
     handles = [client.start(wf.waits_for_signal, "go") for _ in range(3)]
     other = client.start(wf.answers, 1)  # running, of another type
     done = client.start(wf.one_local, 1)
     done.result(timeout=30)
-    assert client.terminate_many(status="running", workflow_type=wf.waits_for_signal.name) == 3
+    with pytest.raises(aion.InvalidInputError, match="filter"):
+        client.pause_many(status="bogus")
+    with pytest.raises(aion.InvalidInputError, match="workflow_type"):
+        client.reopen_many(workflow_type="")
+    with pytest.raises(aion.InvalidInputError, match="cancel reason"):
+        client.cancel_many(reason="")
+    assert client.pause_many(workflow_type=kind) == 3
+    assert client.pause_many(workflow_type=kind) == 0  # paused already: none is touched
+    assert asyncio.run(client.resume_many_async(status="paused")) == 3
+    assert client.terminate_many(status="running", workflow_type=kind) == 3
     for handle in handles:
         with pytest.raises(aion.WorkflowTerminatedError):
             handle.result(timeout=25)
     assert other.describe().status == aion.WorkflowStatus.RUNNING
+    assert client.reopen_many(workflow_type=kind) == 3
+    assert asyncio.run(client.cancel_many_async(workflow_type=kind, reason="bulk")) == 3
+    for handle in handles:
+        with pytest.raises(aion.WorkflowCancelledError):
+            handle.result(timeout=25)
     assert client.terminate_many(status="running") == 1
     assert client.terminate_many() == 0  # every one has ended: none is touched
+    assert client.resume_many() == 0
     assert done.describe().status == aion.WorkflowStatus.COMPLETED
+    assert client.reopen_many(status="completed") == 0  # a completed run does not reopen
 
 
 def test_execution_timeout_times_out_the_run_and_kills_its_ray_task(
