@@ -1,8 +1,6 @@
 """Verbs that change workflows, by id or by ``--where`` (``--yes`` to act on many): the
 command table. Each verb is one row: its name, help, the handle call that does it and what
 its two outcomes are called; a command is built per row.
-
-``reopen`` slots in as a row once the engine has it (issue 17).
 """
 
 from __future__ import annotations
@@ -68,6 +66,15 @@ VERBS = (
         default_reason=None,
         done="resumed",
         skipped="was not paused",
+    ),
+    Verb(
+        name="reopen",
+        help="Continue a failed, cancelled, timed-out or terminated run (the same run): what "
+        "completed replays, what failed runs again.",
+        act=lambda handle, reason: _took(handle.reopen),
+        default_reason=None,
+        done="reopened",
+        skipped="had not failed, been cancelled, timed out or been terminated",
     ),
 )
 

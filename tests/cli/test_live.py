@@ -98,6 +98,19 @@ def test_terminate_by_id_then_again(live: LiveEngine) -> None:
     assert json.loads(again.stdout) == {"workflow_id": "t-1", "outcome": "had ended"}
     ended.failed(5, "terminated")
     timed_out.failed(5, "timed out")
+    reopened, unconfirmed, by_where = run_many(
+        live.aion,
+        ("reopen", "t-1", "-o", "json"),
+        ("reopen", "--where", "workflow_id = 'x-1'"),
+        ("reopen", "--where", "workflow_id = 'x-1'", "--yes", "-o", "json"),
+    )
+    assert reopened.json() == [{"workflow_id": "t-1", "outcome": "reopened"}]
+    unconfirmed.failed(2, "--yes")
+    assert by_where.json() == [{"workflow_id": "x-1", "outcome": "reopened"}]
+    assert live.client.get("t-1").describe().status == "running"
+    running = live.aion("reopen", "t-1", "-o", "jsonl")
+    assert json.loads(running.stdout)["outcome"].startswith("had not failed")
+    live.client.get("t-1").terminate("done")
 
 
 def test_pause_and_resume(live: LiveEngine) -> None:
@@ -227,6 +240,7 @@ def test_bad_input_is_one_line_and_an_exit_code(finished: LiveEngine) -> None:
         ("show", "g-evil", "--follow", "-o", "json"),
         ("cancel",),
         ("start", f"{W}:waiter", "--execution-timeout", "-1"),
+        ("reopen", "nope"),
     )
     expected = [
         (3, "'nope' not found"),
@@ -247,6 +261,7 @@ def test_bad_input_is_one_line_and_an_exit_code(finished: LiveEngine) -> None:
         (2, "-o jsonl"),
         (2, "ids or --where"),
         (2, "execution_timeout"),
+        (3, "'nope' not found"),
     ]
     for run, (code, words) in zip(runs, expected, strict=True):
         run.failed(code, words)
