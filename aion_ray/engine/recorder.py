@@ -2,7 +2,7 @@
 
 It stamps events with contiguous seqs and the clock's time and refuses, centrally, anything
 after the current run's terminal event except what ``may_follow_terminal`` allows (the next
-run's start after continue-as-new, a reopen of a failed run). The events it stamps are
+run's start after continue-as-new, a reopen of a run that ended). The events it stamps are
 speculative until the host's pump has appended them; if that append fails, the host throws
 the recorder away with its driver and rebuilds both from the stored history.
 """
