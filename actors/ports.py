@@ -1,10 +1,12 @@
 """The control plane's ports over Ray: hosts are workflow actors, the fleet starts them, the
 store is the store actor, timers are the event loop's. Ray errors are mapped here, once: a
-host that died or cannot be reached is ``HostDied``; an AionError a host raised is itself."""
+host that died is ``HostDied``, one that cannot be reached ``HostUnreachable``; an AionError
+a host raised is itself."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,7 +19,7 @@ from aion_ray.actors.stub import Call
 from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
-from aion_ray.control.ports import HostDied, Resumed
+from aion_ray.control.ports import HostDied, HostUnreachable, Resumed
 from aion_ray.control.tasks import Background
 from aion_ray.engine.capacity import Slot
 from aion_ray.engine.starts import StartEvent
@@ -36,10 +38,13 @@ T = TypeVar("T")
 RemoteWorkflowActor = ray.remote(WorkflowActor)
 FOUND_TIMEOUT = 10.0
 """Seconds a workflow actor found by name has to answer (else it is left for dead)."""
+WATCH_AGAIN = 1.0
+"""Seconds before a watch whose call failed (not its actor) is held open again."""
 
 
 class RayHost:
-    """A workflow actor, as the control plane calls it: a dead host is ``HostDied``."""
+    """A workflow actor, as the control plane calls it: a dead host is ``HostDied``, one
+    that could not be reached through the stub's retries ``HostUnreachable``."""
 
     def __init__(self, stub: HostStub) -> None:
         self.name = stub.name
@@ -51,6 +56,8 @@ class RayHost:
         except EngineUnavailableError as exc:
             if exc.state == "died":
                 raise HostDied(self.name) from None
+            if exc.state == "unreachable":
+                raise HostUnreachable(self.name) from None
             raise
 
     async def start(
@@ -148,11 +155,25 @@ class RayFleet:
         return [RayHost(stub) for stub in found]
 
     async def _watch(self, stub: HostStub) -> None:
-        """Hold a call open on the actor: it fails within milliseconds of its death."""
-        try:
-            await stub.watch()
-        except AionError:
+        """Hold a call open on the actor: it fails within milliseconds of its death. One
+        that cannot be reached for long (the stub's retries) is declared lost: it is killed
+        before its workflows are resumed elsewhere, so it cannot serve them as a zombie."""
+        while True:
+            try:
+                await stub.watch()
+                return  # it answered: it is stopping on purpose
+            except EngineUnavailableError as exc:
+                if exc.state == "unreachable":
+                    with contextlib.suppress(AionError, ray.exceptions.RayError):
+                        stub.kill()
+                elif exc.state != "died":
+                    await asyncio.sleep(WATCH_AGAIN)  # the call failed, not the actor
+                    continue
+            except AionError:
+                await asyncio.sleep(WATCH_AGAIN)
+                continue
             self.died(stub.name)
+            return
 
 
 class RayStore:

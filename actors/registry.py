@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["RegistryActor", "StartSpec", "Started"]
 
+STARTUP_RETRY = 1.0
+"""Seconds before a failed start-up is tried again (callers wait for it meanwhile)."""
+
 
 @dataclass(frozen=True)
 class Started:
@@ -99,10 +102,12 @@ class RegistryActor:
         try:
             await self.control.start_up()
         except Exception:
-            # Not cached: the next call starts up again (re-attaching and recovering are
-            # idempotent), e.g. once the store answers.
-            log.exception("the registry's start-up failed; the next call tries again")
+            # Not cached: the next call, or a retry in a moment, starts up again
+            # (re-attaching and recovering are idempotent), e.g. once the store answers.
+            log.exception("the registry's start-up failed; trying again")
             self._ready = None
+            loop = asyncio.get_running_loop()
+            loop.call_later(STARTUP_RETRY, self._starting_up)
 
     async def _trim_idle(self) -> None:
         while True:

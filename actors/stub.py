@@ -7,9 +7,12 @@ found by that name. It maps Ray's errors once, by type, never by message:
   the call is sent again a few times with growing pauses (``UNREACHABLE_PAUSES``), then it
   becomes ``EngineUnavailableError(state="unreachable")``;
 - ``ActorDiedError`` makes the stub look the name up again: when another actor holds the
-  name now (the engine re-created it), the call goes to it once more (every engine call is
-  idempotent: ids, request ids and expected heads keep a repeat single); otherwise it
-  becomes ``EngineUnavailableError(state="died")``.
+  name now (the engine re-created it), the call goes to it once more; otherwise it becomes
+  ``EngineUnavailableError(state="died")``.
+Only idempotent calls are sent again (ids, request ids and expected heads keep a repeat
+single). A call that a repeat would do twice or answer differently (terminate, pause,
+cancel, a lifecycle row) is made ``once``: its first failure reaches the caller, who
+cannot know whether it was done.
 
 A call is a ``Call``: ``await`` it from asyncio code, ``.get(timeout)`` it from
 synchronous code, or take its raw ``ref()`` to wait on it without blocking.
@@ -41,18 +44,23 @@ ACTOR_UNREACHABLE = "the actor cannot be reached for now (it may be restarting)"
 class Call(Generic[T]):
     """One call of ``method`` on a stub's actor, sent when it is awaited or got."""
 
-    def __init__(self, stub: Stub, method: str, args: tuple[Any, ...]) -> None:
+    def __init__(
+        self, stub: Stub, method: str, args: tuple[Any, ...], *, once: bool = False
+    ) -> None:
+        """``once``: never sent again (see the module docstring)."""
         self._stub = stub
         self._method = method
         self._args = args
+        self._pauses = () if once else UNREACHABLE_PAUSES
 
     def __await__(self) -> Generator[Any, None, T]:
-        answer: T = yield from self._stub.call_async(self._method, self._args).__await__()
+        call = self._stub.call_async(self._method, self._args, self._pauses)
+        answer: T = yield from call.__await__()
         return answer
 
     def get(self, timeout: float | None = None) -> T:
         """Block for the answer; TimeoutError if ``timeout`` seconds pass first."""
-        answer: T = self._stub.call_sync(self._method, self._args, timeout)
+        answer: T = self._stub.call_sync(self._method, self._args, timeout, self._pauses)
         return answer
 
     def ref(self) -> Any:
@@ -81,9 +89,13 @@ class Stub:
     def send(self, method: str, args: tuple[Any, ...]) -> Any:
         return getattr(self.handle, method).remote(*args)
 
-    async def call_async(self, method: str, args: tuple[Any, ...]) -> Any:
-        renewed = False
-        for pause in (*UNREACHABLE_PAUSES, None):
+    async def call_async(
+        self, method: str, args: tuple[Any, ...], pauses: tuple[float, ...] = UNREACHABLE_PAUSES
+    ) -> Any:
+        """The answer, sent again after each of ``pauses`` while unreachable, and once
+        more to a renewed actor (neither when ``pauses`` is empty: a ``once`` call)."""
+        renewed = not pauses
+        for pause in (*pauses, None):
             handle = self.handle
             try:
                 return await getattr(handle, method).remote(*args)
@@ -97,9 +109,16 @@ class Stub:
                 raise error
         raise AssertionError("unreachable")
 
-    def call_sync(self, method: str, args: tuple[Any, ...], timeout: float | None) -> Any:
-        renewed = False
-        for pause in (*UNREACHABLE_PAUSES, None):
+    def call_sync(
+        self,
+        method: str,
+        args: tuple[Any, ...],
+        timeout: float | None,
+        pauses: tuple[float, ...] = UNREACHABLE_PAUSES,
+    ) -> Any:
+        """Like ``call_async``, blocking; TimeoutError after ``timeout`` seconds."""
+        renewed = not pauses
+        for pause in (*pauses, None):
             handle = self.handle
             try:
                 return ray.get(getattr(handle, method).remote(*args), timeout=timeout)

@@ -62,18 +62,18 @@ class RegistryStub(Stub):
         return Call(self, "query", (workflow_id, name, list(args)))
 
     def cancel(self, workflow_id: str, reason: str) -> Call[bool]:
-        return Call(self, "cancel", (workflow_id, reason))
+        return Call(self, "cancel", (workflow_id, reason), once=True)
 
     def terminate(self, workflow_id: str, reason: str) -> Call[None]:
-        return Call(self, "terminate", (workflow_id, reason))
+        return Call(self, "terminate", (workflow_id, reason), once=True)
 
     def hold(self, workflow_id: str, reason: str | None) -> Call[None]:
         """Pause the workflow (with a ``reason``) or resume it (None)."""
-        return Call(self, "hold", (workflow_id, reason))
+        return Call(self, "hold", (workflow_id, reason), once=True)
 
     def reopen(self, workflow_id: str) -> Call[None]:
         """Reopen the workflow's ended run (see ``control.reopens``)."""
-        return Call(self, "reopen", (workflow_id,))
+        return Call(self, "reopen", (workflow_id,), once=True)
 
     def describe(self, workflow_id: str) -> Call[WorkflowInfo]:
         return Call(self, "describe", (workflow_id,))
@@ -219,14 +219,14 @@ class HostStub(Stub):
         return Call(self, "signal", (workflow_id, name, payload, request_id))
 
     def cancel(self, workflow_id: str, reason: str) -> Call[bool]:
-        return Call(self, "cancel", (workflow_id, reason))
+        return Call(self, "cancel", (workflow_id, reason), once=True)
 
     def terminate(self, workflow_id: str, reason: str) -> Call[None]:
-        return Call(self, "terminate", (workflow_id, reason))
+        return Call(self, "terminate", (workflow_id, reason), once=True)
 
     def hold(self, workflow_id: str, reason: str | None) -> Call[None]:
         """Pause the workflow (with a ``reason``) or resume it (None)."""
-        return Call(self, "hold", (workflow_id, reason))
+        return Call(self, "hold", (workflow_id, reason), once=True)
 
     def result(self, workflow_id: str, timeout: float | None) -> Call[ev.Event | None]:
         return Call(self, "result", (workflow_id, timeout))

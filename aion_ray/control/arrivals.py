@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from aion_ray.control.directory import Directory
 from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Member
-from aion_ray.control.ports import HostDied
+from aion_ray.control.ports import HostDied, HostUnreachable
 from aion_ray.engine.outcomes import terminal_status
 from aion_ray.engine.unhosted import (
     cancel_events,
@@ -22,6 +22,7 @@ from aion_ray.engine.unhosted import (
     terminate_events,
 )
 from aion_ray.errors import (
+    EngineUnavailableError,
     QueryError,
     SequenceConflictError,
     WorkflowNotFoundError,
@@ -53,7 +54,7 @@ class Arrivals:
             member = await self.placement.find(workflow_id)
             if member is not None:
                 call = member.host.signal(workflow_id, name, payload, request_id)
-                if await self._on_host(call) is not LEFT:
+                if await self._on_host(workflow_id, member, call) is not LEFT:
                     return
                 continue  # it left its host meanwhile: look again
             history = _open(workflow_id, await self.store.read_history(workflow_id))
@@ -66,7 +67,9 @@ class Arrivals:
         while True:
             member = await self.placement.find(workflow_id)
             if member is not None:
-                requested = await self._on_host(member.host.cancel(workflow_id, reason))
+                requested = await self._on_host(
+                    workflow_id, member, member.host.cancel(workflow_id, reason)
+                )
                 if requested is not LEFT:
                     return bool(requested)
                 continue
@@ -83,7 +86,12 @@ class Arrivals:
         while True:
             member = await self.placement.find(workflow_id)
             if member is not None:
-                if await self._on_host(member.host.terminate(workflow_id, reason)) is not LEFT:
+                if (
+                    await self._on_host(
+                        workflow_id, member, member.host.terminate(workflow_id, reason)
+                    )
+                    is not LEFT
+                ):
                     return
                 continue
             history = _open(workflow_id, await self.store.read_history(workflow_id))
@@ -103,7 +111,10 @@ class Arrivals:
         while True:
             member = await self.placement.find(workflow_id)
             if member is not None:
-                if await self._on_host(member.host.hold(workflow_id, reason)) is not LEFT:
+                if (
+                    await self._on_host(workflow_id, member, member.host.hold(workflow_id, reason))
+                    is not LEFT
+                ):
                     return
                 continue
             history = _open(workflow_id, await self.store.read_history(workflow_id))
@@ -123,7 +134,9 @@ class Arrivals:
                 raise QueryError(
                     workflow_id, name, f"the workflow has ended ({exc.status})"
                 ) from None
-            answer = await self._on_host(member.host.query(workflow_id, name, args))
+            answer = await self._on_host(
+                workflow_id, member, member.host.query(workflow_id, name, args)
+            )
             if answer is not LEFT:
                 return answer
 
@@ -145,15 +158,25 @@ class Arrivals:
             raise WorkflowNotFoundError(workflow_id)
         return member
 
-    async def _on_host(self, call: Awaitable[T]) -> T | object:
+    async def _on_host(self, workflow_id: str, member: Member, call: Awaitable[T]) -> T | object:
         """A call to a workflow's host: its answer, or LEFT if the workflow left the host."""
         try:
             return await call
         except WorkflowNotFoundError:
+            # It left without this control plane hearing of it (a suspension in flight, or
+            # a rebuild the host gave up): unless it moved meanwhile, it is suspended now,
+            # and the caller's next look records the arrival and makes it resident.
+            entry = self.directory.entries.get(workflow_id)
+            if entry is not None and entry.host == member.name:
+                self.directory.unhost(workflow_id, member, keep=True)
             return LEFT
         except HostDied:
             await asyncio.sleep(HOST_DEATH_NOTICE)  # its death is being handled: look again
             return LEFT
+        except HostUnreachable:
+            raise EngineUnavailableError(
+                member.name, "the workflow's host does not answer", state="unreachable"
+            ) from None
 
     async def _record(
         self, workflow_id: str, history: list[ev.Event], arrival: list[ev.Event]

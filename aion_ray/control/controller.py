@@ -131,6 +131,8 @@ class Controller:
         for placed in placements:
             if placed.workflow_id in self.directory.entries:
                 continue  # known: placed by this control plane, or suspended (the id exists)
+            if self.directory.ended(placed.workflow_id, placed.run_id):
+                continue  # a report older than the run's end
             if self.pool.hosted(host, placed.workflow_id, placed.slot) is not None:
                 self.directory.entries[placed.workflow_id] = Entry(
                     placed.workflow_id, placed.run_id, placed.workflow_type, host
@@ -149,12 +151,17 @@ class Controller:
             self.pool.background.run(self.store.record_lifecycle(logged))
 
     def wake(self, workflow_ids: Sequence[str]) -> None:
-        """Make these suspended workflows resident again (a host let them go while they
-        were recording something)."""
+        """Make these workflows resident again: a host let them go while they were
+        recording something, or gave up rebuilding them (the store was out of reach)."""
         for workflow_id in workflow_ids:
             entry = self.directory.entries.get(workflow_id)
-            if entry is not None and entry.host is None:
+            if entry is None:
+                continue
+            member = self.directory.member_of(workflow_id)
+            if member is None:
                 self.placement.later(workflow_id, entry.workflow_type)
+            else:
+                self.pool.background.run(self.placement.recheck(workflow_id, member))
 
     async def route_signal(self, command: cmd.SendSignal, request_id: str) -> None:
         """A workflow's signal to another one (its request id makes a repeat harmless)."""

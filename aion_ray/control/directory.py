@@ -7,9 +7,13 @@ who need it wait (``settled``), so each id is placed once at a time.
 from __future__ import annotations
 
 import asyncio
+import collections
 from dataclasses import dataclass
 
 from aion_ray.control.pool import Member, Pool
+
+ENDED_KEPT = 10_000
+"""Closed runs remembered, newest first kept: enough to outlast any report in flight."""
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Directory:
         self.pool = pool
         self.entries: dict[str, Entry] = {}
         self._placing: dict[str, asyncio.Future[None]] = {}
+        self._ended: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
 
     def member_of(self, workflow_id: str) -> Member | None:
         """The member hosting the workflow (None: suspended or unknown)."""
@@ -84,5 +89,14 @@ class Directory:
 
     def close(self, workflow_id: str, host: str) -> None:
         """The workflow's run ended (on ``host``, or "" if no host held it)."""
-        self.entries.pop(workflow_id, None)
+        entry = self.entries.pop(workflow_id, None)
+        if entry is not None:
+            self._ended[(workflow_id, entry.run_id)] = None
+            while len(self._ended) > ENDED_KEPT:
+                self._ended.popitem(last=False)
         self.pool.release(host, workflow_id)
+
+    def ended(self, workflow_id: str, run_id: str) -> bool:
+        """Whether this run closed lately (a host's older report of it must not bring it
+        back)."""
+        return (workflow_id, run_id) in self._ended

@@ -14,7 +14,7 @@ from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.code import Code
 from aion_ray.control.directory import Directory, Entry
 from aion_ray.control.pool import Member, Slot
-from aion_ray.control.ports import HostDied, Store, Timers
+from aion_ray.control.ports import HostDied, HostUnreachable, Store, Timers
 from aion_ray.control.supervision import Supervisor
 from aion_ray.engine.starts import StartEvent
 from aion_ray.engine.transport import Placed
@@ -118,8 +118,25 @@ class Placement:
     async def learn(self, member: Member) -> None:
         """Count what ``member`` holds as it says (clients started workflows there directly
         and the host's reports have not come, or were lost)."""
-        with contextlib.suppress(HostDied):  # a death is handled on its own
+        # A death is handled on its own; a host that does not answer is not waited for.
+        with contextlib.suppress(HostDied, HostUnreachable):
             self.on_placed(member.name, await member.host.placements())
+
+    async def recheck(self, workflow_id: str, member: Member) -> None:
+        """``member`` is said to have let the workflow go: if it does not hold it, host it
+        again (elsewhere if need be)."""
+        with contextlib.suppress(HostDied, HostUnreachable):
+            if any(p.workflow_id == workflow_id for p in await member.host.placements()):
+                return
+        self.left(workflow_id, member)
+
+    def left(self, workflow_id: str, member: Member) -> None:
+        """The workflow is not on ``member`` after all: host it again from its history."""
+        entry = self.directory.entries.get(workflow_id)
+        if entry is None or entry.host != member.name:
+            return  # it moved or ended meanwhile
+        self.directory.unhost(workflow_id, member, keep=True)
+        self.later(workflow_id, entry.workflow_type)
 
     async def find(self, workflow_id: str) -> Member | None:
         """The member hosting the workflow (None: suspended, ended or nowhere). One this
@@ -217,15 +234,18 @@ class Placement:
         logged = LifecycleEntry(
             workflow_id=workflow_id, recorded_at=self.clock.now(), kind=UNRUNNABLE, detail=why
         )
-        await self.store.record_lifecycle([logged])
-        await self._fail(workflow_id, error)
+        await self._fail(workflow_id, error, logged)
 
-    async def _fail(self, workflow_id: str, error: ErrorInfo) -> None:
+    async def _fail(
+        self, workflow_id: str, error: ErrorInfo, logged: LifecycleEntry | None = None
+    ) -> None:
         """End a run no host can hold (its hosts keep dying, or its code cannot run here):
-        the controller holds it, and records why."""
+        the controller holds it, and records why (``logged`` first, if given)."""
         history = await self.store.read_history(workflow_id)
         if current_terminal(history) is not None:
             return  # it ended meanwhile
+        if logged is not None:
+            await self.store.record_lifecycle([logged])
         ended = failure_events(history, self.clock, error)
         await self.store.append_as_holder(workflow_id, ended, len(history))
         started = current_run(history)[0]

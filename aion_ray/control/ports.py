@@ -26,10 +26,16 @@ class HostDied(Exception):
     """A call to a host failed because the host is gone (its death is reported apart)."""
 
 
+class HostUnreachable(Exception):
+    """A host did not answer for a while (it may be alive, and may still hold workflows):
+    a call that must not block on it (learning what it holds) passes it by."""
+
+
 class Host(Protocol):
     """One host (a workflow actor) as the control plane calls it. Every method raises
-    ``HostDied`` if the host is gone, and the host's own AionError if it refused (a start or
-    a resume with no room for ``slot``: HostFullError)."""
+    ``HostDied`` if the host is gone, ``HostUnreachable`` if it did not answer for a while,
+    and the host's own AionError if it refused (a start or a resume with no room for
+    ``slot``: HostFullError)."""
 
     name: str
 

@@ -19,7 +19,7 @@ from aion_ray.control import recovery
 from aion_ray.control.directory import Directory, Entry
 from aion_ray.control.placement import Placement
 from aion_ray.control.pool import Pool
-from aion_ray.control.ports import Fleet, HostDied, Store
+from aion_ray.control.ports import Fleet, HostDied, HostUnreachable, Store
 from aion_ray.control.residency import Residency
 from aion_ray.engine.transport import Placed
 
@@ -53,10 +53,11 @@ class Reconciler:
         self._rechecking = self._recheck_again = False
 
     async def start_up(self) -> None:
-        try:
-            await self._reattach()
-        finally:
-            self.attached.set()
+        """Re-attach, then warm and recover. ``attached`` is set only once every live host
+        has said what it holds (answers before that could fence them); a failure raises,
+        and the caller starts up again (each step is idempotent)."""
+        await self._reattach()
+        self.attached.set()
         await asyncio.gather(self.pool.warm(), self._recover())
 
     def recheck(self) -> None:
@@ -72,7 +73,9 @@ class Reconciler:
         for host in await self.fleet.running():
             try:
                 placements = await host.placements()
-            except HostDied:
+            except (HostDied, HostUnreachable):
+                # Left for dead: what it held is recovered elsewhere, fencing it.
+                log.warning("host %s did not answer; not re-attached", host.name)
                 continue
             self.pool.join(host.name, host)
             self._learn(host.name, placements)

@@ -21,6 +21,7 @@ from aion_ray.engine.capacity import Capacity, Slot
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.durability import Durability
 from aion_ray.engine.host import HostCore
+from aion_ray.engine.rebuilds import Rebuilds, may_have_landed
 from aion_ray.engine.reports import Reports
 from aion_ray.engine.residency import Residency
 from aion_ray.engine.results import ResultWaits
@@ -41,6 +42,7 @@ class AsyncHost:
     Composed of: ``core`` (the drivers), ``effects`` (what drivers ask for: ``attempts``,
     ``timers``), ``pump`` (appends), ``durability`` (who waits for which record),
     ``reports`` (to the control plane), ``residency`` (suspending blocked workflows),
+    ``rebuilds`` (hosting again a workflow whose append was refused),
     ``capacity`` (slots) and ``results`` (result waits).
     """
 
@@ -74,12 +76,12 @@ class AsyncHost:
         self.results = ResultWaits(lambda workflow_id: workflow_id in self.core.drivers)
         self.durability = Durability(self.core.pump.mark, self._kick)
         self.residency = self._residency()
+        self.rebuilds = Rebuilds(self.resume, self.core.drivers.__contains__, transport.wake)
         self.pump = self._pump()
         loop = asyncio.get_running_loop()
         self._sweeper = (
             loop.create_task(self.residency.sweep(idle_timeout)) if idle_timeout else None
         )
-        self._rebuilds: set[asyncio.Task[Any]] = set()  # held: the loop keeps weak refs
 
     def _residency(self) -> Residency:
         return Residency(
@@ -101,7 +103,7 @@ class AsyncHost:
             results=self.results,
             touch=self.residency.touch,
             left=self._ended,
-            rebuild=self._rebuild,
+            rebuild=self.rebuilds.run,
         )
 
     # --- what the host is asked to do ----------------------------------------------------------
@@ -146,9 +148,10 @@ class AsyncHost:
         placed = Placed(start.workflow_id, run_id, definition.name, slot)
         try:
             await self.start(definition, start.workflow_id, started, run_id, slot, placed)
-        except AionError:
-            self.reports.withdrawn(placed)
-            self._kick()
+        except AionError as exc:
+            if not may_have_landed(exc):  # (if it may have, it is rebuilt)
+                self.reports.withdrawn(placed)
+                self._kick()
             raise
         return run_id
 
@@ -281,16 +284,13 @@ class AsyncHost:
         self.pump.kick()
 
     def _ended(self, workflow_id: str) -> None:
-        """A run that ended is reported: the workflow leaves this host."""
+        """A run that ended is reported, or another holder took the workflow over: it
+        leaves this host, its attempts and timers with it."""
         self.core.discard(workflow_id)
         self.durability.forget(workflow_id)
         self.residency.forget(workflow_id)
-
-    def _rebuild(self, workflow_id: str) -> None:
-        """Host the workflow again from its stored history (its append was refused)."""
-        task = asyncio.get_running_loop().create_task(self.resume([workflow_id]))
-        self._rebuilds.add(task)
-        task.add_done_callback(self._rebuilds.discard)
+        self.attempts.drop(workflow_id)
+        self.timers.drop(workflow_id)
 
     def _hosted(self, workflow_id: str) -> WorkflowDriver:
         driver = self.core.drivers.get(workflow_id)

@@ -2,7 +2,8 @@
 
 While one ``append_batch`` is in flight, new work piles up and rides in the next, so the
 workflows of one host share their store calls. A batch the store refuses fails only its own
-drivers (a fenced one is let go as a zombie, the others are rebuilt from history); a store
+drivers (one another holder took over is let go as a zombie, the others are rebuilt from
+history); a store
 that cannot say whether a batch landed is asked again; closed runs are reported after their
 ends are durable.
 """
@@ -20,7 +21,13 @@ from aion_ray.engine.pump import APPEND_RETRY_DELAYS, Batch, Failure
 from aion_ray.engine.reports import Reports
 from aion_ray.engine.results import ResultWaits
 from aion_ray.engine.transport import Transport
-from aion_ray.errors import AionError, EngineUnavailableError, FencedError, StoreError
+from aion_ray.errors import (
+    AionError,
+    EngineUnavailableError,
+    FencedError,
+    SequenceConflictError,
+    StoreError,
+)
 from aion_ray.model.clock import Clock
 from aion_ray.model.store import AppendRequest, AppendResult
 
@@ -122,12 +129,19 @@ class AsyncPump:
         raise AssertionError("unreachable")
 
     def _after_refusal(self, failure: Failure) -> None:
-        """A refused append: fenced means another host took the workflow over (this one is a
-        zombie and lets it go); anything else is rebuilt from the stored history."""
+        """A refused append. Fenced, or the head moved: another holder wrote since (at a
+        start: the id exists). This host is a zombie for the workflow: it stops its
+        attempts and timers and never takes the lease back on its own; the control plane is
+        asked to check who holds it. Anything else (the store could not say whether the
+        append landed) is rebuilt from the stored history."""
         workflow_id = failure.driver.workflow_id
         self.durability.forget(workflow_id)
-        if failure.activation.expected_seq == 0 or isinstance(failure.error, FencedError):
+        if isinstance(failure.error, FencedError | SequenceConflictError):
             self.results.left(workflow_id)
+            if failure.activation.expected_seq > 0:
+                log.warning("%s lost %s to another holder", self.core.holder, workflow_id)
+                self._left(workflow_id)
+                self.transport.wake([workflow_id])
             return
         self._rebuild(workflow_id)
 

@@ -44,6 +44,11 @@ class Attempts:
         if task is not None:
             task.cancel()
 
+    def drop(self, workflow_id: str) -> None:
+        """Cancel every attempt of the workflow (it left this host)."""
+        for key in [key for key in self._running if key[0] == workflow_id]:
+            self._running.pop(key).cancel()
+
     def workflows(self) -> set[str]:
         """The workflows with an attempt running."""
         return {key[0] for key in self._running}

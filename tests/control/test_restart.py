@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from aion_ray.control.controller import Controller
+from aion_ray.control.ports import HostUnreachable
 from aion_ray.engine.starts import start_event
+from aion_ray.engine.transport import Placed
 from aion_ray.model.payload import encode
 from tests.control.conftest import Plane, plane, restarted, waits
 from tests.control.fakes import FakeHost
@@ -85,5 +90,42 @@ def test_a_host_that_dies_before_its_report_has_its_workflow_resumed() -> None:
         p.control.pool.died(host.name)
         await p.until(lambda: p.resident("d"))
         assert p.host_of("d") is not host
+
+    asyncio.run(scenario())
+
+
+def test_a_start_up_that_cannot_learn_what_a_host_holds_answers_nothing() -> None:
+    """Until every live host has said what it holds, the control plane is not attached
+    (answers before that could move, and fence, what a host holds); a host that does not
+    answer at all is passed by and its workflows recovered elsewhere."""
+
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 4))
+        await p.start("a")
+        host = p.host_of("a")
+        real = host.placements
+
+        async def failing() -> list[Placed]:
+            raise RuntimeError("the call broke")
+
+        host.placements = failing  # type: ignore[method-assign]
+        control = Controller(p.control.settings, p.port, p.fleet, p.clock, p.timers)
+        with pytest.raises(RuntimeError):
+            await control.start_up()
+        assert not control.attached.is_set()
+
+        host.placements = real  # type: ignore[method-assign]
+        await control.start_up()  # tried again: attached, nothing moved
+        assert control.attached.is_set()
+        assert control.directory.member_of("a") is not None
+
+        async def silent() -> list[Placed]:
+            raise HostUnreachable(host.name)
+
+        host.placements = silent  # type: ignore[method-assign]
+        again = await restarted(p)
+        assert again.control.attached.is_set()
+        assert host.name not in again.control.pool.members
+        await again.until(lambda: again.resident("a") and again.host_of("a") is not host)
 
     asyncio.run(scenario())

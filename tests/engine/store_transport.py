@@ -62,6 +62,8 @@ class StoreTransport:
         self.closures: list[Closure] = []
         self.signals: list[cmd.SendSignal] = []
         self.placements: list[object] = []
+        self.woken: list[str] = []
+        self.unreadable = 0  # the next reads of histories that fail (the store is away)
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         self.batches.append(list(requests))
@@ -91,6 +93,9 @@ class StoreTransport:
         assert taken.ok, taken.error
 
     async def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[ev.Event]]:
+        if self.unreadable:
+            self.unreadable -= 1
+            raise EngineUnavailableError("store transport", "away", state="unreachable")
         return {wid: self.store.read_history(wid) for wid in workflow_ids}
 
     async def run_activity(
@@ -118,4 +123,5 @@ class StoreTransport:
         raise AssertionError("these hosts suspend nothing (no idle timeout)")
 
     def wake(self, workflow_ids: Sequence[str]) -> None:
-        raise AssertionError("these hosts suspend nothing (no idle timeout)")
+        """A host that let workflows go asks the control plane to host them again."""
+        self.woken.extend(workflow_ids)

@@ -16,7 +16,7 @@ import aion_ray as aion
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
 from aion_ray.engine.starts import encode_input, start_event
-from aion_ray.errors import FencedError
+from aion_ray.errors import FencedError, StoreError
 from aion_ray.model import events as ev
 from aion_ray.model.ids import new_run_id
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES, decode, encode
@@ -242,6 +242,7 @@ def test_a_fenced_host_lets_the_workflow_go_and_its_successor_finishes_it(
         with pytest.raises(FencedError):
             await old.signal("wf", "more", encode(1), "from-the-zombie")
         assert "wf" not in old.hosted()  # a zombie: it neither rebuilds nor writes again
+        assert transport.woken == ["wf"]  # the control plane is asked who holds it
         successor = AsyncHost(StoreTransport(store), holder="host-b")
         successor.register([steps_then_signal])
         assert await successor.resume(["wf"]) == {"wf": store.read_history("wf")[0].run_id}
@@ -254,6 +255,53 @@ def test_a_fenced_host_lets_the_workflow_go_and_its_successor_finishes_it(
     assert_valid(store, "wf", steps_then_signal)
     received = [e.request_id for e in store.read_history("wf") if isinstance(e, ev.SignalReceived)]
     assert received == ["request-1"]  # the fenced host's signal never landed
+
+
+def test_a_start_whose_outcome_stays_unknown_is_rebuilt_not_orphaned(
+    store: HistoryStore,
+) -> None:
+    """The start landed but no try heard so: the caller hears the error, and the host
+    rebuilds the workflow from what landed instead of leaving it open with no host."""
+
+    async def scenario() -> None:
+        lost_always = Fault("lose", of("wf", ev.WorkflowStarted), times=4)  # every retry
+        transport = StoreTransport(store, lost_always)
+        host = AsyncHost(transport, holder="host-a")
+        with pytest.raises(StoreError):
+            await start(host, fan_out, 2, "wf")
+        await _eventually(lambda: isinstance(store.read_history("wf")[-1], ev.WorkflowCompleted))
+        assert "wf" not in host.hosted()  # it ran to its end, and left
+        host.close()
+
+    run(scenario)
+    assert_valid(store, "wf", fan_out)
+
+
+def test_a_fenced_host_stops_the_attempts_and_timers_of_the_workflow(
+    store: HistoryStore,
+) -> None:
+    async def scenario() -> None:
+        fence = Fault("fence", of("wf", ev.SignalReceived))
+        transport = StoreTransport(store, fence, gate=Gate(size=2))  # the attempt hangs
+        host = AsyncHost(transport, holder="host-a")
+        await start(host, busy_and_sleeping, None, "wf")
+        await _eventually(
+            lambda: "wf" in host.attempts.workflows() and bool(host.timers.keys("wf"))
+        )
+        with pytest.raises(FencedError):
+            await host.signal("wf", "late", encode(1), "request-1")
+        await _eventually(lambda: "wf" not in host.attempts.workflows())
+        assert host.timers.keys("wf") == []
+        assert "wf" not in host.hosted()
+        assert transport.woken == ["wf"]
+        host.close()
+
+    run(scenario)
+
+
+@aion.workflow
+async def busy_and_sleeping(ctx: aion.WorkflowContext) -> None:
+    await asyncio.gather(ctx.run(plus_one, 1), ctx.sleep(30))
 
 
 async def _eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:

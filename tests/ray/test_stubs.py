@@ -69,6 +69,9 @@ def test_a_died_actor_is_found_again_by_name(ray_cluster: None) -> None:
     assert _which(stub).get() == 1
     ray.kill(first, no_restart=True)
     second = _start("named", namespace, 2)  # the engine re-created it under the same name
+    with pytest.raises(aion.EngineUnavailableError) as not_again:
+        Call[int](stub, "which", (), once=True).get()  # a call not to repeat is not resent
+    assert not_again.value.state == "died"
     assert _which(stub).get() == 2  # the call to the dead one went to its successor
     ray.kill(second, no_restart=True)
     with pytest.raises(aion.EngineUnavailableError) as died:
