@@ -75,6 +75,16 @@ class RegistryStub(Stub):
         """Reopen the workflow's ended run (see ``control.reopens``)."""
         return Call(self, "reopen", (workflow_id,), once=True)
 
+    def start_child(
+        self, parent_id: str, parent_run_id: str, command: cmd.StartChild
+    ) -> Call[None]:
+        """Answered once the child is started, or its parent told why not."""
+        return Call(self, "start_child", (parent_id, parent_run_id, command))
+
+    def route_signal(self, command: cmd.SendSignal, request_id: str) -> Call[None]:
+        """Answered once the signal is recorded at its target, or found undeliverable."""
+        return Call(self, "route_signal", (command, request_id))
+
     def describe(self, workflow_id: str) -> Call[WorkflowInfo]:
         return Call(self, "describe", (workflow_id,))
 
@@ -109,12 +119,6 @@ class RegistryStub(Stub):
 
     def closed(self, host: str, closures: Sequence[Closure]) -> bool:
         return self.tell("closed", host, list(closures))
-
-    def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> bool:
-        return self.tell("start_child", parent_id, parent_run_id, command)
-
-    def route_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
-        return self.tell("route_signal", command, request_id)
 
     def wake(self, workflow_ids: Sequence[str]) -> bool:
         return self.tell("wake", list(workflow_ids))

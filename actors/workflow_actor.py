@@ -58,14 +58,19 @@ class RayTransport:
         host = HostStub(self.name, self.store.namespace)
         return await run_attempt(command, max_bytes, host, attempt)
 
+    # Calls the host's outbox sends again until the registry takes them (it may be
+    # restarting): a workflow's child starts and signals must arrive.
+
+    async def start_child(
+        self, parent_id: str, parent_run_id: str, command: cmd.StartChild
+    ) -> None:
+        await self.registry.start_child(parent_id, parent_run_id, command)
+
+    async def send_signal(self, command: cmd.SendSignal, request_id: str) -> None:
+        await self.registry.route_signal(command, request_id)
+
     # One-way messages to the registry: with the registry gone they are dropped (what it
     # would have learned it rebuilds when it is back).
-
-    def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
-        self.registry.start_child(parent_id, parent_run_id, command)
-
-    def send_signal(self, command: cmd.SendSignal, request_id: str) -> None:
-        self.registry.route_signal(command, request_id)
 
     def closed(self, closures: Sequence[Closure]) -> None:
         self.registry.closed(self.name, closures)

@@ -1,5 +1,6 @@
 """The Effects of an AsyncHost's drivers: activity attempts as tasks, timers on the loop,
-child starts and signals through the transport, closures reported to the control plane."""
+child starts and signals through the transport's outbox (sent until taken), closures
+reported to the control plane."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aion_ray.engine.attempts import Attempts
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.host import HostCore
 from aion_ray.engine.host_timers import HostTimers
+from aion_ray.engine.outbox import Outbox
 from aion_ray.engine.reports import Reports
 from aion_ray.engine.transport import Closure, Outcome, Transport
 from aion_ray.model import events as ev
@@ -43,6 +45,7 @@ class AsyncEffects:
         self._kick = kick
         self.timers = HostTimers(clock, self._wake)
         self.attempts = Attempts(transport, max_payload_bytes, self._attempt_ended, self.heartbeat)
+        self.outbox = Outbox()
 
     def heartbeat(
         self, workflow_id: str, run_id: str, activity_id: int, attempt: int, details: Payload
@@ -93,11 +96,17 @@ class AsyncEffects:
         self.timers.disarm(driver.workflow_id, key)
 
     def start_child(self, driver: WorkflowDriver, command: cmd.StartChild) -> None:
-        self.transport.start_child(driver.workflow_id, driver.recorder.run_id, command)
+        parent_id, run_id = driver.workflow_id, driver.recorder.run_id
+        self.outbox.send(
+            f"the start of {command.child_workflow_id} (a child of {parent_id})",
+            lambda: self.transport.start_child(parent_id, run_id, command),
+        )
 
     def send_signal(self, driver: WorkflowDriver, command: cmd.SendSignal, request_id: str) -> None:
         if not self.deliver_signal(command, request_id):
-            self.transport.send_signal(command, request_id)
+            self.outbox.send(
+                f"signal {request_id}", lambda: self.transport.send_signal(command, request_id)
+            )
 
     def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None:
         started = driver.started

@@ -278,6 +278,7 @@ class AsyncHost:
         if self._sweeper is not None:
             self._sweeper.cancel()
         self.attempts.close()
+        self.effects.outbox.close()
         self.timers.close()
 
     def _kick(self) -> None:

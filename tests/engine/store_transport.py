@@ -64,6 +64,7 @@ class StoreTransport:
         self.placements: list[object] = []
         self.woken: list[str] = []
         self.unreadable = 0  # the next reads of histories that fail (the store is away)
+        self.away = 0  # the next signals the control plane does not take
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         self.batches.append(list(requests))
@@ -105,10 +106,15 @@ class StoreTransport:
             await self.gate.pass_through()
         return execute_activity(command, max_bytes)
 
-    def start_child(self, parent_id: str, parent_run_id: str, command: cmd.StartChild) -> None:
+    async def start_child(
+        self, parent_id: str, parent_run_id: str, command: cmd.StartChild
+    ) -> None:
         raise AssertionError("these tests start no children")
 
-    def send_signal(self, command: cmd.SendSignal, request_id: str) -> None:
+    async def send_signal(self, command: cmd.SendSignal, request_id: str) -> None:
+        if self.away:  # the control plane is restarting: not taken
+            self.away -= 1
+            raise EngineUnavailableError("aion-registry", "restarting", state="unreachable")
         self.signals.append(command)
 
     def closed(self, closures: Sequence[Closure]) -> None:

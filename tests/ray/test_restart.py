@@ -67,6 +67,30 @@ def test_a_killed_registry_comes_back_and_reattaches_to_its_pool(connect: Connec
     assert client.registry.pid().get() == pid
 
 
+def test_messages_between_workflows_sent_while_the_registry_restarts_arrive(
+    connect: Connect,
+) -> None:
+    """A workflow's signal to another one, and a child's start, sent while the registry is
+    dead: the hosts send them again until the registry is back and takes them."""
+    client = connect(pool_size=(4, 6))
+    target = client.start(wf.waits_for_signal, "go")
+    relay = client.start(wf.relays, target.workflow_id)
+    spawner = client.start(wf.spawns_on_signal, 5)
+    assert target.query("progress") == "waiting"
+    assert relay.query("ready")  # resident: reached at its host
+    assert spawner.query("ready")
+
+    os.kill(_registry_pid(client), signal.SIGKILL)
+    relay.signal("send", None)  # to its host directly: the registry is not needed here
+    spawner.signal("spawn", None)
+
+    assert relay.result(timeout=60) == "relayed"  # ended before its signal was taken
+    assert target.result(timeout=60) == "relayed"
+    assert spawner.result(timeout=60) == 10
+    received = [e for e in target.history() if isinstance(e, ev.SignalReceived)]
+    assert [e.name for e in received] == ["go"]  # recorded once
+
+
 def _store_pid(client: aion.Client) -> int:
     pid: int = ray.get(client.store.handle.__ray_call__.remote(lambda _: os.getpid()))
     return pid

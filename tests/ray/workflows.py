@@ -266,3 +266,20 @@ async def answers(ctx: aion.WorkflowContext, n: int) -> int:
     ctx.set_query_handler("n", lambda: n)
     doubled = await ctx.run(double, n, local=True)
     return doubled + int(await ctx.wait_signal("add"))
+
+
+@aion.workflow
+async def relays(ctx: aion.WorkflowContext, target: str) -> str:
+    """Waits for "send", then signals ``target`` "go" and ends."""
+    ctx.set_query_handler("ready", lambda: True)
+    await ctx.wait_signal("send")
+    await ctx.signal_workflow(target, "go", "relayed")
+    return "relayed"
+
+
+@aion.workflow
+async def spawns_on_signal(ctx: aion.WorkflowContext, n: int) -> int:
+    """Waits for "spawn", then runs ``one_remote(n)`` as its child."""
+    ctx.set_query_handler("ready", lambda: True)
+    await ctx.wait_signal("spawn")
+    return await ctx.run_child(one_remote, n)
