@@ -24,7 +24,7 @@ def test_a_signal_the_control_plane_did_not_take_is_sent_again(store: HistorySto
         transport = StoreTransport(store)
         transport.away = 3  # restarting: the first three tries are not taken
         host = AsyncHost(transport, holder="host-a")
-        host.effects.outbox._pauses = (0.01,)
+        host.effects.outbox.pauses = (0.01,)
         await start(host, messenger, "elsewhere", "sender")
         assert await result(host, "sender") == "sent"  # the sender ends meanwhile
         for _ in range(500):

@@ -73,7 +73,7 @@ def test_a_died_actor_is_found_again_by_name(ray_cluster: None) -> None:
         Call[int](stub, "which", (), once=True).get()  # a call not to repeat is not resent
     assert not_again.value.state == "died"
     assert _which(stub).get() == 2  # the call to the dead one went to its successor
-    ray.kill(second, no_restart=True)
+    _kill(second)
     with pytest.raises(aion.EngineUnavailableError) as died:
         _which(stub).get()
     assert died.value.state == "died"
@@ -81,6 +81,20 @@ def test_a_died_actor_is_found_again_by_name(ray_cluster: None) -> None:
     with pytest.raises(aion.EngineUnavailableError) as again:
         asyncio.run(_awaited(_which(stub)))
     assert again.value.state == "died"
+
+
+def _kill(handle: Any) -> None:
+    """Kill the actor and wait until it is dead: ``ray.kill`` only asks, and a call that
+    reaches the actor before the kill does is still answered."""
+    ray.kill(handle, no_restart=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            ray.get(handle.which.remote(), timeout=5)
+        except ray.exceptions.RayActorError:
+            return
+        assert time.monotonic() < deadline, "the killed actor still answers"
+        time.sleep(0.05)
 
 
 async def _awaited(call: Call[int]) -> int:
