@@ -14,7 +14,7 @@ from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
 from aion_ray.actors.health import health, health_async
 from aion_ray.actors.locate import Locator
-from aion_ray.actors.many import Status, apply_many, apply_many_async, list_filter
+from aion_ray.actors.many import apply_many, apply_many_async
 from aion_ray.actors.registry import Started, StartSpec
 from aion_ray.actors.result_stream import ResultStream
 from aion_ray.actors.router import Router
@@ -23,6 +23,7 @@ from aion_ray.actors.stubs import RegistryStub, StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.tasks import Background
 from aion_ray.display.infos import WorkflowList
+from aion_ray.engine.bulk import Status, list_filter
 from aion_ray.engine.starts import encode_input
 from aion_ray.errors import (
     AionError,

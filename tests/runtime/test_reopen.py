@@ -1,6 +1,7 @@
 """handle.reopen() on the TestEngine: a failed, cancelled, timed-out or terminated run goes
 on in the same run; what completed replays, what ended it in failure runs again at its next
-attempt with a fresh retry budget; every other state is refused with nothing written."""
+attempt with a fresh retry budget; every other state is refused with nothing written.
+And the bulk forms of the operator verbs (``engine.pause_many`` and its kin)."""
 
 from __future__ import annotations
 
@@ -180,3 +181,27 @@ def test_a_run_terminated_while_paused_reopens_unpaused() -> None:
         handle.resume()  # nothing holds it
     handle.signal("go", "x")
     assert handle.result() == "2-x"
+
+
+def test_the_many_forms_apply_their_verb_to_what_the_filter_matches() -> None:
+    engine = TestEngine()
+    waiting = [engine.start(waits_for_go, id=f"m-{n}") for n in range(3)]
+    failed = failed_run(engine, "m-failed")
+    with pytest.raises(aion.InvalidInputError, match="bogus"):
+        engine.pause_many(status="bogus")
+    with pytest.raises(aion.InvalidInputError, match="pause reason"):
+        engine.pause_many(reason="")
+    with pytest.raises(aion.InvalidInputError, match="workflow_type"):
+        engine.reopen_many(workflow_type="")
+    assert engine.pause_many() == 3  # the running ones
+    assert engine.resume_many(workflow_type=pipeline.name) == 0
+    assert engine.resume_many(status="paused") == 3
+    assert engine.cancel_many(workflow_type=waits_for_go.name, reason="bulk") == 3
+    broken["fragile"] = False
+    assert engine.reopen_many() == 4  # the cancelled three and the failed one
+    assert failed.result() == 20
+    assert engine.terminate_many(status="running") == 3
+    assert engine.reopen_many(status="completed") == 0
+    for handle in waiting:
+        with pytest.raises(aion.WorkflowTerminatedError):
+            handle.result()
