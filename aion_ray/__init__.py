@@ -42,6 +42,8 @@ from aion_ray.errors import (
     NonDeterminismError,
     PayloadError,
     QueryError,
+    ScheduleNotFoundError,
+    ScheduleSpecError,
     SequenceConflictError,
     StoreError,
     WorkflowAlreadyStartedError,
@@ -56,6 +58,8 @@ from aion_ray.errors import (
 )
 from aion_ray.model.health import Health
 from aion_ray.model.history import WorkflowStatus
+from aion_ray.model.schedule import ScheduleSpec
+from aion_ray.model.schedule_state import ScheduleDescription, ScheduleRun
 from aion_ray.model.visibility import WorkflowInfo
 from aion_ray.runtime.children import ChildHandle
 from aion_ray.runtime.context import WorkflowContext, WorkflowRunInfo
@@ -77,6 +81,11 @@ __all__ = [
     "PayloadError",
     "QueryError",
     "RetryPolicy",
+    "ScheduleDescription",
+    "ScheduleNotFoundError",
+    "ScheduleRun",
+    "ScheduleSpec",
+    "ScheduleSpecError",
     "SequenceConflictError",
     "StoreError",
     "TimelinePicture",

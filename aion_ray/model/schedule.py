@@ -37,6 +37,9 @@ start the tick now); ``allow_all`` (start it now, runs overlap)."""
 MIN_INTERVAL = timedelta(seconds=1)
 """The shortest ``every``: ticks closer together are a loop, not a schedule."""
 MAX_NOTE_LENGTH = 1024
+MAX_SCHEDULE_ID_LENGTH = 200
+"""The longest schedule id: a tick's workflow id adds ``@`` and the tick (at most 28
+characters) and must stay within a workflow id's 255."""
 SCHEDULE_ATTRIBUTE = "aion_schedule_id"
 """The search attribute naming the schedule that started a run."""
 SCHEDULED_TIME_ATTRIBUTE = "aion_scheduled_time"
@@ -96,6 +99,22 @@ def schedule_spec(**fields: Any) -> ScheduleSpec:
     except InvalidInputError as exc:
         raise ScheduleSpecError(str(exc)) from None
     return ScheduleSpec(**{**fields, "search_attributes": attributes})
+
+
+def checked_schedule_id(schedule_id: object) -> str:
+    """``schedule_id`` if it can name a schedule (and its ticks' runs); else
+    ScheduleSpecError."""
+    if not isinstance(schedule_id, str):
+        raise ScheduleSpecError(f"a schedule id must be a str, got {type(schedule_id).__name__}")
+    if not schedule_id or schedule_id.strip() != schedule_id or not schedule_id.isprintable():
+        raise ScheduleSpecError(
+            f"schedule id {schedule_id[:80]!r} must be printable, non-empty, no outer spaces"
+        )
+    if len(schedule_id) > MAX_SCHEDULE_ID_LENGTH:
+        raise ScheduleSpecError(
+            f"schedule id is {len(schedule_id)} characters; the limit is {MAX_SCHEDULE_ID_LENGTH}"
+        )
+    return schedule_id
 
 
 def _check_duration(name: str, value: object, *, minimum: timedelta = timedelta(0)) -> None:

@@ -6,12 +6,14 @@ from aion_ray.testing.clock import FakeClock
 from aion_ray.testing.engine import TestEngine
 from aion_ray.testing.handle import TestWorkflowHandle
 from aion_ray.testing.replay import ReplayResult, dump_history, load_history, replay
+from aion_ray.testing.schedule_handle import TestScheduleHandle
 
 __all__ = [
     "FakeClock",
     "InMemoryHistoryStore",
     "ReplayResult",
     "TestEngine",
+    "TestScheduleHandle",
     "TestWorkflowHandle",
     "dump_history",
     "load_history",

@@ -8,10 +8,15 @@ milliseconds. Handles mirror the real client's, so tests read like production co
 
 from __future__ import annotations
 
+import builtins
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.display.infos import WorkflowList
+from aion_ray.engine.bulk import Status, applicable, apply_each, bulk_filter
+from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.starts import (
     StartEvent,
     checked_execution_timeout,
@@ -19,14 +24,17 @@ from aion_ray.engine.starts import (
     existing_start,
     start_event,
 )
-from aion_ray.errors import SequenceConflictError, WorkflowNotFoundError, WorkflowTerminalError
+from aion_ray.errors import SequenceConflictError, WorkflowNotFoundError
 from aion_ray.model import events as ev
 from aion_ray.model.history import WorkflowStatus
 from aion_ray.model.ids import new_run_id, new_workflow_id, validate_workflow_id
 from aion_ray.model.payload import Payload
+from aion_ray.model.schedule_state import ScheduleDescription
 from aion_ray.model.visibility import WorkflowFilter, WorkflowInfo
 from aion_ray.testing.handle import TestWorkflowHandle
 from aion_ray.testing.host import InProcessHost
+from aion_ray.testing.schedule_handle import TestScheduleHandle
+from aion_ray.testing.schedules import EngineSchedules
 
 
 class TestEngine(InProcessHost):
@@ -107,25 +115,74 @@ class TestEngine(InProcessHost):
         )
         return WorkflowList(self._with_residency(info) for info in self.store.list_workflows(flt))
 
+    # --- schedules (see ``aion_ray.testing.schedules``) ----------------------------------------
+
+    def schedule(
+        self, schedule_id: str, workflow: WorkflowDefinition[Any], arg: Any = None, **spec: Any
+    ) -> TestScheduleHandle:
+        """Create schedule ``schedule_id``, running ``workflow(arg)`` at each tick of ``spec``
+        (the fields of ``aion.ScheduleSpec``: ``every`` or ``cron``, ``timezone``, ``overlap``,
+        ...); creating the same schedule again returns it. Ticks fire on the fake clock.
+        ScheduleSpecError (or PayloadError) for bad input, with nothing stored."""
+        handle = self._schedules.create(schedule_id, workflow, arg, **spec)
+        self._schedules.fire()
+        return handle
+
+    def get_schedule(self, schedule_id: str) -> TestScheduleHandle:
+        """A handle for schedule ``schedule_id``; ScheduleNotFoundError if there is none."""
+        self._schedules.get(schedule_id)
+        return TestScheduleHandle(self._schedules, schedule_id)
+
+    def list_schedules(self) -> builtins.list[ScheduleDescription]:
+        """Every schedule, described, by id."""
+        return [self.get_schedule(sid).describe() for sid in self._schedules.ids()]
+
+    @cached_property
+    def _schedules(self) -> EngineSchedules:
+        return EngineSchedules(self)
+
+    def next_tick(self) -> datetime | None:
+        return self._schedules.next_due()
+
+    def fire_ticks(self) -> None:
+        self._schedules.fire()
+
+    def closed(self, driver: WorkflowDriver, terminal: ev.Event) -> None:
+        """A run ended: its parent hears of it, then its schedule may start a buffered tick."""
+        super().closed(driver, terminal)
+        self._ready.append(self._schedules.release)
+
+    # --- operator verbs over many workflows (see ``aion_ray.engine.bulk``) ----------------------
+
     def terminate_many(
-        self,
-        *,
-        status: str | WorkflowStatus | None = None,
-        workflow_type: str | None = None,
-        reason: str = "terminated",
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "terminated"
     ) -> int:
         """Terminate every open workflow matching the filter; how many were terminated (a run
-        that ended meanwhile is not counted)."""
-        touched = 0
-        for info in self.list(status=status, workflow_type=workflow_type):
-            if info.status.is_terminal:
-                continue
-            try:
-                self.get(info.workflow_id).terminate(reason)
-            except WorkflowTerminalError:
-                continue
-            touched += 1
-        return touched
+        that ended meanwhile is not counted). The other ``*_many`` are alike."""
+        return self._many("terminate", status, workflow_type, reason)
+
+    def cancel_many(
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "cancelled"
+    ) -> int:
+        return self._many("cancel", status, workflow_type, reason)
+
+    def pause_many(
+        self, *, status: Status = None, workflow_type: str | None = None, reason: str = "paused"
+    ) -> int:
+        return self._many("pause", status, workflow_type, reason)
+
+    def resume_many(self, *, status: Status = None, workflow_type: str | None = None) -> int:
+        return self._many("resume", status, workflow_type, None)
+
+    def reopen_many(self, *, status: Status = None, workflow_type: str | None = None) -> int:
+        return self._many("reopen", status, workflow_type, None)
+
+    def _many(
+        self, name: str, status: Status, workflow_type: str | None, reason: str | None
+    ) -> int:
+        verb, flt = bulk_filter(name, status, workflow_type, reason)
+        ids = applicable(self.store.list_workflows(flt), verb)
+        return apply_each(verb, reason, (self.get(workflow_id) for workflow_id in ids))
 
     def describe(self, workflow_id: str) -> WorkflowInfo:
         info = self.store.workflow_info(workflow_id)

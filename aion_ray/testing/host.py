@@ -1,10 +1,9 @@
 """InProcessHost: the host side of the TestEngine: the engine's HostCore, driven in-process.
 
-Activities run inline, one at a time, when the host gets to them; timers, retries and
-deadlines are wakes on a heap keyed by fake time; children and signals are routed between the
-host's own drivers. After every unit of work the shared pump appends what must be durable, in
-one ``append_batch`` call, then performs its effects. Whenever nothing is ready,
-``run_until`` jumps the fake clock to the next wake, so a 30-day sleep takes milliseconds.
+Activities run inline when the host gets to them; timers, retries and deadlines are wakes on a
+heap keyed by fake time; children and signals go between the host's own drivers. After each
+unit of work the shared pump appends what must be durable in one ``append_batch``, then
+performs its effects; when nothing is ready, ``run_until`` jumps the fake clock to the next wake.
 """
 
 from __future__ import annotations
@@ -83,7 +82,7 @@ class InProcessHost:
             if done():
                 return
             at = self._next_time()
-            if at is None:
+            if at is None or self._next_time(ticks=False) is None:  # ticks alone never end
                 raise TimeoutError(
                     "the engine has nothing left to run: the workflow waits for something "
                     "only the test can provide (a signal? a cancel?)"
@@ -140,16 +139,14 @@ class InProcessHost:
         victims = [workflow_id] if workflow_id is not None else list(self.core.drivers)
         for victim in victims:
             self.core.discard(victim)
-        for victim in victims:
-            if not self.residency.crashed(victim):
-                self._recover(victim)
+        for victim in (v for v in victims if not self.residency.crashed(v)):
+            self._recover(victim)
         self.run_until_idle()
 
     def rebuild_runs(self, workflow_id: str | None = None) -> None:
         """Replay the current run(s) from history, keeping in-flight work (a runtime restart)."""
         for victim in [workflow_id] if workflow_id else list(self.core.drivers):
-            driver = self.core.drivers.get(victim)
-            if driver is not None:
+            if (driver := self.core.drivers.get(victim)) is not None:
                 driver.rebuild_run()
         self.run_until_idle()
 
@@ -243,11 +240,18 @@ class InProcessHost:
         outcome = execute_activity(command, self.max_payload_bytes, beat)
         self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
 
-    def _next_time(self) -> datetime | None:
-        """When the next thing is due: a driver's wake, or a suspended workflow's."""
+    def _next_time(self, *, ticks: bool = True) -> datetime | None:
+        """When the next driver's wake, suspended workflow's or (``ticks``) schedule's is."""
         wake = self.wakes.next()
-        times = [t for t in (wake.at if wake else None, self.residency.next_due()) if t]
+        tick = self.next_tick() if ticks else None
+        times = [t for t in (wake.at if wake else None, self.residency.next_due(), tick) if t]
         return min(times, default=None)
+
+    def next_tick(self) -> datetime | None:
+        """When a schedule ticks next (the TestEngine has schedules, a bare host none)."""
+
+    def fire_ticks(self) -> None:
+        """Start the schedules' runs that are due (see ``next_tick``)."""
 
     def _fire_due(self) -> None:
         """Fire every wake that is due, then commit them together: timers of many workflows
@@ -256,6 +260,7 @@ class InProcessHost:
             wake.driver.wake(wake.key)
         self.commit()
         self.residency.fire()
+        self.fire_ticks()
         self._stepped()
 
     def _start_child(self, parent: WorkflowDriver, command: cmd.StartChild) -> None:

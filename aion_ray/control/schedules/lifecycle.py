@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aion_ray.control.schedules.times import next_fire_times, ticks_after
+from aion_ray.errors import ScheduleSpecError
 from aion_ray.model.payload import Payload
 from aion_ray.model.schedule import ScheduleSpec
 from aion_ray.model.schedule_state import ScheduleDescription, ScheduleState, StoredSchedule
@@ -31,6 +32,36 @@ def new_schedule(
         created_at=now,
         updated_at=now,
     )
+
+
+def created_or_same(
+    existing: StoredSchedule | None,
+    schedule_id: str,
+    workflow_type: str,
+    payload: Payload,
+    spec: ScheduleSpec,
+    now: datetime,
+) -> StoredSchedule:
+    """The schedule to keep for a create: ``existing`` if it is the same schedule (same
+    workflow, input and spec, its pause state aside: creating is idempotent), a new one if
+    there is none; ScheduleSpecError naming what differs if ``existing`` is another one."""
+    if existing is None:
+        return new_schedule(schedule_id, workflow_type, payload, spec, now)
+    differences = [
+        name
+        for name, same in (
+            ("workflow", existing.workflow_type == workflow_type),
+            ("arg", existing.input == payload),
+            ("spec", existing.spec.same_ticks(spec)),
+        )
+        if not same
+    ]
+    if differences:
+        raise ScheduleSpecError(
+            f"schedule {schedule_id!r} exists with another {' and '.join(differences)}: "
+            "update() it, or delete() it first"
+        )
+    return existing
 
 
 def paused(schedule: StoredSchedule, note: str, now: datetime) -> StoredSchedule:
