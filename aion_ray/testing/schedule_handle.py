@@ -7,16 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aion_ray.control.schedules import lifecycle, plan
-from aion_ray.control.schedules.times import ticks_between
-from aion_ray.errors import InvalidInputError, ScheduleSpecError
-from aion_ray.model.schedule import MAX_NOTE_LENGTH, schedule_spec
+from aion_ray.control.schedules.requests import backfill_ticks, checked_note, updated_spec
 from aion_ray.model.schedule_state import ScheduleDescription, StoredSchedule
 
 if TYPE_CHECKING:
     from aion_ray.testing.schedules import EngineSchedules
-
-MAX_BACKFILL_TICKS = 10_000
-"""The most ticks one ``backfill`` decides (a larger range is a mistake, or several calls)."""
 
 
 class TestScheduleHandle:
@@ -38,8 +33,7 @@ class TestScheduleHandle:
 
     def pause(self, note: str = "") -> None:
         """Stop firing (ticks while paused are neither run nor counted missed)."""
-        if not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:
-            raise ScheduleSpecError(f"note must be a str of at most {MAX_NOTE_LENGTH} characters")
+        checked_note(note)
         self._schedules.store(lifecycle.paused(self._stored(), note, self._schedules.now))
 
     def unpause(self) -> None:
@@ -54,17 +48,8 @@ class TestScheduleHandle:
     def backfill(self, start: datetime, end: datetime) -> None:
         """Decide the ticks in ``[start, end]`` under the overlap policy, as if they were
         due now (no catch-up window applies)."""
-        for name, value in (("start", start), ("end", end)):
-            if not isinstance(value, datetime) or value.tzinfo is None:
-                raise InvalidInputError(f"backfill {name} must be an aware datetime: {value!r}")
-        if end < start:
-            raise InvalidInputError(f"backfill end {end} is before its start {start}")
         schedule, schedules = self._stored(), self._schedules
-        ticks = ticks_between(schedule.spec, start, end)
-        if len(ticks) > MAX_BACKFILL_TICKS:
-            raise InvalidInputError(
-                f"backfill covers {len(ticks)} ticks; at most {MAX_BACKFILL_TICKS} at a time"
-            )
+        ticks = backfill_ticks(schedule.spec, start, end)
         schedules.take(
             plan.decide_ticks(schedule, ticks, "backfill", schedules.now, schedules.status_of)
         )
@@ -73,12 +58,7 @@ class TestScheduleHandle:
         """Change spec fields (the options of ``TestEngine.schedule``); the others keep their
         values. The next ticks are the new spec's, from now on."""
         current = self._stored()
-        options = {**current.spec.model_dump(), **changes}
-        if options["every"] is not None and changes.get("cron") is not None:
-            options["every"] = None  # switching to cron
-        if options["cron"] is not None and changes.get("every") is not None:
-            options["cron"] = None
-        spec = schedule_spec(**options)
+        spec = updated_spec(current.spec, changes)
         self._schedules.store(lifecycle.updated(current, spec, self._schedules.now))
 
     def delete(self) -> None:

@@ -11,26 +11,16 @@ its new state stored last, so a step taken again starts nothing twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.schedules import lifecycle, plan
+from aion_ray.control.schedules.book import ScheduleBook
+from aion_ray.control.schedules.requests import checked_create, tick_attributes
 from aion_ray.engine.starts import encode_input, start_event
-from aion_ray.errors import (
-    InvalidInputError,
-    ScheduleNotFoundError,
-    ScheduleSpecError,
-    WorkflowTerminalError,
-)
+from aion_ray.errors import ScheduleSpecError, WorkflowTerminalError
 from aion_ray.model.history import WorkflowStatus
-from aion_ray.model.ids import validate_workflow_id
-from aion_ray.model.schedule import (
-    SCHEDULE_ATTRIBUTE,
-    SCHEDULED_TIME_ATTRIBUTE,
-    checked_schedule_id,
-    schedule_spec,
-)
 from aion_ray.model.schedule_state import ScheduleRun, ScheduleTable, StoredSchedule
 from aion_ray.testing.schedule_handle import TestScheduleHandle
 
@@ -43,7 +33,7 @@ class EngineSchedules:
 
     def __init__(self, engine: TestEngine) -> None:
         self._engine = engine
-        self._kept: dict[str, StoredSchedule] | None = None
+        self._book: ScheduleBook | None = None
         self._stepping = False
 
     # --- the client surface ----------------------------------------------------------------
@@ -53,17 +43,10 @@ class EngineSchedules:
     ) -> TestScheduleHandle:
         """Create a schedule, or return the same one (see ``lifecycle.created_or_same``);
         bad input raises ScheduleSpecError (or PayloadError for ``arg``), storing nothing."""
-        schedule_id = checked_schedule_id(schedule_id)
-        spec = schedule_spec(**options)
-        if not isinstance(workflow, WorkflowDefinition):
-            raise ScheduleSpecError(f"a schedule runs a @workflow, got {workflow!r:.80}")
-        try:
-            validate_workflow_id(f"{schedule_id}@2000-01-01T00:00:00.000000Z")
-        except InvalidInputError as exc:
-            raise ScheduleSpecError(str(exc)) from None
+        schedule_id, spec = checked_create(schedule_id, workflow, options)
         definition = self._engine.core.register(workflow)
         payload = encode_input(definition, arg, self._engine.max_payload_bytes)
-        existing = self._schedules().get(schedule_id)
+        existing = self._schedules().find(schedule_id)
         now = self._engine.clock.now()
         kept = lifecycle.created_or_same(existing, schedule_id, definition.name, payload, spec, now)
         if kept is not existing:
@@ -72,23 +55,20 @@ class EngineSchedules:
 
     def get(self, schedule_id: str) -> StoredSchedule:
         """The schedule ``schedule_id``; ScheduleNotFoundError if there is none."""
-        found = self._schedules().get(schedule_id)
-        if found is None:
-            raise ScheduleNotFoundError(f"schedule {schedule_id!r} not found")
-        return found
+        return self._schedules().get(schedule_id)
 
     def ids(self) -> list[str]:
-        return sorted(self._schedules())
+        return self._schedules().ids()
 
     def store(self, schedule: StoredSchedule) -> None:
         """Store ``schedule`` (the store first: a refused write changes nothing here)."""
         self._table().put_schedule(schedule)
-        self._schedules()[schedule.schedule_id] = schedule
+        self._schedules().kept(schedule)
 
     def delete(self, schedule_id: str) -> None:
         self.get(schedule_id)
         self._table().delete_schedule(schedule_id)
-        del self._schedules()[schedule_id]
+        self._schedules().dropped(schedule_id)
 
     def take(self, step: plan.Step) -> StoredSchedule:
         """Perform ``step``'s verbs on the runs, then store its schedule."""
@@ -114,12 +94,7 @@ class EngineSchedules:
 
     def next_due(self) -> datetime | None:
         """The earliest fire time of an unpaused schedule (no store call once loaded)."""
-        times = [
-            s.state.next_fire_at
-            for s in self._schedules().values()
-            if s.state.next_fire_at is not None and not s.spec.paused
-        ]
-        return min(times, default=None)
+        return self._schedules().next_due()
 
     def fire(self) -> None:
         """Step every schedule that is due at the clock's time, until none is; then start
@@ -141,8 +116,8 @@ class EngineSchedules:
             self._stepping = False
 
     def _fire(self) -> None:
-        while due := [s for s in self._schedules().values() if self._due(s)]:
-            for schedule in sorted(due, key=lambda s: s.schedule_id):
+        while due := self._schedules().due(self.now):
+            for schedule in due:
                 self.take(plan.advance(schedule, self.now, self.status_of))
             self._release()
 
@@ -150,17 +125,13 @@ class EngineSchedules:
         started = True
         while started:  # a released run may end at once, and release the next
             started = False
-            for schedule in [s for s in self._schedules().values() if s.state.buffered]:
+            for schedule in self._schedules().waiting():
                 step = plan.decide_ticks(schedule, [], "tick", self.now, self.status_of)
                 if step.starts:
                     self.take(step)
                     started = True
 
     # --- internals -------------------------------------------------------------------------
-
-    def _due(self, schedule: StoredSchedule) -> bool:
-        fires = schedule.state.next_fire_at
-        return not schedule.spec.paused and fires is not None and fires <= self.now
 
     def _start(self, schedule: StoredSchedule, run: ScheduleRun) -> None:
         engine = self._engine
@@ -172,12 +143,7 @@ class EngineSchedules:
                 f"schedule {schedule.schedule_id!r} runs workflow {schedule.workflow_type!r}, "
                 "which this engine does not know: pass it to engine.schedule() first"
             )
-        attributes = {
-            **schedule.spec.search_attributes,
-            SCHEDULE_ATTRIBUTE: schedule.schedule_id,
-            SCHEDULED_TIME_ATTRIBUTE: run.scheduled_at.astimezone(UTC).isoformat(),
-        }
-        started = start_event(definition, schedule.input, attributes)
+        started = start_event(definition, schedule.input, tick_attributes(schedule, run))
         engine._start_new(run.workflow_id, definition, schedule.input, started)
 
     def _close(self, workflow_id: str, *, terminate: bool) -> None:
@@ -190,11 +156,11 @@ class EngineSchedules:
         except WorkflowTerminalError:
             pass  # it ended meanwhile
 
-    def _schedules(self) -> dict[str, StoredSchedule]:
-        if self._kept is None:
+    def _schedules(self) -> ScheduleBook:
+        if self._book is None:
             table = getattr(self._engine.store, "schedules", None)
-            self._kept = {s.schedule_id: s for s in table.list_schedules()} if table else {}
-        return self._kept
+            self._book = ScheduleBook(table.list_schedules() if table else ())
+        return self._book
 
     def _table(self) -> ScheduleTable:
         table: ScheduleTable = self._engine.store.schedules
