@@ -39,7 +39,7 @@ def run_activity(
         host.heartbeat(attempt, encode(details, what="heartbeat details"))
 
     beat = Throttle(interval_for(command.options.heartbeat_timeout), send)
-    return execute_activity(command, max_payload_bytes, beat)
+    return execute_activity(command, max_payload_bytes, beat, attempt)
 
 
 def task_options(options: ActivityOptions) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from aion_ray.authoring.definitions import (
     workflow,
 )
 from aion_ray.authoring.heartbeat import heartbeat
+from aion_ray.authoring.logs import activity_logger
 from aion_ray.display import (
     History,
     OfflineHistories,
@@ -106,6 +107,7 @@ __all__ = [
     "WorkflowTimedOutError",
     "WorkflowUsageError",
     "activity",
+    "activity_logger",
     "connect",
     "heartbeat",
     "open_history",

@@ -47,6 +47,7 @@ EXPECTED = [
     "WorkflowTimedOutError",
     "WorkflowUsageError",
     "activity",
+    "activity_logger",
     "connect",
     "heartbeat",
     "open_history",

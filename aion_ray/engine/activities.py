@@ -9,6 +9,7 @@ import inspect
 from typing import Any
 
 from aion_ray.authoring.heartbeat import Sink, heartbeats_to
+from aion_ray.authoring.logs import Attempt, attempt_logging
 from aion_ray.errors import PayloadError, error_info_from
 from aion_ray.model.clock import monotonic
 from aion_ray.model.error_info import ErrorInfo
@@ -17,10 +18,14 @@ from aion_ray.runtime import commands as cmd
 
 
 def execute_activity(
-    command: cmd.ScheduleActivity, max_payload_bytes: int, beat: Sink | None = None
+    command: cmd.ScheduleActivity,
+    max_payload_bytes: int,
+    beat: Sink | None = None,
+    attempt: Attempt | None = None,
 ) -> tuple[Payload | None, ErrorInfo | None]:
     """Run ``command``'s activity once; return (result, None) or (None, error). Its
-    ``aion.heartbeat`` calls go to ``beat`` (throttled by the caller)."""
+    ``aion.heartbeat`` calls go to ``beat`` (throttled by the caller); its
+    ``aion.activity_logger()`` records carry ``attempt`` (workflow, run, activity, number)."""
     definition = command.definition
     if definition is None:
         return None, ErrorInfo(
@@ -32,7 +37,7 @@ def execute_activity(
             command.input, definition.param_types, what=f"arguments of {definition.name}"
         )
         started = monotonic()
-        with heartbeats_to(beat):
+        with heartbeats_to(beat), attempt_logging(command.activity_type, attempt):
             value = _call(definition.fn, args)
         elapsed = monotonic() - started
     except Exception as exc:

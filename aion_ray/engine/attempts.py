@@ -69,7 +69,7 @@ class Attempts:
                 loop.call_soon_threadsafe(self._beat, *key, payload)
 
             beat = Throttle(interval_for(command.options.heartbeat_timeout), send)
-            outcome = await asyncio.to_thread(execute_activity, command, self._max_bytes, beat)
+            outcome = await asyncio.to_thread(execute_activity, command, self._max_bytes, beat, key)
         else:
             outcome = await self._transport.run_activity(command, self._max_bytes, key)
         self._report(driver, run_id, command, attempt, outcome)

@@ -74,14 +74,15 @@ class WorkflowDriver:
     def start(self, started: EventDraft, run_id: str) -> None:
         """Begin a new workflow's first run with its WorkflowStarted event."""
         self.recording.begin(started, run_id)
-        self.resume()
+        self.resume(fresh=True)
 
-    def resume(self) -> None:
-        """(Re)build the current run from history, then re-arm whatever it has in flight."""
+    def resume(self, *, fresh: bool = False) -> None:
+        """(Re)build the current run from history, then re-arm whatever it has in flight
+        (``fresh``: the run has just begun, its code has not run before)."""
         if not self.recorder.is_open:
             return
         recorded_before = self.recorder.head
-        self.recording.run = WorkflowRun(self.definition, self.recording.segment)
+        self.recording.run = WorkflowRun(self.definition, self.recording.segment, fresh=fresh)
         self._on_work(self)  # a resumed driver's first activation takes its lease
         self.recording.activate(())
         if self.run is not None and self.run.is_open:

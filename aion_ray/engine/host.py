@@ -16,11 +16,12 @@ from typing import Any
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.effects import Effects
+from aion_ray.engine.observe import NO_METRICS, Metrics, attempt_ended, observe_appended
 from aion_ray.engine.pump import DEFAULT_LOCAL_BOUND, Batch, Failure, Pump
 from aion_ray.engine.recorder import EventDraft, Recorder
 from aion_ray.errors import AionError, InvalidInputError
 from aion_ray.model import events as ev
-from aion_ray.model.clock import Clock
+from aion_ray.model.clock import Clock, monotonic
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.history import current_run, current_terminal
 from aion_ray.model.payload import Payload
@@ -46,6 +47,8 @@ class HostCore:
         )
         self.drivers: dict[str, WorkflowDriver] = {}
         self.definitions: dict[str, WorkflowDefinition[Any]] = {}
+        self.metrics: Metrics = NO_METRICS
+        """Told of the runs this host records, its replays and its attempts' ends."""
 
     # --- hosting -------------------------------------------------------------------------------
 
@@ -87,7 +90,9 @@ class HostCore:
         recorder = Recorder(started.workflow_id, self.clock, history)
         driver = self._host(definition, recorder, list(history))
         self._log_resident(driver)
+        began = monotonic()
         driver.resume()
+        self.metrics.replay(definition.name, monotonic() - began)
         return driver
 
     def discard(self, workflow_id: str) -> None:
@@ -100,7 +105,13 @@ class HostCore:
 
     def settle(self, batch: Batch, results: Sequence[AppendResult]) -> list[Failure]:
         """Perform the effects of the appended activations; discard the refused drivers."""
-        return self._discard_failed(self.pump.settle(batch, results))
+        failures = self.pump.settle(batch, results)
+        for driver, activation, result in zip(
+            batch.drivers, batch.activations, results, strict=True
+        ):
+            if result.error is None:
+                observe_appended(self.metrics, driver.definition.name, activation.events)
+        return self._discard_failed(failures)
 
     def fail(self, batch: Batch, error: AionError) -> list[Failure]:
         """The whole batch's append raised: every driver in it is discarded."""
@@ -125,6 +136,7 @@ class HostCore:
         """An attempt this host ran has ended (dropped if the driver was replaced, or the
         run continued as new, since it started)."""
         if self.is_current(driver) and driver.recorder.run_id == run_id:
+            attempt_ended(self.metrics, driver, activity_id, attempt, outcome[1], self.clock)
             driver.activity_finished(activity_id, attempt, *outcome)
 
     def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:

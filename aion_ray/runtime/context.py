@@ -22,6 +22,7 @@ from aion_ray.model.visibility import checked_search_attributes
 from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.arguments import checked_name, checked_seconds
 from aion_ray.runtime.children import ChildHandle
+from aion_ray.runtime.logger import WorkflowLogger
 from aion_ray.runtime.run_access import RunAccess
 
 T = TypeVar("T")
@@ -66,6 +67,9 @@ class WorkflowContext:
             continued_from=started.parent_run_id,
             parent_workflow_id=started.parent.workflow_id if started.parent else None,
         )
+        self.logger = WorkflowLogger(run)
+        """A logger for workflow code: its records carry ``workflow_id``, ``run_id`` and
+        ``workflow_type``, and a replay does not write again what the run wrote before."""
 
     # --- activities ----------------------------------------------------------------------------
 

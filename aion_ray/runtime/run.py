@@ -45,6 +45,7 @@ class WorkflowRun:
         history: Sequence[ev.Event],
         *,
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        fresh: bool = False,  # ``history`` is a new run's start: no code has seen it yet
     ) -> None:
         started = history[0] if history else None
         if not isinstance(started, ev.WorkflowStarted):
@@ -78,6 +79,7 @@ class WorkflowRun:
         self.max_payload_bytes = max_payload_bytes
         self.attempt = 1 + sum(isinstance(e, ev.WorkflowReopened) for e in history)
         self.context: WorkflowContext | None = None
+        self.repeating = not fresh  # redoing what it did before (until it waits past history)
         self._take(replayed_run(history[1:]), replaying=True)
 
     # --- the host's interface ------------------------------------------------------------------
@@ -226,10 +228,13 @@ class WorkflowRun:
                     self._fail_on_violation(self.violation)
                 return
             if not self._queue or not self.is_open:
+                self.repeating = self.repeating and self._replay_remaining > 0
                 return
             event = self._queue.popleft()
             if self._replay_remaining:
                 self._replay_remaining -= 1
+            else:
+                self.repeating = False
             self._apply(event)
 
     def _apply(self, event: ev.Event) -> None:

@@ -22,6 +22,7 @@ class RunAccess(Protocol):
     """What the context may use of its run (``WorkflowRun``), and nothing more."""
 
     timer_name: str | None  # names the next durable timer; the context sets it for waits
+    repeating: bool  # the code is doing again what it did before: ``ctx.logger`` is quiet
 
     @property
     def started(self) -> ev.WorkflowStarted: ...

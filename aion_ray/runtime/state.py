@@ -31,6 +31,8 @@ class ActivityTrail:
     failures: int = 0
     retry_at: datetime | None = None
     done: bool = False
+    started_at: datetime | None = None
+    """When the current attempt was recorded as started (its latency counts from there)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class RunState:
 
     def _activity_started(self, event: ev.ActivityStarted, _: object) -> None:
         self._trail(event.activity_id, attempt=event.attempt, retry_at=None)
+        if (trail := self._activities.get(event.activity_id)) is not None:
+            trail.started_at = event.recorded_at
 
     def _activity_ended(self, event: ev.ActivityCompleted | ev.ActivityFailed, _: object) -> None:
         if isinstance(event, ev.ActivityFailed) and not event.terminal:

@@ -230,14 +230,14 @@ class InProcessHost:
         ):
             return
         self.activity_calls[command.activity_type] += 1
-        key = (command.activity_id, attempt)
+        key = (driver.workflow_id, run_id, command.activity_id, attempt)
         beat = Throttle(
             interval_for(command.options.heartbeat_timeout),
             lambda details: driver.activity_heartbeat(
-                *key, encode(details, what="heartbeat details")
+                *key[2:], encode(details, what="heartbeat details")
             ),
         )
-        outcome = execute_activity(command, self.max_payload_bytes, beat)
+        outcome = execute_activity(command, self.max_payload_bytes, beat, key)
         self.core.report_activity(driver, run_id, command.activity_id, attempt, outcome)
 
     def _next_time(self, *, ticks: bool = True) -> datetime | None:
