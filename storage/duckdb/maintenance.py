@@ -15,6 +15,7 @@ from aion_ray.errors import StoreError
 from aion_ray.model.events import Event
 from aion_ray.storage.codec import events_from_rows
 from aion_ray.storage.duckdb.db import first_row, read_stored_events, transaction
+from aion_ray.storage.duckdb.identity import check_present, stamped_id
 from aion_ray.storage.duckdb.migrations import migrate, stored_version
 from aion_ray.storage.duckdb.trail import VISIBILITY_COMMIT, stored_visibility_commit
 from aion_ray.storage.schema import DDL, TIMERS_ARROW, WORKFLOWS_ARROW
@@ -38,19 +39,30 @@ spills to ``<path>.tmp`` past it, or fails, instead of taking the store process 
 
 
 def open_database(
-    path: str, *, threads: int = DEFAULT_THREADS, memory_limit: str = DEFAULT_MEMORY_LIMIT
+    path: str,
+    threads: int = DEFAULT_THREADS,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    store_id: str | None = None,
 ) -> tuple[duckdb.DuckDBPyConnection, int]:
     """Open (creating if needed, migrating if older) a store file; return the connection
     and last commit id. The connection reads no other file and its settings are locked
-    (``CONNECTION_SETTINGS``): its cursors run user SQL."""
+    (``CONNECTION_SETTINGS``): its cursors run user SQL. With ``store_id`` named, the file
+    must exist and be that store (``identity``); a file that cannot be opened is a
+    StoreError naming the path and the cause."""
     config = {**_SETTINGS, "threads": str(threads), "memory_limit": memory_limit}
+    check_present(path, store_id)
     try:
         con = duckdb.connect(path, config={**config, **CONNECTION_SETTINGS})
     except duckdb.Error as exc:
         raise StoreError(f"cannot open history store {path!r}: {exc}") from exc
-    for statement in DDL:
-        con.execute(statement)
+    try:
+        for statement in DDL:
+            con.execute(statement)
+    except duckdb.Error as exc:  # e.g. a read-only file: its tables cannot be made
+        con.close()
+        raise StoreError(f"cannot open history store {path!r}: {exc}") from exc
     version = stored_version(con, path)
+    stamped_id(con, path, store_id)
     row = first_row(con, "SELECT coalesce(max(commit_id), 0) FROM events")
     last_commit = int(row[0]) if row else 0
     catch_up_visibility(con, last_commit)

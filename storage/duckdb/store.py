@@ -38,6 +38,7 @@ from aion_ray.storage.duckdb.committer import GroupCommitter, Stage, WriterStats
 from aion_ray.storage.duckdb.db import first_row, read_stored_events, set_exported_commit
 from aion_ray.storage.duckdb.group import Group, Staged
 from aion_ray.storage.duckdb.history_cache import HistoryCache
+from aion_ray.storage.duckdb.identity import read_id
 from aion_ray.storage.duckdb.known_ids import KnownIds
 from aion_ray.storage.duckdb.maintenance import (
     DEFAULT_MEMORY_LIMIT,
@@ -65,7 +66,7 @@ from aion_ray.storage.visibility_rows import info_from_row
 
 
 class DuckDBHistoryStore:
-    """The durable HistoryStore: see ``storage.contract`` for the contract."""
+    """The durable HistoryStore (``storage.contract``); ``store_id``: see ``open_database``."""
 
     def __init__(
         self,
@@ -78,12 +79,12 @@ class DuckDBHistoryStore:
         trail_max_age: float = TRAIL_MAX_AGE,
         memory_limit: str = DEFAULT_MEMORY_LIMIT,
         sql_limits: SqlLimits | None = None,
+        store_id: str | None = None,
     ) -> None:
         self.path = str(path)
         self.sql_runner = SqlRunner(sql_limits)
-        self._con, last_commit = open_database(
-            self.path, threads=threads, memory_limit=memory_limit
-        )
+        self._con, last_commit = open_database(self.path, threads, memory_limit, store_id)
+        self.store_id = read_id(self._con)
         self._known = KnownIds()
         self._loading_known = self._known.load(self._con.cursor())
         self._cache = StateCache(self._con, self._known, state_cache_size)
