@@ -19,6 +19,7 @@ import ray
 
 from aion_ray.actors.config import HOST_PREFIX, EngineConfig
 from aion_ray.actors.counting import counted
+from aion_ray.actors.metrics import RayMetrics, sample
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
 from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.control.controller import Controller, Settings
@@ -97,8 +98,10 @@ class RegistryActor:
         await self.control.attached.wait()
 
     async def _start_up(self) -> None:
-        if self._trimmer is None:
-            self._trimmer = asyncio.get_running_loop().create_task(self._trim_idle())
+        if self._trimmer is None:  # the periodic work (the sampler: the metrics' gauges)
+            loop = asyncio.get_running_loop()
+            self._trimmer = loop.create_task(self._trim_idle())
+            self._sampler = loop.create_task(sample(self.control, RayMetrics()))
         try:
             await self.control.start_up()
         except Exception:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from aion_ray.actors.counting import counted
+from aion_ray.actors.metrics import RayMetrics
 from aion_ray.model.events import Event
 from aion_ray.model.health import StoreHealth
 from aion_ray.model.store import (
@@ -47,6 +48,7 @@ class HistoryStoreActor:
         self.path = path
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
         self._recent: collections.deque[float] = collections.deque(maxlen=RECENT_APPENDS)
+        self.metrics = RayMetrics()
 
     async def ping(self) -> str:
         return self.path
@@ -58,6 +60,7 @@ class HistoryStoreActor:
         took = time.perf_counter() - began
         self.calls["append_us"] += int(took * 1e6)
         self._recent.append(took)
+        self.metrics.commit(took, len(requests))
         return results
 
     async def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:

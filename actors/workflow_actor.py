@@ -17,6 +17,7 @@ from typing import Any
 
 from aion_ray.actors.activity_task import run_attempt
 from aion_ray.actors.counting import counted
+from aion_ray.actors.metrics import RayMetrics
 from aion_ray.actors.stubs import HostStub, RegistryStub, StoreStub
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.engine.async_host import AsyncHost
@@ -114,6 +115,7 @@ class WorkflowActor:
                 max_payload_bytes=self.max_payload_bytes,
                 idle_timeout=self.idle_timeout,
             )
+            self._host.core.metrics = RayMetrics()
         return self._host
 
     async def ready(self) -> str:

@@ -25,6 +25,8 @@ class Supervisor:
         self._clock = clock
         self.count, self.window = limit
         self._deaths: dict[str, list[datetime]] = {}
+        self.restarted = 0
+        """Resumes after a death so far (a metric samples it)."""
 
     def died(self, workflow_id: str) -> float | None:
         """Record a death of the workflow's host: seconds to wait before resuming it, or
@@ -39,6 +41,7 @@ class Supervisor:
         self._deaths[workflow_id] = recent
         if len(recent) > self.count:
             return None
+        self.restarted += 1
         return min(LONGEST_BACKOFF, FIRST_BACKOFF * 2.0 ** (len(recent) - 1))
 
     def forget(self, workflow_id: str) -> None:
