@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
+from aion_ray.authoring.logs import workflow_fields
 from aion_ray.control.code import Code
 from aion_ray.control.directory import Directory, Entry
 from aion_ray.control.pool import Member, Slot
@@ -175,7 +176,13 @@ class Placement:
 
     def _again(self, workflow_id: str, workflow_type: str) -> None:
         """A resume that did not happen: the workflow stays suspended and is tried again."""
-        log.warning("resuming %s did not happen; trying again in %ss", workflow_id, RETRY_DELAY)
+        fields = workflow_fields(workflow_id)
+        log.warning(
+            "resuming %s did not happen; trying again in %ss",
+            workflow_id,
+            RETRY_DELAY,
+            extra=fields,
+        )
         self.timers.call_later(
             RETRY_DELAY, functools.partial(self.later, workflow_id, workflow_type)
         )
@@ -192,10 +199,12 @@ class Placement:
             return False
         except HostDied:
             # Its death is handled like any other (counted against the restart limit).
-            log.warning("host %s died resuming %s", member.name, workflow_id)
+            fields = workflow_fields(workflow_id)
+            log.warning("host %s died resuming %s", member.name, workflow_id, extra=fields)
             return True
         except Exception:
-            log.exception("resuming %s on %s failed", workflow_id, member.name)
+            fields = workflow_fields(workflow_id)
+            log.exception("resuming %s on %s failed", workflow_id, member.name, extra=fields)
             self.directory.unhost(workflow_id, member, keep=True)
             self._again(workflow_id, definition.name)
             return True
@@ -251,7 +260,8 @@ class Placement:
         started = current_run(history)[0]
         parent = started.parent if isinstance(started, ev.WorkflowStarted) else None
         self.on_closed("", workflow_id, ended[-1], parent)
-        log.error("failed %s: %s", workflow_id, error.message)
+        fields = workflow_fields(workflow_id, ended[-1].run_id)
+        log.error("failed %s: %s", workflow_id, error.message, extra=fields)
 
     async def _started(self, workflow_id: str, run_id: str) -> bool:
         history = await self.store.read_history(workflow_id)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aion_ray.authoring.logs import workflow_fields
 from aion_ray.model.visibility import WorkflowInfo
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ async def paced(workflow_ids: Sequence[tuple[str, str]], resume: Resume) -> None
             try:
                 await resume(workflow_id, workflow_type)
             except Exception:  # one workflow's failure must not stop the others' recovery
-                log.exception("recovering %s failed", workflow_id)
+                log.exception(
+                    "recovering %s failed", workflow_id, extra=workflow_fields(workflow_id)
+                )
 
     await asyncio.gather(*(one(wid, wtype) for wid, wtype in workflow_ids))

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
+from aion_ray.authoring.logs import workflow_fields
 from aion_ray.engine.driver import WorkflowDriver
 from aion_ray.engine.durability import Durability
 from aion_ray.engine.host import HostCore
@@ -139,7 +140,10 @@ class AsyncPump:
         if isinstance(failure.error, FencedError | SequenceConflictError):
             self.results.left(workflow_id)
             if failure.activation.expected_seq > 0:
-                log.warning("%s lost %s to another holder", self.core.holder, workflow_id)
+                fields = workflow_fields(workflow_id, failure.driver.recorder.run_id)
+                log.warning(
+                    "%s lost %s to another holder", self.core.holder, workflow_id, extra=fields
+                )
                 self._left(workflow_id)
                 self.transport.wake([workflow_id])
             return

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from aion_ray.authoring.logs import workflow_fields
 from aion_ray.errors import (
     AionError,
     EngineUnavailableError,
@@ -56,6 +57,7 @@ class Rebuilds:
         task.add_done_callback(self._tasks.discard)
 
     async def _rebuild(self, workflow_id: str) -> None:
+        fields = workflow_fields(workflow_id)
         for pause in (*self._pauses, None):
             try:
                 await self._resume([workflow_id])
@@ -67,9 +69,13 @@ class Rebuilds:
                     return
                 if pause is None:
                     break
-                log.warning("rebuilding %s failed (%s); again in %ss", workflow_id, exc, pause)
+                log.warning(
+                    "rebuilding %s failed (%s); again in %ss", workflow_id, exc, pause, extra=fields
+                )
                 await asyncio.sleep(pause)
-        log.error("could not rebuild %s: the control plane is asked to host it", workflow_id)
+        log.error(
+            "could not rebuild %s: the control plane is asked to host it", workflow_id, extra=fields
+        )
         self._wake([workflow_id])
 
 

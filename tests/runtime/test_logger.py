@@ -4,11 +4,14 @@ record attributes and are not written again when a run is rebuilt from its histo
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 
 import pytest
 
 import aion_ray as aion
+from aion_ray.engine.rebuilds import Rebuilds
 from aion_ray.testing import TestEngine
 
 tries = {"shaky": 0}
@@ -124,3 +127,25 @@ def test_outside_an_attempt_the_activity_logger_is_plain(
     assert shaky(4) == 8  # an activity called as a plain function
     (record,) = lines(caplog, "aion_ray.activity")
     assert not hasattr(record, "workflow_id")
+
+
+def test_the_engines_own_lines_about_a_workflow_carry_its_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def unreadable(workflow_ids: Sequence[str]) -> None:
+        raise aion.EngineUnavailableError("aion-store", "away", state="unreachable")
+
+    async def rebuild() -> list[str]:
+        woken: list[str] = []
+        rebuilds = Rebuilds(unreadable, lambda workflow_id: False, woken.extend, (0,))
+        rebuilds.run("lost-1")
+        while not woken:
+            await asyncio.sleep(0)
+        return woken
+
+    caplog.set_level(logging.WARNING, logger="aion_ray.engine.rebuilds")
+    assert asyncio.run(rebuild()) == ["lost-1"]
+    records = lines(caplog, "aion_ray.engine.rebuilds")
+    assert [r.levelno for r in records] == [logging.WARNING, logging.ERROR]
+    assert all(r.workflow_id == "lost-1" for r in records)  # type: ignore[attr-defined]
+    assert all(hasattr(r, "run_id") for r in records)
