@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import ray
 
+from aion_ray.actors import schedules_client
 from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, EngineConfig
 from aion_ray.actors.handle import WorkflowHandle
 from aion_ray.actors.health import health, health_async
@@ -231,6 +232,14 @@ class Client:
         self, *, status: Status = None, workflow_type: str | None = None
     ) -> int:
         return await apply_many_async(self, "reopen", status, workflow_type, None)
+
+    # schedules (``client.schedule(...)`` -> ScheduleHandle): see ``actors.schedules_client``
+    schedule = schedules_client.schedule
+    schedule_async = schedules_client.schedule_async
+    get_schedule = schedules_client.get_schedule
+    get_schedule_async = schedules_client.get_schedule_async
+    list_schedules = schedules_client.list_schedules
+    list_schedules_async = schedules_client.list_schedules_async
 
     def sql(self, query: str) -> Any:
         """Run a read-only SQL query over the history tables; a pyarrow Table."""

@@ -21,6 +21,7 @@ from aion_ray.actors.config import HOST_PREFIX, EngineConfig
 from aion_ray.actors.counting import counted
 from aion_ray.actors.metrics import RayMetrics, sample
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
+from aion_ray.actors.schedules_wiring import RegistrySchedules, schedule_verb
 from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.control.controller import Controller, Settings
 from aion_ray.control.reopens import reopen
@@ -64,6 +65,7 @@ class RegistryActor:
         self._controller: Controller | None = None
         self._ready: asyncio.Task[None] | None = None
         self._trimmer: asyncio.Task[None] | None = None
+        self.schedules = RegistrySchedules(self.store, lambda: self.control)
 
     @property
     def control(self) -> Controller:
@@ -98,6 +100,7 @@ class RegistryActor:
         await self.control.attached.wait()
 
     async def _start_up(self) -> None:
+        self.schedules.start()  # fires once the control plane is attached
         if self._trimmer is None:  # the periodic work (the sampler: the metrics' gauges)
             loop = asyncio.get_running_loop()
             self._trimmer = loop.create_task(self._trim_idle())
@@ -142,6 +145,7 @@ class RegistryActor:
     async def closed(self, host: str, closures: Sequence[Closure]) -> None:
         self._starting_up()
         self.control.closed(host, closures)
+        self.schedules.ended()
 
     async def placed(
         self, host: str, placements: Sequence[Placed], withdrawn: Sequence[Placed] = ()
@@ -182,6 +186,7 @@ class RegistryActor:
         await self.control.route_signal(command, request_id)
 
     # --- clients ---------------------------------------------------------------------------------
+    schedule = schedule_verb  # schedule(verb, *args): see ``actors.schedules_wiring``
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
         await self._attached()

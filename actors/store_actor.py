@@ -25,6 +25,7 @@ from aion_ray.actors.counting import counted
 from aion_ray.actors.metrics import RayMetrics
 from aion_ray.model.events import Event
 from aion_ray.model.health import StoreHealth
+from aion_ray.model.schedule_state import StoredSchedule
 from aion_ray.model.store import (
     AppendRequest,
     AppendResult,
@@ -99,6 +100,18 @@ class HistoryStoreActor:
         self, after: str | None = None, limit: int | None = None
     ) -> list[SuspendedWorkflow]:
         return await asyncio.to_thread(self.store.suspended_workflows, after=after, limit=limit)
+
+    async def put_schedule(self, schedule: StoredSchedule) -> None:
+        await asyncio.to_thread(self.store.schedules.put_schedule, schedule)
+
+    async def list_schedules(
+        self, after: str | None = None, limit: int | None = None
+    ) -> list[StoredSchedule]:
+        schedules = self.store.schedules
+        return await asyncio.to_thread(schedules.list_schedules, after=after, limit=limit)
+
+    async def delete_schedule(self, schedule_id: str) -> bool:
+        return await asyncio.to_thread(self.store.schedules.delete_schedule, schedule_id)
 
     async def sql(self, query: str) -> Any:
         return await asyncio.to_thread(self.store.sql, query)

@@ -20,6 +20,7 @@ from aion_ray.model import events as ev
 from aion_ray.model.error_info import ErrorInfo
 from aion_ray.model.health import PoolHealth, RegistryHealth, StoreHealth
 from aion_ray.model.payload import Payload
+from aion_ray.model.schedule_state import StoredSchedule
 from aion_ray.model.store import (
     AppendRequest,
     AppendResult,
@@ -112,6 +113,11 @@ class RegistryStub(Stub):
     def shutdown(self) -> Call[None]:
         return Call(self, "shutdown", ())
 
+    def schedule(self, verb: str, *args: Any, once: bool = False) -> Call[Any]:
+        """A schedule verb (see ``actors.schedules_wiring``); ``once`` for one a repeat
+        would do twice (a trigger)."""
+        return Call(self, "schedule", (verb, *args), once=once)
+
     # --- one-way, from hosts -------------------------------------------------------------------
 
     def placed(self, host: str, placements: Sequence[Placed], withdrawn: Sequence[Placed]) -> bool:
@@ -163,6 +169,15 @@ class StoreStub(Stub):
 
     def load_definitions(self, workflow_types: Sequence[str]) -> Call[dict[str, bytes]]:
         return Call(self, "load_definitions", (list(workflow_types),))
+
+    def put_schedule(self, schedule: StoredSchedule) -> Call[None]:
+        return Call(self, "put_schedule", (schedule,))
+
+    def list_schedules(self, after: str | None, limit: int | None) -> Call[list[StoredSchedule]]:
+        return Call(self, "list_schedules", (after, limit))
+
+    def delete_schedule(self, schedule_id: str) -> Call[bool]:
+        return Call(self, "delete_schedule", (schedule_id,))
 
     def sql(self, query: str) -> Call[Any]:
         """A pyarrow Table."""

@@ -166,7 +166,9 @@ def test_the_engine_metrics_reach_the_nodes_metrics_endpoint(engine: aion.Client
     kill_host(client, waiting.workflow_id)  # resumed elsewhere: a replay and a restart
     waiting.signal("go")
     assert waiting.result(timeout=60) == 11
-    port = ray._private.worker.global_worker.node.metrics_export_port
+    node = ray._private.worker.global_worker.node  # this driver's node: the test cluster
+    assert node is not None
+    port = node.metrics_export_port
     samples = until(missing_from, port)
     assert samples[("ray_aion_workflow_restarts_total", frozenset())] >= 1
 

@@ -9,9 +9,12 @@ schedule (its open runs, the ticks it decides), so the second decision asks noth
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
-from aion_ray.control.schedules.plan import StatusOf, Step
+from aion_ray.control.schedules.plan import StatusOf
 from aion_ray.model.history import WorkflowStatus
+
+T = TypeVar("T")
 
 Fetch = Callable[[Sequence[str]], Awaitable[Mapping[str, WorkflowStatus | None]]]
 """The statuses of these workflow ids in the store (None: never started)."""
@@ -19,8 +22,9 @@ Fetch = Callable[[Sequence[str]], Awaitable[Mapping[str, WorkflowStatus | None]]
 MAX_ROUNDS = 4
 
 
-async def decided(decide: Callable[[StatusOf], Step], fetch: Fetch) -> Step:
-    """``decide``'s step once every status it asked for is known."""
+async def decided(decide: Callable[[StatusOf], T], fetch: Fetch) -> T:
+    """``decide``'s answer (a step, a refreshed schedule) once every status it asked for is
+    known."""
     known: dict[str, WorkflowStatus | None] = {}
     asked: set[str] = set()
 
