@@ -83,6 +83,7 @@ __all__ = [
     "QueryError",
     "RetryPolicy",
     "ScheduleDescription",
+    "ScheduleHandle",
     "ScheduleNotFoundError",
     "ScheduleRun",
     "ScheduleSpec",
@@ -120,6 +121,7 @@ _ON_RAY = {
     "connect": "aion_ray.actors.connect",
     "Client": "aion_ray.actors.client",
     "WorkflowHandle": "aion_ray.actors.handle",
+    "ScheduleHandle": "aion_ray.actors.schedule_handle",
 }
 
 

@@ -23,6 +23,7 @@ EXPECTED = [
     "QueryError",
     "RetryPolicy",
     "ScheduleDescription",
+    "ScheduleHandle",
     "ScheduleNotFoundError",
     "ScheduleRun",
     "ScheduleSpec",
