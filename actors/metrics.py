@@ -16,6 +16,7 @@ from typing import Any
 from ray.util import metrics as ray_metrics
 
 from aion_ray.control.controller import Controller
+from aion_ray.engine.observe import Metrics
 
 SECONDS: list[float] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 300]
 """Histogram boundaries of the latencies (seconds)."""
@@ -132,9 +133,18 @@ class RayMetrics:
         return made
 
 
-async def sample(control: Controller, metrics: RayMetrics) -> None:
-    """The registry's gauges, every ``SAMPLE_INTERVAL`` seconds: the pool, the residency, and
-    the restarts its supervisor counted since the last sample. Runs until cancelled."""
+def observed(control: Controller) -> asyncio.Task[None]:
+    """Give ``control`` its ``RayMetrics`` (it counts the runs it ends itself) and start
+    sampling its gauges on the running loop; the task, for the caller to keep."""
+    control.metrics = RayMetrics()
+    return asyncio.get_running_loop().create_task(sample(control))
+
+
+async def sample(control: Controller) -> None:
+    """The registry's gauges, every ``SAMPLE_INTERVAL`` seconds, to ``control.metrics``: the
+    pool, the residency, and the restarts its supervisor counted since the last sample. Runs
+    until cancelled."""
+    metrics: Metrics = control.metrics
     told = 0
     while True:
         pool, resident, suspended = control.health()

@@ -19,7 +19,7 @@ import ray
 
 from aion_ray.actors.config import HOST_PREFIX, EngineConfig
 from aion_ray.actors.counting import counted
-from aion_ray.actors.metrics import RayMetrics, sample
+from aion_ray.actors.metrics import observed
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
 from aion_ray.actors.schedules_wiring import RegistrySchedules, schedule_verb
 from aion_ray.actors.stubs import HostStub, StoreStub
@@ -82,6 +82,7 @@ class RegistryActor:
                 settings, RayStore(self.store), fleet, SystemClock(), LoopTimers()
             )
             fleet.died = self._controller.pool.died
+            self._sampler = observed(self._controller)  # its metrics, and the gauges' sampler
         return self._controller
 
     async def ready(self) -> None:
@@ -101,10 +102,8 @@ class RegistryActor:
 
     async def _start_up(self) -> None:
         self.schedules.start()  # fires once the control plane is attached
-        if self._trimmer is None:  # the periodic work (the sampler: the metrics' gauges)
-            loop = asyncio.get_running_loop()
-            self._trimmer = loop.create_task(self._trim_idle())
-            self._sampler = loop.create_task(sample(self.control, RayMetrics()))
+        if self._trimmer is None:
+            self._trimmer = asyncio.get_running_loop().create_task(self._trim_idle())
         try:
             await self.control.start_up()
         except Exception:

@@ -26,6 +26,7 @@ from aion_ray.control.routes import Routes
 from aion_ray.control.starts import Starts
 from aion_ray.control.supervision import Supervisor
 from aion_ray.engine.host import undeliverable
+from aion_ray.engine.observe import NO_METRICS, Metrics, observe_appended
 from aion_ray.engine.starts import StartSpec
 from aion_ray.engine.transport import Closure, Placed
 from aion_ray.errors import (
@@ -91,6 +92,8 @@ class Controller:
             fleet, store, self.pool, self.directory, self.placement, self.residency, self.placed
         )
         self.attached = self.reconciler.attached  # set once it knows what live hosts hold
+        self.metrics: Metrics = NO_METRICS
+        """Told of the runs this control plane ends itself (no host's append counted them)."""
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -221,6 +224,9 @@ class Controller:
     def _closed(
         self, host: str, workflow_id: str, terminal: ev.Event, parent: ev.ParentRef | None
     ) -> None:
+        entry = self.directory.entries.get(workflow_id)
+        if not host and entry is not None:  # ended here, with no host
+            observe_appended(self.metrics, entry.workflow_type, [terminal])
         self.directory.close(workflow_id, host)
         self.supervisor.forget(workflow_id)
         self.residency.wakes.clear(workflow_id)

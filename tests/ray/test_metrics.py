@@ -132,6 +132,10 @@ EXPECTED: Samples = {
         "ray_aion_activity_attempt_seconds_count",
         tags(activity_type="metered_step", outcome="completed"),
     ): 4,
+}
+AT_LEAST: Samples = {
+    # A resumed workflow may be rebuilt more than once (a resume tried again, a rebuild
+    # after a refused append): at least the one replay.
     ("ray_aion_replay_seconds_count", tags(workflow_type="metered_wait")): 1,
 }
 PRESENT = [
@@ -150,6 +154,11 @@ def missing_from(samples: Samples) -> list[str]:
         f"{name}{sorted(labels)}: {samples.get((name, labels))} != {want}"
         for (name, labels), want in EXPECTED.items()
         if samples.get((name, labels)) != want
+    ]
+    wrong += [
+        f"{name}{sorted(labels)}: {samples.get((name, labels))} < {least}"
+        for (name, labels), least in AT_LEAST.items()
+        if samples.get((name, labels), 0) < least
     ]
     names = {name for name, _ in samples}
     return wrong + [name for name in PRESENT if name not in names]
