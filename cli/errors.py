@@ -13,6 +13,7 @@ from aion_ray.errors import (
     EngineUnavailableError,
     InvalidInputError,
     NonDeterminismError,
+    ScheduleNotFoundError,
     WorkflowNotFoundError,
     WorkflowOutcomeError,
 )
@@ -27,7 +28,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     """Bad usage or input: an unknown option or status, bad JSON, refused SQL, a bad id."""
     NOT_FOUND = 3
-    """No workflow with that id."""
+    """No workflow (or schedule) with that id."""
     UNREACHABLE = 4
     """No Ray cluster at the address, no engine in the namespace, or an engine actor died."""
     NOT_COMPLETED = 5
@@ -50,6 +51,7 @@ _CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (CliError, ExitCode.USAGE),
     (InvalidInputError, ExitCode.USAGE),
     (WorkflowNotFoundError, ExitCode.NOT_FOUND),
+    (ScheduleNotFoundError, ExitCode.NOT_FOUND),
     (EngineUnavailableError, ExitCode.UNREACHABLE),
     (WorkflowOutcomeError, ExitCode.NOT_COMPLETED),
     (NonDeterminismError, ExitCode.DIVERGED),

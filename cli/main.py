@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from aion_ray.cli import data, health, history, replay, verbs, workflows
+from aion_ray.cli import data, health, history, replay, schedules, verbs, workflows
 from aion_ray.cli.connection import Target
 from aion_ray.cli.errors import ExitCode, exit_code, one_line
 
@@ -35,6 +35,7 @@ COMMANDS: tuple[click.Command, ...] = (
     data.export,
     replay.replay_command,
     health.health,
+    schedules.schedule_group,
 )
 DEBUG_VARIABLE = "AION_DEBUG"
 """Set to 1 to see the traceback of an unexpected error instead of its one line."""
