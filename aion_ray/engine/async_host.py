@@ -74,7 +74,7 @@ class AsyncHost:
         self.attempts = self.effects.attempts
         self.capacity = Capacity(holder, lambda: len(self.core.drivers))
         self.results = ResultWaits(lambda workflow_id: workflow_id in self.core.drivers)
-        self.durability = Durability(self.core.pump.mark, self._kick)
+        self.durability = self.effects.durability = Durability(self.core.pump.mark, self._kick)
         self.residency = self._residency()
         self.rebuilds = Rebuilds(self.resume, self.core.drivers.__contains__, transport.wake)
         self.pump = self._pump()
@@ -189,6 +189,7 @@ class AsyncHost:
             driver = self.core.recover(history)
             if driver is None:  # it ended (or never began): nothing to wait for here
                 self.results.left(workflow_id)
+                self.effects.resend(history)
                 outcome[workflow_id] = history[-1] if history else None
             else:
                 hosted.append(driver)
@@ -222,10 +223,7 @@ class AsyncHost:
     async def hold(self, workflow_id: str, reason: str | None) -> None:
         """Pause the workflow (a ``reason``) or resume it (None); see ``engine.hold``."""
         driver = self._hosted(workflow_id)
-        if reason is None:
-            driver.hold.resume()
-        else:
-            driver.hold.pause(reason)
+        driver.hold.pause(reason) if reason is not None else driver.hold.resume()
         await self.durability.wait(driver)
 
     async def result(self, workflow_id: str, timeout: float | None) -> ev.Event | None:

@@ -23,6 +23,11 @@ from aion_ray.runtime import commands as cmd
 from aion_ray.runtime.run import WorkflowRun
 
 
+def send_request_id(workflow_id: str, run_id: str, send_id: int) -> str:
+    """The request id of a workflow's signal #``send_id``: the same however often it is sent."""
+    return f"{workflow_id}:{run_id}:send-{send_id}"
+
+
 class RunRecording:
     """The current run, its history segment, its activation buffer and its armed wakes."""
 
@@ -125,7 +130,7 @@ class RunRecording:
 
     def send(self, command: cmd.SendSignal) -> None:
         """Ask for a recorded signal to be sent; its request id lets the target spot a repeat."""
-        request = f"{self.recorder.workflow_id}:{self.recorder.run_id}:send-{command.send_id}"
+        request = send_request_id(self.recorder.workflow_id, self.recorder.run_id, command.send_id)
         self.effect(fx.SendSignal(command, request))
 
     def start_child(self, command: cmd.StartChild) -> None:

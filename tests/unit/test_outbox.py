@@ -1,5 +1,6 @@
 """Outbox (``engine/outbox.py``): a message the control plane did not take is sent again
-until it is taken; one it refused for another reason is not sent again."""
+until it is taken; one it refused for another reason is not sent again; a run's end is
+reported once its messages are taken."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def test_a_message_is_sent_again_until_it_is_taken() -> None:
 
     async def scenario() -> None:
         outbox = Outbox(pauses=(0, 0))
-        outbox.send("signal r-1", receiver.take)
+        outbox.send("signal r-1", receiver.take, owner="wf-a")
         await _drained(outbox)
 
     asyncio.run(scenario())
@@ -51,7 +52,7 @@ def test_a_refused_message_is_not_sent_again() -> None:
 
     async def scenario() -> None:
         outbox = Outbox(pauses=(0,))
-        outbox.send("signal r-1", receiver.take)
+        outbox.send("signal r-1", receiver.take, owner="wf-a")
         await _drained(outbox)
 
     asyncio.run(scenario())
@@ -63,10 +64,48 @@ def test_closing_stops_the_messages_in_flight() -> None:
 
     async def scenario() -> None:
         outbox = Outbox(pauses=(0,))
-        outbox.send("signal r-1", receiver.take)
+        outbox.send("signal r-1", receiver.take, owner="wf-a")
         await asyncio.sleep(0)
         outbox.close()
         await _drained(outbox)
 
     asyncio.run(scenario())
     assert receiver.taken == 0
+
+
+def test_a_run_end_is_reported_after_its_messages_are_taken() -> None:
+    slow, other = Receiver(away=3), Receiver(away=0)
+    told: list[str] = []
+
+    async def scenario() -> None:
+        outbox = Outbox(pauses=(0,))
+        outbox.after("idle", lambda: told.append("idle"))  # owes nothing: at once
+        assert told == ["idle"]
+        outbox.send("signal r-1", slow.take, owner="wf-a")
+        outbox.send("signal r-2", other.take, owner="wf-a")
+        outbox.send("signal r-3", other.take, owner="wf-b")
+        outbox.after("wf-a", lambda: told.append("wf-a"))
+        outbox.after("wf-b", lambda: told.append("wf-b"))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert told == ["idle", "wf-b"]  # wf-a still owes the message the receiver did not take
+        await _drained(outbox)
+
+    asyncio.run(scenario())
+    assert told == ["idle", "wf-b", "wf-a"]
+    assert slow.taken == 1
+
+
+def test_a_closed_outbox_reports_no_run_end() -> None:
+    told: list[str] = []
+
+    async def scenario() -> None:
+        outbox = Outbox(pauses=(0,))
+        outbox.send("signal r-1", Receiver(away=10**9).take, owner="wf-a")
+        outbox.after("wf-a", lambda: told.append("wf-a"))
+        await asyncio.sleep(0)
+        outbox.close()
+        await _drained(outbox)
+
+    asyncio.run(scenario())
+    assert told == []
