@@ -6,7 +6,8 @@ history. A termination of a suspended workflow ends it here: no host needs to ta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from aion_ray.control.directory import Directory
@@ -37,6 +38,9 @@ T = TypeVar("T")
 LEFT = object()  # a host's answer when the workflow is no longer there
 HOST_DEATH_NOTICE = 0.05
 """Seconds to give the pool to learn of a host's death a call ran into."""
+PATIENCE = timedelta(seconds=60)
+"""How long an arrival keeps following a workflow that keeps leaving its hosts (they die
+under it, or it moves) before its caller is told the engine cannot take it now."""
 
 
 class Arrivals:
@@ -50,7 +54,7 @@ class Arrivals:
 
     async def signal(self, workflow_id: str, name: str, payload: Payload, request_id: str) -> None:
         """Record a signal: by its host if it is resident, else here first."""
-        while True:
+        for _ in self._tries(workflow_id):
             member = await self.placement.find(workflow_id)
             if member is not None:
                 call = member.host.signal(workflow_id, name, payload, request_id)
@@ -64,7 +68,7 @@ class Arrivals:
 
     async def cancel(self, workflow_id: str, reason: str) -> bool:
         """Request cancellation, recorded like a signal; False if the run has ended."""
-        while True:
+        for _ in self._tries(workflow_id):
             member = await self.placement.find(workflow_id)
             if member is not None:
                 requested = await self._on_host(
@@ -80,10 +84,11 @@ class Arrivals:
                 return False
             if await self._record(workflow_id, history, arrival):
                 return True
+        raise AssertionError("unreachable: _tries raises once patience runs out")
 
     async def terminate(self, workflow_id: str, reason: str) -> None:
         """End the run at once, at its host or here; WorkflowTerminalError if it has ended."""
-        while True:
+        for _ in self._tries(workflow_id):
             member = await self.placement.find(workflow_id)
             if member is not None:
                 if (
@@ -108,7 +113,7 @@ class Arrivals:
     async def hold(self, workflow_id: str, reason: str | None) -> None:
         """Pause (a ``reason``) or resume (None) the workflow, at its host or recorded here
         first; WorkflowStateError or WorkflowTerminalError in the wrong state."""
-        while True:
+        for _ in self._tries(workflow_id):
             member = await self.placement.find(workflow_id)
             if member is not None:
                 if (
@@ -127,7 +132,7 @@ class Arrivals:
 
     async def query(self, workflow_id: str, name: str, args: Sequence[Any]) -> Any:
         """Ask the workflow's query handler, making it resident first if it is suspended."""
-        while True:
+        for _ in self._tries(workflow_id):
             try:
                 member = await self.resident(workflow_id, "query")
             except WorkflowTerminalError as exc:
@@ -157,6 +162,18 @@ class Arrivals:
         if member is None:
             raise WorkflowNotFoundError(workflow_id)
         return member
+
+    def _tries(self, workflow_id: str) -> Iterator[None]:
+        """One more look for each turn, until ``PATIENCE`` has passed: then
+        EngineUnavailableError (unreachable: the caller may try again)."""
+        deadline = self.clock.now() + PATIENCE
+        while self.clock.now() < deadline:
+            yield None
+        raise EngineUnavailableError(
+            f"the host of {workflow_id}",
+            f"no host kept the workflow long enough to take it ({PATIENCE.seconds}s)",
+            state="unreachable",
+        )
 
     async def _on_host(self, workflow_id: str, member: Member, call: Awaitable[T]) -> T | object:
         """A call to a workflow's host: its answer, or LEFT if the workflow left the host."""

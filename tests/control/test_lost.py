@@ -1,13 +1,18 @@
 """A workflow its host let go without the control plane hearing of it (the host could not
 rebuild it while the store was out of reach) is hosted again: by the next arrival, or at
 once when the host asks (``wake``). Before, an arrival looped forever on the host that no
-longer held it."""
+longer held it; now an arrival that cannot catch its workflow gives up after a while."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
+
+from aion_ray.control.ports import HostDied
 from aion_ray.engine.transport import Closure, Placed
+from aion_ray.errors import EngineUnavailableError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
 from tests.control.conftest import plane
@@ -66,5 +71,29 @@ def test_a_report_older_than_a_runs_end_does_not_bring_it_back() -> None:
         again = Placed("a", "run-2", "waits", ("", 1))  # a new run of the id is counted
         p.control.placed(host.name, [again])
         assert p.control.directory.entries["a"].run_id == "run-2"
+
+    asyncio.run(scenario())
+
+
+def test_an_arrival_whose_workflow_keeps_leaving_gives_up_after_its_patience(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 2))
+        await p.start("a")
+        host = p.host_of("a")
+
+        async def dies(*_: Any) -> None:
+            raise HostDied(host.name)  # and the pool never hears of the death
+
+        monkeypatch.setattr(host, "signal", dies)
+        signal = asyncio.ensure_future(p.control.arrivals.signal("a", "go", encode(2), "r-1"))
+        await asyncio.sleep(0.2)
+        assert not signal.done()  # still following it
+        p.clock.advance(61)
+        with pytest.raises(EngineUnavailableError) as gave_up:
+            await asyncio.wait_for(signal, timeout=5)
+        assert gave_up.value.state == "unreachable"
+        assert "a" in gave_up.value.actor
 
     asyncio.run(scenario())
