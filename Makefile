@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-engine bench-ray bench-breakdown bench-compare clean
+.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-engine bench-ray bench-schedules bench-breakdown bench-compare clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-engine: $(STAMP)
 
 bench-ray: $(STAMP)
 	$(BIN)/python -m benchmarks.ray_bench --json bench-results/ray.json
+
+bench-schedules: $(STAMP)  # tick lateness of 100 schedules firing every second; 10,000 idle ones' cost
+	$(BIN)/python -m benchmarks.schedule_bench --json bench-results/schedules.json
 
 bench-breakdown: $(STAMP)  # where a one-step workflow's milliseconds go (about a minute)
 	$(BIN)/python -m benchmarks.ray_breakdown

@@ -4,16 +4,17 @@ client module stays about starting and finding workflows).
 
 A create is checked here (the id, the spec, the workflow, the input) before anything is
 sent: bad input raises ScheduleSpecError (or PayloadError) and stores nothing. The
-workflow's code is kept with the store (the registry loads it to start each tick's run,
-after a restart too), then the registry creates the schedule, or finds the same one.
+workflow's code is kept with the store (once per code version per client, as for starts:
+the registry loads it to start each tick's run, after a restart too), then the registry
+creates the schedule, or finds the same one.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from aion_ray.actors import catalogue
 from aion_ray.actors.schedule_handle import ScheduleHandle
 from aion_ray.authoring.definitions import WorkflowDefinition
 from aion_ray.control.schedules.requests import checked_create
@@ -53,7 +54,7 @@ def schedule(
     returns it; another spec under its id is refused. See ``aion.ScheduleSpec``."""
     options = _options(locals())
     checked_id, spec, payload = _checked(self, schedule_id, workflow, arg, options)
-    catalogue.save_sync(self.store, workflow)
+    self._starter._catalogue(workflow)
     self.registry.schedule("create", checked_id, workflow.name, payload, spec).get()
     return ScheduleHandle(self.registry, checked_id)
 
@@ -67,7 +68,7 @@ async def schedule_async(
 ) -> ScheduleHandle:
     """``schedule`` for asyncio (the same options)."""
     checked_id, spec, payload = _checked(self, schedule_id, workflow, arg, options)
-    await catalogue.save(self.store, workflow)
+    await asyncio.to_thread(self._starter._catalogue, workflow)
     await self.registry.schedule("create", checked_id, workflow.name, payload, spec)
     return ScheduleHandle(self.registry, checked_id)
 
