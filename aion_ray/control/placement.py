@@ -93,7 +93,8 @@ class Placement:
         started: StartEvent,
         run_id: str,
     ) -> bool:
-        """Start on ``member``; False: it had no room after all (try another)."""
+        """Start on ``member``; False: it had no room after all, or died before the start
+        was recorded (try another)."""
         try:
             await member.host.start(definition, workflow_id, started, run_id, self.slot(definition))
         except HostFullError:
@@ -102,8 +103,10 @@ class Placement:
             return False
         except HostDied:
             if not await self._started(workflow_id, run_id):
+                # Not recorded: another host starts it (an append of the dead one that lands
+                # late makes that start find the id taken, and the caller adopts the run).
                 self.directory.unhost(workflow_id, member)
-                raise
+                return False
             # Durable, then the host died: its death is handled like any other (the workflow
             # is resumed elsewhere); the start itself succeeded.
         except BaseException:

@@ -97,3 +97,44 @@ def test_an_arrival_whose_workflow_keeps_leaving_gives_up_after_its_patience(
         assert "a" in gave_up.value.actor
 
     asyncio.run(scenario())
+
+
+def test_a_start_whose_host_dies_before_recording_it_is_started_on_another_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(2, 2))
+        doomed = next(iter(p.fleet.hosts.values()))
+
+        async def dies(*_: Any) -> None:
+            doomed.dead = True
+            p.control.pool.died(doomed.name)  # as the fleet's watch hears within milliseconds
+            raise HostDied(doomed.name)
+
+        for host in p.fleet.hosts.values():  # whichever host the start goes to first dies
+            monkeypatch.setattr(host, "start", dies)
+            break
+        monkeypatch.setattr(p.control.pool, "acquire", _first_to(doomed, p.control.pool.acquire))
+        await p.start("a")
+        assert p.resident("a")
+        assert p.host_of("a") is not doomed
+        assert [type(e).__name__ for e in p.store.read_history("a")][:1] == ["WorkflowStarted"]
+
+    asyncio.run(scenario())
+
+
+def _first_to(doomed: Any, acquire: Any) -> Any:
+    """The pool's ``acquire``, except that its first answer is the ``doomed`` host."""
+    first = [True]
+
+    async def acquire_doomed_first(slot: Any) -> Any:
+        if first[0]:
+            first[0] = False
+            return next(m for m in _members(acquire) if m.name == doomed.name)
+        return await acquire(slot)
+
+    return acquire_doomed_first
+
+
+def _members(acquire: Any) -> Any:
+    return acquire.__self__.members.values()
