@@ -29,10 +29,19 @@ class EngineConfig:
     restart_limit: tuple[int, float] = (5, 60.0)
     """At most this many host deaths of one workflow within that many seconds; past it the
     run fails (it can be reopened after a fix). Resumes after a death back off exponentially."""
+    store_resource: str | None = None
+    """The custom resource of the node holding the store file (None: the driver's node);
+    the store actor and the registry run there (``actors.placement``)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.namespace, str) or not self.namespace:
             raise InvalidInputError(f"namespace must be a non-empty str, got {self.namespace!r}")
+        if self.store_resource is not None and not (
+            isinstance(self.store_resource, str) and self.store_resource.strip()
+        ):
+            raise InvalidInputError(
+                f"store_resource must be a non-empty str, got {self.store_resource!r}"
+            )
         if not _seconds(self.idle_timeout):
             raise InvalidInputError(f"idle_timeout must be > 0 seconds, got {self.idle_timeout!r}")
         if not _count(self.workflows_per_actor, least=1):

@@ -19,10 +19,11 @@ import ray
 
 from aion_ray.actors.client import Client
 from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
+from aion_ray.actors.placement import open_store, placement
 from aion_ray.actors.registry import RegistryActor
 from aion_ray.actors.store_actor import HistoryStoreActor
 from aion_ray.actors.stubs import RegistryStub, StoreStub
-from aion_ray.errors import InvalidInputError
+from aion_ray.errors import InvalidInputError, StoreError
 from aion_ray.model.payload import DEFAULT_MAX_PAYLOAD_BYTES
 
 RemoteStore = ray.remote(HistoryStoreActor)
@@ -38,9 +39,11 @@ def connect(
     pool_size: tuple[int, int] | None = None,
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     restart_limit: tuple[int, float] = (5, 60.0),
+    store_resource: str | None = None,
 ) -> Client:
     """Connect to (or start) the engine; see the module docstring. ``pool_size`` defaults
-    to (2, twice the cluster's CPUs, at least 4 and at most 32)."""
+    to (2, twice the cluster's CPUs, at least 4 and at most 32). ``store_resource`` names
+    the custom resource of the node holding the store file (default: this driver's node)."""
     if pool_size is not None and (not isinstance(pool_size, tuple) or len(pool_size) != 2):
         raise InvalidInputError(f"pool_size must be a (min, max) tuple, got {pool_size!r}")
     sized = pool_size or (2, MAX_DEFAULT_POOL)
@@ -54,16 +57,17 @@ def connect(
         pool_max=sized[1],
         max_payload_bytes=max_payload_bytes,
         restart_limit=restart_limit,
+        store_resource=store_resource,
     )
     if not ray.is_initialized():
         ray.init(address=address or "local", namespace=namespace, log_to_driver=False)
     if pool_size is None:
         config = dataclasses.replace(config, pool_max=default_pool_max())
-    store, served = _attach_store(namespace, config.store_path, asked=wanted is not None)
+    where = placement(store_resource)
+    store, served = _attach_store(namespace, config.store_path, where, asked=wanted is not None)
     config = dataclasses.replace(config, store_path=served)
-    registry = RegistryStub(
-        namespace, _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config, max_restarts=-1)
-    )
+    made = _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config, where=where)
+    registry = RegistryStub(namespace, made)
     registry.ready().get()
     client = Client(config, store, registry)
     client.router.wait(ROUTES_TIMEOUT)  # the first view of the pool, so starts go direct
@@ -79,18 +83,27 @@ def _store_path(store_path: object) -> str | None:
     return os.path.abspath(os.fspath(store_path))
 
 
-def _attach_store(namespace: str, path: str, *, asked: bool) -> tuple[StoreStub, str]:
+def _attach_store(
+    namespace: str, path: str, where: dict[str, Any], *, asked: bool
+) -> tuple[StoreStub, str]:
     """The namespace's store actor and the path it serves. One that already runs is joined:
     over any file when the caller named none (``asked`` False), else only over ``path``
     (InvalidInputError otherwise: two files would split the namespace's histories). With none
-    running, one is created over ``path``; if another driver won that race, its store is
-    judged like one found running."""
+    running, the file is opened (created if need be) on its node first, and one is created
+    over it, ``where`` it was opened, with the store's id: Ray restarts it with the same
+    arguments, so a restart opens that store or fails saying why (``HistoryStoreActor``),
+    never an empty one. A file that cannot be opened is the caller's StoreError, nothing
+    created. If another driver won the race, its store is judged like one found running."""
     handle = _running_actor(STORE_NAME, namespace)
     if handle is None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        # Ray re-creates a store that dies; one that cannot open its file dies for good,
-        # and the open error reaches this caller (Ray restarts no failed constructor).
-        handle = _system_actor(RemoteStore, STORE_NAME, namespace, path, max_restarts=-1)
+        try:
+            store_id = open_store(path, where)
+        except StoreError:
+            handle = _running_actor(STORE_NAME, namespace)  # another driver's holds the file?
+            if handle is None:
+                raise
+        else:
+            handle = _system_actor(RemoteStore, STORE_NAME, namespace, path, store_id, where=where)
     store = StoreStub(namespace, handle)
     served = store.ping().get()
     if asked and served != path:
@@ -123,7 +136,8 @@ def default_pool_max() -> int:
     return max(4, min(MAX_DEFAULT_POOL, 2 * cpus))
 
 
-def _system_actor(remote: Any, name: str, namespace: str, *args: Any, max_restarts: int = 0) -> Any:
+def _system_actor(remote: Any, name: str, namespace: str, *args: Any, where: dict[str, Any]) -> Any:
+    """A detached system actor, restarted by Ray when it dies, placed ``where`` the store is."""
     return remote.options(
         name=name,
         namespace=namespace,
@@ -131,5 +145,6 @@ def _system_actor(remote: Any, name: str, namespace: str, *args: Any, max_restar
         get_if_exists=True,
         num_cpus=0,
         max_concurrency=10_000,
-        max_restarts=max_restarts,
+        max_restarts=-1,
+        **where,
     ).remote(*args)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import os
 import statistics
 import time
@@ -23,6 +24,7 @@ from typing import Any
 
 from aion_ray.actors.counting import counted
 from aion_ray.actors.metrics import RayMetrics
+from aion_ray.errors import StoreError
 from aion_ray.model.events import Event
 from aion_ray.model.health import StoreHealth
 from aion_ray.model.schedule_state import StoredSchedule
@@ -44,15 +46,27 @@ RECENT_APPENDS = 256
 class HistoryStoreActor:
     """Ray actor (async, detached, ``num_cpus=0``) owning ``DuckDBHistoryStore(path)``."""
 
-    def __init__(self, path: str) -> None:
-        self.store = DuckDBHistoryStore(path)
+    def __init__(self, path: str, store_id: str | None = None) -> None:
+        """Open the store file at ``path``, which must be the store ``store_id`` (connect
+        created it and passes its id; Ray passes the same to a restart, on whatever node).
+        A file that will not open leaves the actor up answering every call with the
+        StoreError that says why: raising here would have Ray restart it without end."""
+        self._opened = _open(path, store_id)
         self.path = path
         self.calls: collections.Counter[str] = collections.Counter()  # for benchmarks
         self._recent: collections.deque[float] = collections.deque(maxlen=RECENT_APPENDS)
         self.metrics = RayMetrics()
 
+    @property
+    def store(self) -> DuckDBHistoryStore:
+        """The open store (the StoreError that kept it from opening, raised, if none)."""
+        if isinstance(self._opened, StoreError):
+            raise self._opened
+        return self._opened
+
     async def ping(self) -> str:
-        return self.path
+        """The path served (the StoreError of an open that failed)."""
+        return self.store.path
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         self.calls["appends"] += len(requests)
@@ -126,10 +140,21 @@ class HistoryStoreActor:
 
     async def health(self) -> StoreHealth:
         """The file, its size (with its write-ahead log), and the median of the recent
-        appends' times until COMMIT."""
+        appends' times until COMMIT (a store that failed to open: why)."""
+        if isinstance(self._opened, StoreError):
+            return StoreHealth(False, self.path, error=str(self._opened))
         size = sum(os.path.getsize(f) for f in (self.path, self.path + ".wal") if os.path.exists(f))
         recent = statistics.median(self._recent) * 1000 if self._recent else None
         return StoreHealth(True, self.path, size, recent, self.calls["appends"])
 
     async def close(self) -> None:
-        self.store.close()
+        if not isinstance(self._opened, StoreError):  # a store that failed to open has none
+            self._opened.close()
+
+
+def _open(path: str, store_id: str | None) -> DuckDBHistoryStore | StoreError:
+    try:
+        return DuckDBHistoryStore(path, store_id=store_id)
+    except StoreError as exc:
+        logging.getLogger(__name__).error("the store does not open: %s", exc)
+        return exc
