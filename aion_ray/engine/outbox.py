@@ -20,6 +20,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from aion_ray.authoring.logs import workflow_fields
 from aion_ray.errors import AionError, EngineUnavailableError, StoreError
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class Outbox:
     def send(self, what: str, deliver: Callable[[], Awaitable[None]], owner: str) -> None:
         """Call ``deliver`` until it returns (``what`` names the message in logs; ``owner``
         is the workflow it is from, see ``after``)."""
-        task = asyncio.get_running_loop().create_task(self._send(what, deliver))
+        task = asyncio.get_running_loop().create_task(self._send(what, deliver, owner))
         self._sending[task] = owner
         self._owed[owner] += 1
         task.add_done_callback(self._sent)
@@ -73,15 +74,16 @@ class Outbox:
             for then in [] if task.cancelled() else self._after.pop(owner, []):
                 then()
 
-    async def _send(self, what: str, deliver: Callable[[], Awaitable[None]]) -> None:
+    async def _send(self, what: str, deliver: Callable[[], Awaitable[None]], owner: str) -> None:
+        fields = workflow_fields(owner)
         pauses = itertools.chain(self.pauses, itertools.repeat(self.pauses[-1]))
         for pause in pauses:
             try:
                 await deliver()
                 return
             except (EngineUnavailableError, StoreError) as exc:
-                log.warning("%s not taken (%s); again in %ss", what, exc, pause)
+                log.warning("%s not taken (%s); again in %ss", what, exc, pause, extra=fields)
             except AionError:
-                log.exception("%s was refused; it is not sent again", what)
+                log.exception("%s was refused; it is not sent again", what, extra=fields)
                 return
             await asyncio.sleep(pause)

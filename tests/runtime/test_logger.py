@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pytest
 
 import aion_ray as aion
+from aion_ray.engine.outbox import Outbox
 from aion_ray.engine.rebuilds import Rebuilds
 from aion_ray.testing import TestEngine
 
@@ -149,3 +150,26 @@ def test_the_engines_own_lines_about_a_workflow_carry_its_id(
     assert [r.levelno for r in records] == [logging.WARNING, logging.ERROR]
     assert all(r.workflow_id == "lost-1" for r in records)  # type: ignore[attr-defined]
     assert all(hasattr(r, "run_id") for r in records)
+
+
+def test_a_message_not_taken_is_logged_with_the_workflow_it_is_from(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def send_once_refused() -> None:
+        tries: list[int] = []
+
+        async def deliver() -> None:
+            tries.append(1)
+            if len(tries) == 1:
+                raise aion.EngineUnavailableError("aion-registry", "away", state="unreachable")
+
+        outbox = Outbox(pauses=(0,))
+        taken = asyncio.Event()
+        outbox.send("signal s-1", deliver, owner="sender-1")
+        outbox.after("sender-1", taken.set)
+        await taken.wait()
+
+    caplog.set_level(logging.WARNING, logger="aion_ray.engine.outbox")
+    asyncio.run(send_once_refused())
+    (record,) = lines(caplog, "aion_ray.engine.outbox")
+    assert record.workflow_id == "sender-1"  # type: ignore[attr-defined]
