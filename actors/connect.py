@@ -3,7 +3,8 @@
 ``connect`` starts local Ray if this process has none (``address="local"``: a stale cluster
 file cannot hang it) or joins ``address``, then finds or creates the engine's detached actors
 in ``namespace``: the store actor over ``store_path`` and the registry, which recovers the
-store's running workflows on its first start. A second driver connecting to the same
+store's running workflows on its first start; both run on the store file's node
+(``actors.placement``). A second driver connecting to the same
 namespace finds the same workflows; it need not name the store, since an engine already
 serving the namespace is joined over whatever file it serves. ``connect`` returns once the
 client has its first view of the pool, so its starts go straight to hosts.

@@ -38,6 +38,8 @@ T = TypeVar("T")
 RemoteWorkflowActor = ray.remote(WorkflowActor)
 FOUND_TIMEOUT = 10.0
 """Seconds a workflow actor found by name has to answer (else it is left for dead)."""
+SPAWN_TIMEOUT = 60.0
+"""Seconds a new workflow actor has to be ready (placed and started), else it is killed."""
 WATCH_AGAIN = 1.0
 """Seconds before a watch whose call failed (not its actor) is held open again."""
 
@@ -113,7 +115,12 @@ class RayHost:
 
 
 class RayFleet:
-    """Starts workflow actors, and watches each: a death is reported to ``died``."""
+    """Starts workflow actors, and watches each: a death is reported to ``died``.
+
+    Every actor it makes is either a host the pool counts or killed: a spawn that fails, or
+    whose actor is not ready within ``SPAWN_TIMEOUT`` (its placement pending: a node lost, a
+    cluster full), kills it before raising, and ``running`` kills the actors it finds that do
+    not answer. A detached actor left behind would live on outside the pool's ceiling."""
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
@@ -132,13 +139,18 @@ class RayFleet:
             name, self.config.namespace, self.config.max_payload_bytes, self.config.idle_timeout
         )
         stub = HostStub(name, self.config.namespace, handle)
-        await stub.ready()
+        try:
+            await asyncio.wait_for(stub.ready(), SPAWN_TIMEOUT)
+        except BaseException:  # failed, timed out or cancelled: no actor outlives it
+            _kill(stub)
+            raise
         self._watches.run(self._watch(stub))
         return RayHost(stub)
 
     async def running(self) -> list[RayHost]:
         """The namespace's live workflow actors, found by name (an earlier registry
-        started them), each watched from now on."""
+        started them), each watched from now on; those that do not answer within
+        FOUND_TIMEOUT are killed (no pool would count them)."""
         named = await asyncio.to_thread(ray.util.list_named_actors, all_namespaces=True)
         stubs = [
             HostStub(actor["name"], self.config.namespace)
@@ -150,6 +162,8 @@ class RayFleet:
             return_exceptions=True,
         )
         found = [stub for stub, answer in zip(stubs, answers, strict=True) if answer == stub.name]
+        for stub in set(stubs) - set(found):
+            _kill(stub)
         for stub in found:
             self._watches.run(self._watch(stub))
         return [RayHost(stub) for stub in found]
@@ -164,8 +178,7 @@ class RayFleet:
                 return  # it answered: it is stopping on purpose
             except EngineUnavailableError as exc:
                 if exc.state == "unreachable":
-                    with contextlib.suppress(AionError, ray.exceptions.RayError):
-                        stub.kill()
+                    _kill(stub)
                 elif exc.state != "died":
                     await asyncio.sleep(WATCH_AGAIN)  # the call failed, not the actor
                     continue
@@ -174,6 +187,12 @@ class RayFleet:
                 continue
             self.died(stub.name)
             return
+
+
+def _kill(stub: HostStub) -> None:
+    """Stop the actor for good; one already gone is fine."""
+    with contextlib.suppress(AionError, ray.exceptions.RayError):
+        stub.kill()
 
 
 class RayStore:
