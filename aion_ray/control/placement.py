@@ -29,8 +29,11 @@ from aion_ray.model.store import LifecycleEntry
 
 log = logging.getLogger(__name__)
 
-PLACEMENT_TRIES = 5
-"""Hosts a placement tries when they turn out full (clients filled them meanwhile)."""
+PLACEMENT_TRIES = 10
+"""Hosts a placement tries when they turn out full (clients filled them meanwhile) or die
+under it."""
+DEATH_NOTICE = 0.05
+"""Seconds to give the pool to hear of a host's death a start ran into."""
 RETRY_DELAY = 1.0
 """Seconds before a resume that failed (no room, a host's error) is tried again."""
 
@@ -81,7 +84,11 @@ class Placement:
                 member = await self._room(slot, definition.name, workflow_id, run_id)
                 if await self._host_start(member, definition, workflow_id, started, run_id):
                     return
-            raise EngineUnavailableError("aion-registry", f"no host had room for {workflow_id}")
+            raise EngineUnavailableError(
+                "aion-registry",
+                f"no host took {workflow_id} (each was full or died under it)",
+                state="unreachable",
+            )
         finally:
             self.directory.placed(workflow_id, done)
 
@@ -106,6 +113,7 @@ class Placement:
                 # Not recorded: another host starts it (an append of the dead one that lands
                 # late makes that start find the id taken, and the caller adopts the run).
                 self.directory.unhost(workflow_id, member)
+                await asyncio.sleep(DEATH_NOTICE)
                 return False
             # Durable, then the host died: its death is handled like any other (the workflow
             # is resumed elsewhere); the start itself succeeded.
