@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-engine bench-ray bench-schedules bench-breakdown bench-compare clean
+.PHONY: demo test check lint typecheck bench bench-store bench-runtime bench-engine bench-ray bench-survive bench-chaos bench-schedules bench-breakdown bench-compare clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ bench-engine: $(STAMP)
 
 bench-ray: $(STAMP)
 	$(BIN)/python -m benchmarks.ray_bench --json bench-results/ray.json
+
+bench-survive: $(STAMP)  # what survives what: timers, system actor kills, parked cost, cluster restart
+	$(BIN)/python -m benchmarks.survive_bench --json bench-results/survive.json
+
+bench-chaos: $(STAMP)  # the chaos test as a benchmark: a minute of kills, rounds of workflows
+	$(BIN)/python -m benchmarks.chaos_bench
 
 bench-schedules: $(STAMP)  # tick lateness of 100 schedules firing every second; 10,000 idle ones' cost
 	$(BIN)/python -m benchmarks.schedule_bench --json bench-results/schedules.json

@@ -48,5 +48,6 @@ async def chaos(ctx: aion.WorkflowContext, args: tuple[str, int]) -> int:
         await ctx.sleep(0.2)
     if i % 4 == 0:
         total += await ctx.run_child(child, (runs, i), id=f"{ctx.info.workflow_id}-child")
-    await ctx.signal_workflow(f"chaos-{partner(i)}", "hello", i)
+    prefix = ctx.info.workflow_id.rsplit("-", 1)[0]  # "chaos" in "chaos-7"
+    await ctx.signal_workflow(f"{prefix}-{partner(i)}", "hello", i)
     return total + int(await ctx.wait_signal("hello"))
