@@ -139,23 +139,35 @@ class RegistrySchedules:
         await self._each(book.waiting(), lambda s, ask: plan.decide_ticks(s, [], "tick", now, ask))
 
     async def _each(self, schedules: Sequence[StoredSchedule], step: StepOf) -> None:
-        """Decide and take each schedule's step; a schedule that fails is logged (and is
-        tried again on the next round), the others go on."""
-
-        async def one(schedule: StoredSchedule) -> None:
-            taken = await decided(lambda ask: step(schedule, ask), self._statuses)
-            if taken.starts or taken.cancels or taken.terminates or taken.schedule != schedule:
-                await self._take(taken)
-
-        outcomes = await asyncio.gather(*(one(s) for s in schedules), return_exceptions=True)
-        for schedule, outcome in zip(schedules, outcomes, strict=True):
+        """Decide every schedule's step over one fetch of the statuses they ask for, take
+        each step's verbs on the runs, then store the schedules in one call. A schedule
+        whose verbs fail is logged and not stored (its step is taken again next round); the
+        others go on."""
+        steps = await decided(lambda ask: [step(s, ask) for s in schedules], self._statuses)
+        changed = [t for s, t in zip(schedules, steps, strict=True) if _changes(s, t)]
+        outcomes = await asyncio.gather(*(self._verbs(t) for t in changed), return_exceptions=True)
+        done = []
+        for taken, outcome in zip(changed, outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                log.error("schedule %s: %s", schedule.schedule_id, outcome)
+                log.error("schedule %s: %s", taken.schedule.schedule_id, outcome)
+            else:
+                done.append(taken.schedule)
+        if done:
+            await self.store.put_schedules(done)
+            book = await self._loaded()
+            for schedule in done:
+                book.kept(schedule)
 
     # --- a step's verbs ---------------------------------------------------------------------------
 
     async def _take(self, step: plan.Step) -> StoredSchedule:
         """Perform ``step``'s verbs on the runs, then store its schedule."""
+        await self._verbs(step)
+        await self._store(step.schedule)
+        return step.schedule
+
+    async def _verbs(self, step: plan.Step) -> None:
+        """Terminate, cancel, then start the runs ``step`` names."""
         arrivals = self._control().arrivals
         for workflow_id in step.terminates:
             with contextlib.suppress(WorkflowTerminalError, WorkflowNotFoundError):
@@ -165,8 +177,6 @@ class RegistrySchedules:
                 await arrivals.cancel(workflow_id, "cancelled by its schedule (overlap)")
         if step.starts:
             await self._start(step.schedule, step.starts)
-        await self._store(step.schedule)
-        return step.schedule
 
     async def _start(self, schedule: StoredSchedule, runs: Sequence[ScheduleRun]) -> None:
         definition = await self._definition(schedule.workflow_type)
@@ -188,7 +198,7 @@ class RegistrySchedules:
         return known
 
     async def _statuses(self, workflow_ids: Sequence[str]) -> Mapping[str, WorkflowStatus | None]:
-        infos = await asyncio.gather(*(self.store.workflow_info(wid) for wid in workflow_ids))
+        infos = await self.store.workflow_infos(workflow_ids)
         return {
             wid: info.status if info is not None else None
             for wid, info in zip(workflow_ids, infos, strict=True)
@@ -278,3 +288,8 @@ async def schedule_verb(registry: Any, verb: str, *args: Any) -> Any:
     verb runs in its ``RegistrySchedules``."""
     await registry._attached()
     return await registry.schedules.call(verb, args)
+
+
+def _changes(schedule: StoredSchedule, step: plan.Step) -> bool:
+    """Whether ``step`` does anything to runs or to ``schedule``'s stored state."""
+    return bool(step.starts or step.cancels or step.terminates) or step.schedule != schedule

@@ -124,6 +124,19 @@ class HistoryStoreActor:
         schedules = self.store.schedules
         return await asyncio.to_thread(schedules.list_schedules, after=after, limit=limit)
 
+    async def put_schedules(self, schedules: Sequence[StoredSchedule]) -> None:
+        """Store many schedules (a firing round's) in one call, off the loop."""
+
+        def put_all() -> None:
+            for schedule in schedules:
+                self.store.schedules.put_schedule(schedule)
+
+        await asyncio.to_thread(put_all)
+
+    async def workflow_infos(self, workflow_ids: Sequence[str]) -> list[WorkflowInfo | None]:
+        """``workflow_info`` of many workflows in one call, off the loop."""
+        return await asyncio.to_thread(lambda: [self.store.workflow_info(w) for w in workflow_ids])
+
     async def delete_schedule(self, schedule_id: str) -> bool:
         return await asyncio.to_thread(self.store.schedules.delete_schedule, schedule_id)
 

@@ -176,6 +176,12 @@ class StoreStub(Stub):
     def list_schedules(self, after: str | None, limit: int | None) -> Call[list[StoredSchedule]]:
         return Call(self, "list_schedules", (after, limit))
 
+    def put_schedules(self, schedules: Sequence[StoredSchedule]) -> Call[None]:
+        return Call(self, "put_schedules", (list(schedules),))
+
+    def workflow_infos(self, workflow_ids: Sequence[str]) -> Call[list[WorkflowInfo | None]]:
+        return Call(self, "workflow_infos", (list(workflow_ids),))
+
     def delete_schedule(self, schedule_id: str) -> Call[bool]:
         return Call(self, "delete_schedule", (schedule_id,))
 

@@ -2,6 +2,7 @@
 
     python -m benchmarks.schedule_bench                  # 100 x every second for 20 s; 10,000 idle
     python -m benchmarks.schedule_bench --seconds 10 --idle 2000   # quicker
+    python -m benchmarks.schedule_bench --idle 0      # lateness only (--firing 0: idle only)
 
 Lateness: ``--firing`` schedules fire every second (overlap ``allow_all``, a workflow that
 returns at once) for ``--seconds``; each run's lateness is its WorkflowStarted time (durable
@@ -130,9 +131,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         client = aion.connect(store_path=Path(tmp) / "bench.duckdb", namespace="schedule-bench")
         try:
-            results |= lateness(client, args.firing, args.seconds)
-            print(json.dumps(results), flush=True)
-            results |= idle_cost(client, args.idle, args.quiet)
+            if args.firing:
+                results |= lateness(client, args.firing, args.seconds)
+                print(json.dumps(results), flush=True)
+            if args.idle:
+                results |= idle_cost(client, args.idle, args.quiet)
         finally:
             client.shutdown()
     print(json.dumps(results, indent=2))
