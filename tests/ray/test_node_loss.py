@@ -87,4 +87,7 @@ def test_losing_a_worker_node_loses_no_workflow_and_the_pool_keeps_its_ceiling(
     assert report["results"] == ["long ran 2 times"] * 4  # the interrupted attempt retried
     for runs in report["runs"].values():
         assert runs == {"first": 1, "long": 2}  # no completed activity ran again
-    assert 0 < report["most_hosts"] <= report["ceiling"]
+    assert 0 < report["most_hosts"] <= report["ceiling"], report
+    # The store and the registry run on the node named by connect(store_resource=...).
+    assert report["system_nodes"] == {"aion-store": True, "aion-registry": True}
+    assert report["registry_restarted"] is False

@@ -2,11 +2,12 @@
 
     python node_loss.py <directory>
 
-A head node (the driver's: the store and the registry run there) and a worker node with a
-``worker`` resource; four workflows whose activities need that resource. Once each
-workflow's second activity runs, the worker node is removed and a fresh one with the same
-resource added. It prints one JSON line: the results, how many times each activity ran,
-the most ``aion-host-*`` actors seen at once (alive or pending), and the pool's ceiling.
+A head node (the driver's), a node with the ``aion-store`` resource (``connect`` names it:
+the store and the registry run there) and a worker node with a ``worker`` resource; four
+workflows whose activities need that resource. Once each workflow's second activity runs,
+the worker node is removed and a fresh one with the same resource added. It prints one JSON line: the results, how many times each activity ran,
+the most ``aion-host-*`` actors seen at once (alive or pending) and the pool's ceiling, the
+host deaths the registry saw, whether it restarted, and where the system actors run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import ray
 from ray.cluster_utils import Cluster
@@ -26,6 +28,7 @@ from tests.ray.scripts.node_workflows import on_worker
 
 NAMESPACE = "node-loss"
 POOL = (1, 4)
+STORE_RESOURCE = "aion-store"
 WORKFLOWS = 4
 
 
@@ -56,6 +59,16 @@ class HostCount:
         return self.most
 
 
+def system_nodes(store_node: str) -> dict[str, bool]:
+    """For the store actor and the registry: whether they run on ``store_node``."""
+    table = ray._private.state.actors()
+    return {
+        info["Name"]: info["Address"]["NodeID"] == store_node
+        for info in table.values()
+        if info["Name"] in ("aion-store", "aion-registry") and info["State"] == "ALIVE"
+    }
+
+
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -65,11 +78,27 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def main(directory: Path) -> None:
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    # No CPUs on the head (the driver's) or the store's node: Ray places most workflow
+    # actors on the worker, so they die with it too.
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False}
+    )
+    try:
+        ray.init(address=cluster.address, namespace=NAMESPACE, log_to_driver=False)
+        print(json.dumps(lose_a_node(cluster, directory)), flush=True)
+    finally:  # a failed run must leave no cluster behind either
+        ray.shutdown()
+        cluster.shutdown()  # type: ignore[no-untyped-call]
+
+
+def lose_a_node(cluster: Cluster, directory: Path) -> dict[str, Any]:
+    store_node = cluster.add_node(num_cpus=0, resources={STORE_RESOURCE: 1})
     worker = cluster.add_node(num_cpus=1, resources={"worker": WORKFLOWS})
-    ray.init(address=cluster.address, namespace=NAMESPACE, log_to_driver=False)
     client = aion.connect(
-        store_path=directory / "history.duckdb", namespace=NAMESPACE, pool_size=POOL
+        store_path=directory / "history.duckdb",
+        namespace=NAMESPACE,
+        pool_size=POOL,
+        store_resource=STORE_RESOURCE,
     )
     hosts = HostCount()
     dirs = [directory / f"wf{i}" for i in range(WORKFLOWS)]
@@ -84,11 +113,18 @@ def main(directory: Path) -> None:
         d.name: {"first": (d / "first").stat().st_size, "long": (d / "long").stat().st_size}
         for d in dirs
     }
-    report = {"results": results, "runs": runs, "most_hosts": hosts.stop(), "ceiling": POOL[1]}
-    print(json.dumps(report), flush=True)
+    health = client.health()
+    report = {
+        "results": results,
+        "runs": runs,
+        "most_hosts": hosts.stop(),
+        "ceiling": POOL[1],
+        "hosts_died": health.registry.hosts_died,
+        "registry_restarted": health.registry.restarted,
+        "system_nodes": system_nodes(store_node.node_id),
+    }
     client.shutdown()
-    ray.shutdown()
-    cluster.shutdown()  # type: ignore[no-untyped-call]
+    return report
 
 
 if __name__ == "__main__":
