@@ -144,6 +144,7 @@ class Arrivals:
             )
             if answer is not LEFT:
                 return answer
+        raise AssertionError("unreachable: _tries raises once patience runs out")
 
     async def resident(self, workflow_id: str, operation: str) -> Member:
         """The member hosting an open workflow (resumed if suspended), or the error saying
