@@ -5,7 +5,8 @@
     python -m benchmarks.schedule_bench --idle 0      # lateness only (--firing 0: idle only)
 
 Lateness: ``--firing`` schedules fire every second (overlap ``allow_all``, a workflow that
-returns at once) for ``--seconds``; each run's lateness is its WorkflowStarted time (durable
+returns at once, ``--per-actor`` workflows per host so the pool's size is not what is
+measured) for ``--seconds``; each run's lateness is its WorkflowStarted time (durable
 in the store) minus its scheduled time, p50/p99 over every run. Idle cost: ``--idle``
 schedules (a daily cron, never due during the run) are created, and the registry process's
 resident memory (``/proc/<pid>/status``) is read before and after, and its CPU
@@ -124,12 +125,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--quiet", type=float, default=10.0)
+    parser.add_argument(
+        "--per-actor", type=int, default=50, help="workflows_per_actor (1: a host per run)"
+    )
     parser.add_argument("--json", type=Path, default=Path("bench-results/schedules.json"))
     args = parser.parse_args()
     ray.init(address="local", namespace="schedule-bench", log_to_driver=False)
     results: dict[str, Any] = {"cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
-        client = aion.connect(store_path=Path(tmp) / "bench.duckdb", namespace="schedule-bench")
+        client = aion.connect(
+            store_path=Path(tmp) / "bench.duckdb",
+            namespace="schedule-bench",
+            workflows_per_actor=args.per_actor,
+        )
         try:
             if args.firing:
                 results |= lateness(client, args.firing, args.seconds)
