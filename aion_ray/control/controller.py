@@ -93,7 +93,9 @@ class Controller:
         )
         self.attached = self.reconciler.attached  # set once it knows what live hosts hold
         self.metrics: Metrics = NO_METRICS
-        """Told of the runs this control plane ends itself (no host's append counted them)."""
+        """Told of the runs this control plane starts or ends itself (no host's append
+        counted them), and sampled for the pool's and the residency's gauges."""
+        self.starts.recorded = self._recorded
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -214,6 +216,9 @@ class Controller:
 
     # --- internals -------------------------------------------------------------------------------
 
+    def _recorded(self, workflow_type: str, events: Sequence[ev.Event]) -> None:
+        observe_appended(self.metrics, workflow_type, events)
+
     def _host_died(self, member: Member) -> None:
         self.placement.host_died(member)
         self.reconciler.recheck()
@@ -226,7 +231,7 @@ class Controller:
     ) -> None:
         entry = self.directory.entries.get(workflow_id)
         if not host and entry is not None:  # ended here, with no host
-            observe_appended(self.metrics, entry.workflow_type, [terminal])
+            self._recorded(entry.workflow_type, [terminal])
         self.directory.close(workflow_id, host)
         self.supervisor.forget(workflow_id)
         self.residency.wakes.clear(workflow_id)

@@ -5,7 +5,7 @@ children a parent recorded. Workflow code is kept with the store the first time 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -22,6 +22,9 @@ from aion_ray.model.history import current_run, current_terminal
 from aion_ray.model.ids import new_run_id
 from aion_ray.runtime import commands as cmd
 
+Recorded = Callable[[str, Sequence[ev.Event]], None]
+"""Told of the events (of a workflow type) the control plane appended itself."""
+
 
 class Starts:
     """Starting workflows; see the module docstring."""
@@ -36,6 +39,7 @@ class Starts:
         self.clock = clock
         self._catalogued: set[tuple[str, str]] = set()
         self._saving: dict[tuple[str, str], asyncio.Future[None]] = {}
+        self.recorded: Recorded = lambda workflow_type, events: None  # (its metrics)
 
     async def start(self, spec: StartSpec) -> str:
         """Start the workflow (idempotent by id); its run id."""
@@ -94,6 +98,7 @@ class Starts:
             await self.store.append_as_holder(spec.workflow_id, events, len(history))
         except SequenceConflictError:  # another caller's new run, or its retry, came first
             return await self._taken(spec)
+        self.recorded(spec.definition.name, events)
         self.results.forget(spec.workflow_id)
         await self.placement.resume(spec.workflow_id, spec.definition.name)
         return run_id

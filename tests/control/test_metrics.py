@@ -1,20 +1,21 @@
-"""What the control plane tells its ``Metrics`` (``controller.metrics``): a run it ends
-itself (no host recorded it) is counted by type and status, and a resume after a host's
-death is counted as a restart (``Supervisor.restarted``, which the registry samples)."""
+"""What the control plane tells its ``Metrics`` (``controller.metrics``): a run it starts or
+ends itself (no host recorded it) is counted, and a resume after a host's death is counted
+as a restart (``Supervisor.restarted``, which the registry samples)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from aion_ray.engine.observe import RecordedMetrics
+from aion_ray.engine.starts import StartSpec, encode_input
 from aion_ray.engine.transport import Closure
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
-from tests.control.conftest import plane
+from tests.control.conftest import plane, waits
 from tests.control.fakes import settle
 
 
-def test_a_run_failed_past_its_restart_limit_is_counted_here() -> None:
+def test_runs_the_control_plane_fails_or_starts_itself_are_counted_here() -> None:
     async def scenario() -> None:
         p = await plane(pool_size=(1, 4), restart_limit=(1, 60.0))
         metrics = RecordedMetrics()
@@ -31,6 +32,13 @@ def test_a_run_failed_past_its_restart_limit_is_counted_here() -> None:
         await settle()
         assert metrics.ended == {("waits", "failed"): 1}
         assert p.control.supervisor.restarted == 1  # the second death restarted nothing
+        assert metrics.started == {}  # its start was its host's to count
+        again = StartSpec("a", waits, encode_input(waits, 1, 1 << 20), new_run=True)
+        starting = asyncio.ensure_future(p.control.start([again]))  # a new run, recorded here
+        await p.until(starting.done)  # (fake time moves on while it waits for a host)
+        [run_id] = starting.result()
+        assert isinstance(run_id, str)
+        assert metrics.started == {"waits": 1}
 
     asyncio.run(scenario())
 
