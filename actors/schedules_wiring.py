@@ -11,10 +11,8 @@ Each step is taken as the TestEngine takes it: the runs' verbs first (terminate,
 then start through the control plane's ordinary start path, with the schedule's search
 attributes), the schedule stored last. A tick's workflow id is derived from the schedule id
 and the tick, so a step taken again after a crash (the registry killed between the start
-and the store write) starts nothing new: the run it finds is recorded, not started.
-
-Verbs from clients (``schedule`` on the registry) run under the same lock as the loop, so
-a schedule moves one step at a time.
+and the store write) starts nothing new: the run it finds is recorded, not started. Verbs
+from clients (``schedule`` on the registry) run under the loop's lock: one step at a time.
 """
 
 from __future__ import annotations
@@ -60,8 +58,7 @@ MAX_SLEEP = 5.0
 """Seconds the loop sleeps at most between looks (a wake it missed, a clock that jumped)."""
 ERROR_PAUSE = 1.0
 """Seconds before a failed round of firing is tried again."""
-PAGE = 1000
-"""Schedules read from the store per call at start-up."""
+PAGE = 1000  # schedules read from the store per call at start-up
 MAX_ROUNDS = 100
 """Rounds of due schedules one firing takes at most (each advances up to 10,000 ticks)."""
 StepOf = Callable[[StoredSchedule, plan.StatusOf], plan.Step]
@@ -83,6 +80,7 @@ class RegistrySchedules:
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._definitions: dict[str, WorkflowDefinition[Any]] = {}
+        self._stalled = False
 
     def start(self) -> None:
         """Start firing (again, if the loop ended); idempotent."""
@@ -121,6 +119,8 @@ class RegistrySchedules:
     async def _sleep(self) -> None:
         due = (await self._loaded()).next_due()
         pause = MAX_SLEEP if due is None else (due - self.now).total_seconds()
+        if pause <= 0 and self._stalled:  # a due step failed (logged): no busy loop
+            pause = ERROR_PAUSE
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), max(0.0, min(pause, MAX_SLEEP)))
         self._wake.clear()
@@ -129,20 +129,24 @@ class RegistrySchedules:
         """Step every due schedule (concurrently: each is its own), until none is; then
         start the buffered ticks whose turn has come."""
         book = await self._loaded()
+        self._stalled = False
         for _ in range(MAX_ROUNDS):
             now = self.now
             due = book.due(now)
             if not due:
                 break
-            await self._each(due, functools.partial(_advance, now=now))
+            step: StepOf = functools.partial(_advance, now=now)
+            if not await self._each(due, step):
+                self._stalled = True  # every due step failed: wait before trying again
+                break
         now = self.now
         await self._each(book.waiting(), lambda s, ask: plan.decide_ticks(s, [], "tick", now, ask))
 
-    async def _each(self, schedules: Sequence[StoredSchedule], step: StepOf) -> None:
+    async def _each(self, schedules: Sequence[StoredSchedule], step: StepOf) -> bool:
         """Decide every schedule's step over one fetch of the statuses they ask for, take
         each step's verbs on the runs, then store the schedules in one call. A schedule
         whose verbs fail is logged and not stored (its step is taken again next round); the
-        others go on."""
+        others go on. Whether any schedule was stored."""
         steps = await decided(lambda ask: [step(s, ask) for s in schedules], self._statuses)
         changed = [t for s, t in zip(schedules, steps, strict=True) if _changes(s, t)]
         outcomes = await asyncio.gather(*(self._verbs(t) for t in changed), return_exceptions=True)
@@ -157,6 +161,7 @@ class RegistrySchedules:
             book = await self._loaded()
             for schedule in done:
                 book.kept(schedule)
+        return bool(done)
 
     # --- a step's verbs ---------------------------------------------------------------------------
 
@@ -228,8 +233,8 @@ class RegistrySchedules:
         kept = lifecycle.created_or_same(
             existing, schedule_id, workflow_type, payload, spec, self.now
         )
+        self._definitions.pop(workflow_type, None)  # the client kept its newest code
         if kept is not existing:
-            self._definitions.pop(workflow_type, None)  # the client kept its newest code
             await self._changed(kept)
 
     async def _changed(self, schedule: StoredSchedule) -> None:
@@ -278,10 +283,6 @@ class RegistrySchedules:
         book.dropped(schedule_id)
 
 
-def _advance(schedule: StoredSchedule, status_of: plan.StatusOf, *, now: datetime) -> plan.Step:
-    return plan.advance(schedule, now, status_of)
-
-
 async def schedule_verb(registry: Any, verb: str, *args: Any) -> Any:
     """The registry's ``schedule`` method (a client's schedule verb), composed into
     ``RegistryActor`` as ``schedule = schedule_verb``: once the registry has started up, the
@@ -293,3 +294,7 @@ async def schedule_verb(registry: Any, verb: str, *args: Any) -> Any:
 def _changes(schedule: StoredSchedule, step: plan.Step) -> bool:
     """Whether ``step`` does anything to runs or to ``schedule``'s stored state."""
     return bool(step.starts or step.cancels or step.terminates) or step.schedule != schedule
+
+
+def _advance(schedule: StoredSchedule, ask: plan.StatusOf, *, now: datetime) -> plan.Step:
+    return plan.advance(schedule, now, ask)
