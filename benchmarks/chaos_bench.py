@@ -27,7 +27,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to kill")
     args = parser.parse_args()
-    ray.init(address="local", num_cpus=2, namespace="aion-bench", log_to_driver=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        namespace="aion-bench",
+        log_to_driver=False,
+        include_dashboard=False,
+    )
     directory = Path(tempfile.mkdtemp(prefix="aion-ray-chaos-"))
     client = aion.connect(
         store_path=directory / "chaos.duckdb",

@@ -43,7 +43,13 @@ def main() -> None:
     timers = 100 if args.quick else 1000
     parked = args.parked or (500 if args.quick else 10_000)
     inflight = args.inflight or (150 if args.quick else 1000)
-    ray.init(address="local", num_cpus=2, namespace="aion-bench", log_to_driver=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        namespace="aion-bench",
+        log_to_driver=False,
+        include_dashboard=False,
+    )
     directory = Path(tempfile.mkdtemp(prefix="aion-ray-survive-"))
     bare = percentile(bare_call_ms(200), 0.5)
     results = [Result("bare Ray actor call (yardstick)", "ms", bare)]
@@ -163,7 +169,13 @@ def cluster_restart(directory: Path, n: int) -> list[Result]:
     asyncio.run(w.started(client, w.sleeper, [5.0] * (n - len(marks) - rest)))
     w.until(lambda: all(w.lines(m) >= 1 for m in marks), 300, "activities under way")
     ray.shutdown()
-    ray.init(address="local", num_cpus=2, namespace="aion-bench", log_to_driver=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        namespace="aion-bench",
+        log_to_driver=False,
+        include_dashboard=False,
+    )
     began = time.perf_counter()
     client = aion.connect(store_path=path, namespace=namespace, **options)
     connected = time.perf_counter() - began

@@ -23,7 +23,13 @@ def local_ray() -> Iterator[None]:
     """The session's local cluster when one is up (the Ray tests'), else one for this module."""
     started = not ray.is_initialized()
     if started:
-        ray.init(address="local", num_cpus=2, namespace="aion-tests", log_to_driver=False)
+        ray.init(
+            address="local",
+            num_cpus=2,
+            namespace="aion-tests",
+            log_to_driver=False,
+            include_dashboard=False,
+        )
     yield
     if started:
         ray.shutdown()

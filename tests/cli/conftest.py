@@ -82,7 +82,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEngine]:
     """An engine on the session's local cluster (started here when no test started one)."""
     started = not ray.is_initialized()
     if started:
-        ray.init(address="local", num_cpus=2, namespace="aion-tests", log_to_driver=False)
+        ray.init(
+            address="local",
+            num_cpus=2,
+            namespace="aion-tests",
+            log_to_driver=False,
+            include_dashboard=False,
+        )
     namespace = f"cli{os.getpid()}-{next(_names)}"
     path = tmp_path_factory.mktemp("cli") / "history.duckdb"
     client = aion.connect(store_path=path, namespace=namespace, pool_size=(1, 4))

@@ -24,7 +24,13 @@ pytestmark = pytest.mark.ray
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
     # address="local": a stale cluster file of another run must not make init hang.
-    ray.init(address="local", num_cpus=2, namespace="aion-tests", log_to_driver=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        namespace="aion-tests",
+        log_to_driver=False,
+        include_dashboard=False,
+    )
     yield
     ray.shutdown()
 
