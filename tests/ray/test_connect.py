@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import ray
@@ -157,14 +156,3 @@ def test_a_store_resource_no_node_has_is_refused_with_nothing_created(
         connect(store_path=tmp_path / "h.duckdb", namespace="no-such-node", store_resource="gpu-x")
     assert not (tmp_path / "h.duckdb").exists()
     assert _no_store_actor("no-such-node")
-
-
-def test_the_store_and_the_registry_run_on_the_drivers_node(connect: Connect) -> None:
-    client = connect()
-    here = ray.get_runtime_context().get_node_id()
-    for name in ("aion-store", REGISTRY_NAME):
-        actor: Any = ray.get_actor(name, namespace=client.config.namespace)
-        node: str = ray.get(
-            actor.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())
-        )
-        assert node == here

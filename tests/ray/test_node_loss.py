@@ -91,3 +91,5 @@ def test_losing_a_worker_node_loses_no_workflow_and_the_pool_keeps_its_ceiling(
     # The store and the registry run on the node named by connect(store_resource=...).
     assert report["system_nodes"] == {"aion-store": True, "aion-registry": True}
     assert report["registry_restarted"] is False
+    # With no store_resource, they run on the driver's node (a head with no CPUs here).
+    assert report["default_nodes"] == {"aion-store": True, "aion-registry": True}

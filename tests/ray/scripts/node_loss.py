@@ -5,9 +5,11 @@
 A head node (the driver's), a node with the ``aion-store`` resource (``connect`` names it:
 the store and the registry run there) and a worker node with a ``worker`` resource; four
 workflows whose activities need that resource. Once each workflow's second activity runs,
-the worker node is removed and a fresh one with the same resource added. It prints one JSON line: the results, how many times each activity ran,
-the most ``aion-host-*`` actors seen at once (alive or pending) and the pool's ceiling, the
-host deaths the registry saw, whether it restarted, and where the system actors run.
+the worker node is removed and a fresh one with the same resource added. It prints one
+JSON line: the results, how many times each activity ran, the most ``aion-host-*`` actors
+seen at once (alive or pending) and the pool's ceiling, the host deaths the registry saw,
+whether it restarted, where the system actors run, and, for a second engine connected
+with no ``store_resource``, whether its system actors run on the driver's node.
 """
 
 from __future__ import annotations
@@ -124,7 +126,24 @@ def lose_a_node(cluster: Cluster, directory: Path) -> dict[str, Any]:
         "system_nodes": system_nodes(store_node.node_id),
     }
     client.shutdown()
+    report["default_nodes"] = default_placement(directory)
     return report
+
+
+def default_placement(directory: Path) -> dict[str, bool]:
+    """An engine connected with no ``store_resource``: whether its store actor and registry
+    run on the driver's node (this head has no CPUs: Ray alone would often pick another)."""
+    client = aion.connect(
+        store_path=directory / "default.duckdb", namespace="default-placement", pool_size=(0, 1)
+    )
+    here = ray.get_runtime_context().get_node_id()
+    found = {}
+    for name in ("aion-store", "aion-registry"):
+        actor: Any = ray.get_actor(name, namespace="default-placement")
+        where = actor.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())
+        found[name] = ray.get(where) == here
+    client.shutdown()
+    return found
 
 
 if __name__ == "__main__":
