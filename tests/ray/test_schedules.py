@@ -7,12 +7,15 @@ and outside the window), and bad specs refused with typed errors and nothing sto
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -196,3 +199,27 @@ def test_bad_specs_are_refused_and_nothing_is_stored(engine: aion.Client) -> Non
         engine.get_schedule("bad")
     stored = engine.sql("SELECT count(*) AS n FROM schedules WHERE schedule_id = 'bad'")
     assert stored.to_pylist() == [{"n": 0}]
+
+
+def test_a_tick_whose_code_cannot_load_is_retried_without_a_busy_loop(
+    engine: aion.Client, tmp_path: Path
+) -> None:
+    # A workflow importable only here: the registry cannot load the code it was given.
+    (tmp_path / "only_here.py").write_text(
+        "import aion_ray as aion\n\n\n@aion.workflow\n"
+        "async def local_only(ctx: aion.WorkflowContext, n: int) -> int:\n    return n\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        only_here = importlib.import_module("only_here")
+        handle = engine.schedule("unloadable", only_here.local_only, 1, every=SECOND)
+    finally:
+        sys.path.remove(str(tmp_path))
+    time.sleep(1.5)  # due, and failing
+    before = engine.store.stats().get()["load_definitions"]
+    time.sleep(3)
+    tries = engine.store.stats().get()["load_definitions"] - before
+    assert 1 <= tries <= 6  # about one a second, not a loop against the store
+    assert runs_of(engine, "unloadable") == {}
+    assert handle.describe().recent_runs == ()
+    handle.delete()
