@@ -127,11 +127,7 @@ class HistoryStoreActor:
     async def put_schedules(self, schedules: Sequence[StoredSchedule]) -> None:
         """Store many schedules (a firing round's) in one call, off the loop."""
 
-        def put_all() -> None:
-            for schedule in schedules:
-                self.store.schedules.put_schedule(schedule)
-
-        await asyncio.to_thread(put_all)
+        await asyncio.to_thread(self.store.schedules.put_schedules, schedules)
 
     async def workflow_infos(self, workflow_ids: Sequence[str]) -> list[WorkflowInfo | None]:
         """``workflow_info`` of many workflows in one call, off the loop."""

@@ -10,7 +10,7 @@ is read back from.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -109,10 +109,13 @@ class InMemorySchedules:
         self._rows: dict[str, StoredSchedule] = {}
 
     def put_schedule(self, schedule: StoredSchedule) -> None:
-        schedule = checked_schedule(schedule)
+        self.put_schedules([schedule])
+
+    def put_schedules(self, schedules: Sequence[StoredSchedule]) -> None:
+        checked = [checked_schedule(s) for s in schedules]  # all checked before any is kept
         with self._lock:
             self._check_open()
-            self._rows[schedule.schedule_id] = schedule
+            self._rows.update((s.schedule_id, s) for s in checked)
 
     def get_schedule(self, schedule_id: str) -> StoredSchedule | None:
         schedule_id = checked_schedule_id(schedule_id)

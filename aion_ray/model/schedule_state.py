@@ -9,6 +9,7 @@ overlap policy). A host recomputes everything else from the spec.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -110,6 +111,10 @@ class ScheduleTable(Protocol):
 
     def put_schedule(self, schedule: StoredSchedule) -> None:
         """Insert ``schedule``, or replace the one stored under its id."""
+        ...
+
+    def put_schedules(self, schedules: Sequence[StoredSchedule]) -> None:
+        """``put_schedule`` of each, all in one write (all or none)."""
         ...
 
     def get_schedule(self, schedule_id: str) -> StoredSchedule | None:

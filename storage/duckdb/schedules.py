@@ -6,7 +6,7 @@ each is atomic); reads use the calling thread's cursor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,8 +48,24 @@ class DuckDBSchedules:
         self._exclusive, self._cursor = exclusive, cursor
 
     def put_schedule(self, schedule: StoredSchedule) -> None:
-        values = list(schedule_row(checked_schedule(schedule)).values())
-        self._exclusive(lambda con: con.execute(_PUT, values))
+        self.put_schedules([schedule])
+
+    def put_schedules(self, schedules: Sequence[StoredSchedule]) -> None:
+        """One transaction for them all: a firing round of many schedules costs one commit."""
+        rows = [list(schedule_row(checked_schedule(s)).values()) for s in schedules]
+        if not rows:
+            return
+
+        def put(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.executemany(_PUT, rows)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+        self._exclusive(put)
 
     def get_schedule(self, schedule_id: str) -> StoredSchedule | None:
         schedule_id = checked_schedule_id(schedule_id)

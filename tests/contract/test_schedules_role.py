@@ -193,3 +193,15 @@ def test_a_version_2_file_gains_the_schedules_table(tmp_path: Path) -> None:
         assert [s.schedule_id for s in store.schedules.list_schedules()] == ["nightly"]
     finally:
         store.close()
+
+
+def test_many_schedules_are_put_in_one_write_all_or_none(store: HistoryStore) -> None:
+    store.schedules.put_schedules([hourly("a"), hourly("b"), hourly("c")])
+    assert [s.schedule_id for s in store.schedules.list_schedules()] == ["a", "b", "c"]
+    newer = with_state(hourly("b"), missed=2)
+    with pytest.raises(InvalidInputError):
+        store.schedules.put_schedules([newer, "not a schedule"])  # type: ignore[list-item]
+    assert store.schedules.get_schedule("b") == hourly("b")  # nothing of the refused write
+    store.schedules.put_schedules([newer])
+    assert store.schedules.get_schedule("b") == newer
+    store.schedules.put_schedules([])
