@@ -15,7 +15,7 @@ from pathlib import Path
 import ray
 
 import aion_ray as aion
-from benchmarks.ray_engine import progress
+from benchmarks.ray_engine import progress, start_ray
 from benchmarks.report import Result, format_table
 from tests.ray import chaos_workflows as cw
 from tests.ray.chaos import Killer, check_history, results
@@ -27,13 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to kill")
     args = parser.parse_args()
-    ray.init(
-        address="local",
-        num_cpus=2,
-        namespace="aion-bench",
-        log_to_driver=False,
-        include_dashboard=False,
-    )
+    start_ray()
     directory = Path(tempfile.mkdtemp(prefix="aion-ray-chaos-"))
     client = aion.connect(
         store_path=directory / "chaos.duckdb",

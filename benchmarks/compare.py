@@ -76,7 +76,11 @@ import aion_ray as aion
 from benchmarks import ray_engine
 from benchmarks.ray_floor import Floor
 from benchmarks.report import percentile
-ray.init(address="local", num_cpus=2, namespace="aion-compare", log_to_driver=False, include_dashboard=False)
+# Inline, not ray_engine's helper: this script runs in older checkouts too.
+ray.init(
+    address="local", num_cpus=2, namespace="aion-compare", log_to_driver=False,
+    include_dashboard=False,
+)
 bare = statistics.median(ray_engine.bare_call_ms(200))
 floor = Floor(tempfile.mkdtemp() + "/floor.duckdb")
 floor_local, floor_task = floor.latencies(100, 1, False).p50, floor.latencies(100, 1, True).p50

@@ -60,13 +60,7 @@ def main() -> None:
     n = 15 if args.quick else 100
     count = 100 if args.quick else 1000
     slot_limit = 10.0 if args.quick else 150.0
-    ray.init(
-        address="local",
-        num_cpus=2,
-        namespace="aion-bench",
-        log_to_driver=False,
-        include_dashboard=False,
-    )
+    engine.start_ray()
     directory = Path(tempfile.mkdtemp(prefix="aion-ray-bench-"))
     results = run_all(directory, n, count, slot_limit)
     print(format_table(results))

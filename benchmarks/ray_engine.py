@@ -76,6 +76,17 @@ class Bare:
         return 1
 
 
+def start_ray(namespace: str = "aion-bench") -> None:
+    """Local Ray as every benchmark runs it: two CPUs, no dashboard (as the tests)."""
+    ray.init(
+        address="local",
+        num_cpus=2,
+        namespace=namespace,
+        log_to_driver=False,
+        include_dashboard=False,
+    )
+
+
 def bare_call_ms(n: int) -> list[float]:
     actor = Bare.remote()  # type: ignore[attr-defined]
     ray.get(actor.ping.remote())

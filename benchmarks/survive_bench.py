@@ -26,7 +26,7 @@ import ray
 import aion_ray as aion
 from aion_ray.model.health import PoolHealth
 from benchmarks import survive_workloads as w
-from benchmarks.ray_engine import bare_call_ms, progress
+from benchmarks.ray_engine import bare_call_ms, progress, start_ray
 from benchmarks.report import Result, format_table, percentile, write_json
 
 MB = 1024 * 1024
@@ -43,13 +43,7 @@ def main() -> None:
     timers = 100 if args.quick else 1000
     parked = args.parked or (500 if args.quick else 10_000)
     inflight = args.inflight or (150 if args.quick else 1000)
-    ray.init(
-        address="local",
-        num_cpus=2,
-        namespace="aion-bench",
-        log_to_driver=False,
-        include_dashboard=False,
-    )
+    start_ray()
     directory = Path(tempfile.mkdtemp(prefix="aion-ray-survive-"))
     bare = percentile(bare_call_ms(200), 0.5)
     results = [Result("bare Ray actor call (yardstick)", "ms", bare)]
@@ -169,13 +163,7 @@ def cluster_restart(directory: Path, n: int) -> list[Result]:
     asyncio.run(w.started(client, w.sleeper, [5.0] * (n - len(marks) - rest)))
     w.until(lambda: all(w.lines(m) >= 1 for m in marks), 300, "activities under way")
     ray.shutdown()
-    ray.init(
-        address="local",
-        num_cpus=2,
-        namespace="aion-bench",
-        log_to_driver=False,
-        include_dashboard=False,
-    )
+    start_ray()
     began = time.perf_counter()
     client = aion.connect(store_path=path, namespace=namespace, **options)
     connected = time.perf_counter() - began

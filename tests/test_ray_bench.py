@@ -16,20 +16,13 @@ import ray
 from benchmarks.ray_cpu import CpuMeter, actor_pid, ceiling
 from benchmarks.ray_floor import Floor
 from benchmarks.report import Result, format_table
+from tests.local_ray import start_local_ray
 
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     """The session's local cluster when one is up (the Ray tests'), else one for this module."""
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address="local",
-            num_cpus=2,
-            namespace="aion-tests",
-            log_to_driver=False,
-            include_dashboard=False,
-        )
+    started = start_local_ray()
     yield
     if started:
         ray.shutdown()

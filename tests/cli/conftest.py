@@ -19,6 +19,7 @@ import pytest
 import ray
 
 import aion_ray as aion
+from tests.local_ray import start_local_ray
 
 ROOT = Path(__file__).resolve().parents[2]
 _names = itertools.count()
@@ -80,15 +81,7 @@ class LiveEngine:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEngine]:
     """An engine on the session's local cluster (started here when no test started one)."""
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address="local",
-            num_cpus=2,
-            namespace="aion-tests",
-            log_to_driver=False,
-            include_dashboard=False,
-        )
+    started = start_local_ray()
     namespace = f"cli{os.getpid()}-{next(_names)}"
     path = tmp_path_factory.mktemp("cli") / "history.duckdb"
     client = aion.connect(store_path=path, namespace=namespace, pool_size=(1, 4))

@@ -16,6 +16,7 @@ import ray
 
 import aion_ray as aion
 from aion_ray.actors.stubs import HostStub
+from tests.local_ray import start_local_ray
 
 _names = itertools.count()
 pytestmark = pytest.mark.ray
@@ -23,16 +24,10 @@ pytestmark = pytest.mark.ray
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
-    # address="local": a stale cluster file of another run must not make init hang.
-    ray.init(
-        address="local",
-        num_cpus=2,
-        namespace="aion-tests",
-        log_to_driver=False,
-        include_dashboard=False,
-    )
+    started = start_local_ray()
     yield
-    ray.shutdown()
+    if started:
+        ray.shutdown()
 
 
 Connect = Callable[..., aion.Client]
