@@ -21,7 +21,7 @@ from aion_ray.actors.config import HOST_PREFIX, EngineConfig
 from aion_ray.actors.counting import counted
 from aion_ray.actors.metrics import observed
 from aion_ray.actors.ports import LoopTimers, RayFleet, RayHost, RayStore
-from aion_ray.actors.schedules_wiring import RegistrySchedules, schedule_verb
+from aion_ray.actors.schedules_wiring import registry_scheduler, schedule_verb
 from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.control.controller import Controller, Settings
 from aion_ray.control.reopens import reopen
@@ -65,7 +65,7 @@ class RegistryActor:
         self._controller: Controller | None = None
         self._ready: asyncio.Task[None] | None = None
         self._trimmer: asyncio.Task[None] | None = None
-        self.schedules = RegistrySchedules(self.store, lambda: self.control)
+        self.schedules = registry_scheduler(self.store, lambda: self.control)
 
     @property
     def control(self) -> Controller:

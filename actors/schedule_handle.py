@@ -1,6 +1,6 @@
 """ScheduleHandle: a schedule on Ray, with the verbs of the TestEngine's TestScheduleHandle
 (describe, pause, unpause, trigger, backfill, update, delete) and ``_async`` twins. Each
-verb is a call to the registry, which owns the schedules (``actors.schedules_wiring``)."""
+verb is a call to the registry, which owns the schedules (``control.schedules.scheduler``)."""
 
 from __future__ import annotations
 

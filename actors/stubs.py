@@ -114,7 +114,7 @@ class RegistryStub(Stub):
         return Call(self, "shutdown", ())
 
     def schedule(self, verb: str, *args: Any, once: bool = False) -> Call[Any]:
-        """A schedule verb (see ``actors.schedules_wiring``); ``once`` for one a repeat
+        """A schedule verb (see ``control.schedules.scheduler``); ``once`` for one a repeat
         would do twice (a trigger)."""
         return Call(self, "schedule", (verb, *args), once=once)
 
