@@ -122,6 +122,7 @@ class AsyncPump:
                 # send it again; the store recognises the appends of it that landed.
                 if delay is None or not _again(exc):
                     return exc
+                log.warning("an append was not taken (%s); again in %ss", exc, delay)
                 await asyncio.sleep(delay)
             except AionError as exc:
                 return exc
