@@ -30,6 +30,7 @@ from benchmarks.ray_engine import bare_call_ms, progress, start_ray
 from benchmarks.report import Result, format_table, percentile, write_json
 
 MB = 1024 * 1024
+WARM_UP = 500
 _NO_POOL = PoolHealth(hosts=0, busy=0, idle=0, starting=0, waiting=0, max_hosts=0)
 
 
@@ -60,11 +61,11 @@ def main() -> None:
 
 def timer_lateness(directory: Path, n: int, bare: float) -> list[Result]:
     progress(f"{n} concurrent one-second sleeps")
-    client = aion.connect(
+    client = aion.connect(  # room for every sleeper: lateness, not relief, is measured
         store_path=directory / "timers.duckdb",
         namespace="bench-timers",
-        pool_size=(2, 4),
-        workflows_per_actor=50,
+        pool_size=(4, 4),
+        workflows_per_actor=max(50, n // 3),
     )
     late = w.timer_lateness_ms(client, n)
     client.shutdown()
@@ -118,16 +119,22 @@ def parked_cost(directory: Path, n: int) -> list[Result]:
         workflows_per_actor=100,
     )
     w.until(lambda: (client.health().pool or _NO_POOL).hosts == 2, 120, "the pool warm", 0.1)
+    # Warmed first by WARM_UP parked workflows: what their first use of each code path and
+    # cache costs the processes once (~100-150 MB here) is not what each parked one adds.
+    warm = asyncio.run(w.started(client, w.parked, [None] * WARM_UP))
+    suspended = lambda: client.health().resident == 0  # noqa: E731
+    w.until(suspended, 600, "the warm-up workflows suspended", 0.5)
     base = w.engine_rss_bytes(client)
     began = time.perf_counter()
     handles = asyncio.run(w.started(client, w.parked, [None] * n))
     start_rate = n / (time.perf_counter() - began)
-    w.until(lambda: client.health().resident == 0, 600, "every parked workflow suspended")
+    w.until(suspended, 600, "every parked workflow suspended", 0.5)
     added = (w.engine_rss_bytes(client) - base) / MB
-    progress(f"signalling the {n} parked workflows")
+    handles += warm
+    progress(f"signalling the {len(handles)} parked workflows")
     began = time.perf_counter()
     asyncio.run(_signal_all(handles))
-    finish_rate = n / (time.perf_counter() - began)
+    finish_rate = len(handles) / (time.perf_counter() - began)
     client.shutdown()
     return [
         Result(
@@ -135,7 +142,8 @@ def parked_cost(directory: Path, n: int) -> list[Result]:
             "MB",
             added,
             target=200.0,
-            note=f"RSS of the registry, store and 2 hosts; started at {start_rate:.0f}/s",
+            note=f"RSS of the registry, store and 2 hosts, after {WARM_UP} parked as a "
+            f"warm-up: {added * 1024 / n:.1f} KiB each; started at {start_rate:.0f}/s",
         ),
         Result(f"{n} parked: signalled and completed", "wf/s", finish_rate, higher_is_better=True),
     ]
@@ -168,7 +176,9 @@ def cluster_restart(directory: Path, n: int) -> list[Result]:
     client = aion.connect(store_path=path, namespace=namespace, **options)
     connected = time.perf_counter() - began
     asyncio.run(_signal_all([client.get(h.workflow_id) for h in parked]))
+    signalled = time.perf_counter() - began
     w.until(lambda: all(w.lines(m) >= 2 for m in marks), 300, "activities run again")
+    rerun = time.perf_counter() - began
     left = len(marks)  # the workers' activities run on for a minute: only they stay open
     w.until(lambda: len(client.list(status="running")) <= left, 300, "the others done", 0.2)
     moving = time.perf_counter() - began
@@ -182,7 +192,8 @@ def cluster_restart(directory: Path, n: int) -> list[Result]:
             "s",
             moving,
             target=30.0,
-            note="30 mid-activity, the rest parked or sleeping",
+            note=f"30 mid-activity (all rerun by {rerun:.1f} s), {rest} parked (signalled and "
+            f"done by {signalled:.1f} s), the rest sleeping",
         ),
     ]
 
