@@ -1,17 +1,16 @@
 """AsyncHost: the HostCore driven by an asyncio loop, for hosts whose store is awaited.
 
 The Ray workflow actor is a thin shell over this class; nothing here knows Ray. What leaves
-the process (appends and reads, remote activity attempts, child starts, signals to workflows
-hosted elsewhere, closed runs) goes through a ``Transport``. One pump task (``async_pump``)
-makes the drivers' activations durable, so the workflows of one host share their store
-calls. Timers, retry backoffs and deadlines are loop timers; local activities run in
-threads, so the loop stays responsive.
+the process (appends and reads, remote attempts, child starts, signals to workflows hosted
+elsewhere, closed runs) goes through a ``Transport``. One pump task (``async_pump``) makes
+the drivers' activations durable, so a host's workflows share their store calls. Timers,
+backoffs and deadlines are loop timers; local activities run in threads.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -246,15 +245,18 @@ class AsyncHost:
         self.effects.alive(workflow_id, run_id, activity_id, attempt)
 
     def child_finished(self, workflow_id: str, child_id: int, terminal: ev.Event) -> None:
-        driver = self.core.drivers.get(workflow_id)
-        if driver is not None:
-            driver.child_finished(child_id, terminal)
-            self._kick()
+        self._to_parent(workflow_id, lambda parent: parent.child_finished(child_id, terminal))
 
     def child_not_started(self, workflow_id: str, child_id: int, error: ErrorInfo) -> None:
-        driver = self.core.drivers.get(workflow_id)
-        if driver is not None:
-            driver.child_not_started(child_id, error)
+        self._to_parent(workflow_id, lambda parent: parent.child_not_started(child_id, error))
+
+    def _to_parent(self, workflow_id: str, tell: Callable[[WorkflowDriver], None]) -> None:
+        """A child's news for its parent; a parent that left (its suspension crossed this
+        message) is hosted again by the control plane, and its replay learns the news."""
+        if (driver := self.core.drivers.get(workflow_id)) is None:
+            self.transport.wake([workflow_id])
+        else:
+            tell(driver)
             self._kick()
 
     def deliver_signal(self, command: cmd.SendSignal, request_id: str) -> bool:
