@@ -279,13 +279,16 @@ def read_latencies(store: DuckDBHistoryStore, ids: Sequence[str]) -> list[float]
 
 def query_latencies(store: DuckDBHistoryStore, ids: Sequence[str]) -> list[float]:
     """The read_history query alone (fetchall, no event decoding), for comparison."""
-    cursor = store._cursor()
-    latencies = []
-    for workflow_id in ids:
-        start = time.perf_counter()
-        cursor.execute(READ_HISTORY, [workflow_id, 1]).fetchall()
-        latencies.append(time.perf_counter() - start)
-    return latencies
+
+    def timed(cursor: duckdb.DuckDBPyConnection) -> list[float]:
+        latencies = []
+        for workflow_id in ids:
+            start = time.perf_counter()
+            cursor.execute(READ_HISTORY, [workflow_id, 1]).fetchall()
+            latencies.append(time.perf_counter() - start)
+        return latencies
+
+    return store._readers.run(timed)
 
 
 def measure_reads(

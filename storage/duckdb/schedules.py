@@ -1,7 +1,7 @@
 """The schedules role in the ``schedules`` table (see ``storage.schedules`` for the row).
 
 Writes run on the store's write connection between group commits (one statement each, so
-each is atomic); reads use the calling thread's cursor.
+each is atomic); reads run on the calling thread's cursor (``readers.Readers.run``).
 """
 
 from __future__ import annotations
@@ -40,12 +40,10 @@ _DUE = (
 
 class DuckDBSchedules:
     """The schedules role of a DuckDB store: ``exclusive`` runs work on its write
-    connection, ``cursor`` gives the calling thread's read cursor."""
+    connection, ``read`` runs a read on the calling thread's cursor."""
 
-    def __init__(
-        self, exclusive: Exclusive, cursor: Callable[[], duckdb.DuckDBPyConnection]
-    ) -> None:
-        self._exclusive, self._cursor = exclusive, cursor
+    def __init__(self, exclusive: Exclusive, read: Exclusive) -> None:
+        self._exclusive, self._run_read = exclusive, read
 
     def put_schedule(self, schedule: StoredSchedule) -> None:
         self.put_schedules([schedule])
@@ -95,7 +93,7 @@ class DuckDBSchedules:
         return bool(self._exclusive(delete))
 
     def _read(self, query: str, parameters: list[Any]) -> list[StoredSchedule]:
-        rows = self._cursor().execute(query, parameters).fetchall()
+        rows = self._run_read(lambda cursor: cursor.execute(query, parameters).fetchall())
         return [
             schedule_of(i, t, spec, state, payload, *map(datetime_from_epoch_us, times))
             for i, t, spec, state, payload, *times in rows

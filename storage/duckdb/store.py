@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -46,6 +47,7 @@ from aion_ray.storage.duckdb.maintenance import (
     open_database,
     rebuild_visibility,
 )
+from aion_ray.storage.duckdb.readers import Read, Readers, closed_error
 from aion_ray.storage.duckdb.schedules import DuckDBSchedules
 from aion_ray.storage.duckdb.state_cache import StateCache
 from aion_ray.storage.duckdb.suspensions import read_suspended
@@ -63,6 +65,9 @@ from aion_ray.storage.inputs import (
 from aion_ray.storage.sql_run import SqlRunner
 from aion_ray.storage.suspensions import checked_page
 from aion_ray.storage.visibility_rows import info_from_row
+
+T = TypeVar("T")
+_INFO = "SELECT * FROM workflows WHERE workflow_id = ?"
 
 
 class DuckDBHistoryStore:
@@ -91,9 +96,7 @@ class DuckDBHistoryStore:
         self._appenders = Appenders(self._con)
         self._histories = HistoryCache(history_cache_events)
         self._trail = Trail(self._appenders, idle=trail_idle, max_age=trail_max_age)
-        self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
-        self._cursor_lock = threading.Lock()
+        self._readers = Readers(self._con)
         self._export_lock = threading.Lock()
         self._closed = False
         self._writer = GroupCommitter(
@@ -103,7 +106,7 @@ class DuckDBHistoryStore:
             trail=self._trail,
             last_committed=last_commit,
         )
-        self.schedules = DuckDBSchedules(self._writer.run_exclusive, self._cursor)
+        self.schedules = DuckDBSchedules(self._writer.run_exclusive, self._readers.run)
 
     # --- writes ------------------------------------------------------------------------------
 
@@ -190,55 +193,53 @@ class DuckDBHistoryStore:
         return history
 
     def _read_from_database(self, workflow_id: str, from_seq: int) -> list[Event]:
-        return read_stored_events(self._cursor(), workflow_id, from_seq)
+        return self._readers.run(lambda c: read_stored_events(c, workflow_id, from_seq))
 
     def due_timers(self, as_of: datetime, *, limit: int = 1000) -> list[DueTimer]:
         as_of, limit = checked_time(as_of, limit)
-        return reads.due_timers(self._cursor(), as_of, limit)
+        return self._readers.run(lambda c: reads.due_timers(c, as_of, limit))
 
     def workflow_info(self, workflow_id: str) -> WorkflowInfo | None:
         workflow_id = checked_id(workflow_id)
         trailing = self._trail.info(workflow_id)
         if trailing is not None:
             return trailing
-        row = first_row(
-            self._cursor(), "SELECT * FROM workflows WHERE workflow_id = ?", [workflow_id]
-        )
+        row = self._readers.run(lambda c: first_row(c, _INFO, [workflow_id]))
         return info_from_row(*row) if row else None
 
     def list_workflows(self, flt: WorkflowFilter | None = None) -> list[WorkflowInfo]:
         flt = checked_filter(flt)
-        return list_workflows(self._trailed_cursor(), flt)
+        return self._trailed(lambda c: list_workflows(c, flt))
 
     def count_workflows(self, flt: WorkflowFilter | None = None) -> int:
         flt = checked_filter(flt)
-        return count_workflows(self._trailed_cursor(), flt)
+        return self._trailed(lambda c: count_workflows(c, flt))
 
     def read_lifecycle(self, workflow_id: str) -> list[LifecycleEntry]:
         workflow_id = checked_id(workflow_id)
-        return reads.read_lifecycle(self._trailed_cursor(), workflow_id)
+        return self._trailed(lambda c: reads.read_lifecycle(c, workflow_id))
 
     def suspended_workflows(
         self, *, after: str | None = None, limit: int | None = None
     ) -> list[SuspendedWorkflow]:
         # The index changes in the groups' own transactions: nothing of it trails.
         after, limit = checked_page(after, limit)
-        return read_suspended(self._cursor(), after, limit)
+        return self._readers.run(lambda c: read_suspended(c, after, limit))
 
     def load_definitions(self, workflow_types: Iterable[str]) -> dict[str, bytes]:
         names = checked_types(workflow_types)
-        return catalogue.load_definitions(self._cursor(), names)
+        return self._readers.run(lambda c: catalogue.load_definitions(c, names))
 
     def sql(self, query: str) -> pa.Table:
         # On the calling thread's own cursor: the writer commits appends meanwhile.
-        return self.sql_runner.run(self._trailed_cursor(), query)
+        return self._trailed(lambda c: self.sql_runner.run(c, query))
 
     def export_parquet(self, directory: str | Path) -> ExportResult:
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         with self._export_lock:
             until = self._writer.last_committed
-            files, rows = reads.export_until(self._trailed_cursor(), until, target)
+            files, rows = self._trailed(lambda c: reads.export_until(c, until, target))
             self._writer.run_exclusive(lambda con: set_exported_commit(con, until))
         return ExportResult(directory=str(target), files=tuple(files), events_exported=rows)
 
@@ -248,37 +249,21 @@ class DuckDBHistoryStore:
         self._closed = True
         self._loading_known.join()
         self._writer.close()
-        with self._cursor_lock:
-            for cursor in self._cursors:
-                cursor.close()
-            self._cursors.clear()
+        self._readers.close()
         try:
             self._con.execute("CHECKPOINT")
         finally:
             self._con.close()
 
-    def _trailed_cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for a read that shows trailing rows: they are written first."""
-        cursor = self._cursor()
+    def _trailed(self, read: Read[T]) -> T:
+        """``read`` once the trailing rows are written (it shows visibility or lifecycle)."""
+        if self._closed:
+            raise closed_error()
         try:
             self._writer.flush_trail()
         except duckdb.Error as exc:
             raise StoreError(f"the trailing visibility rows could not be written: {exc}") from exc
-        return cursor
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        if self._closed:
-            raise StoreError("the history store is closed")
-        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cursor is None:
-            with self._cursor_lock:
-                try:
-                    cursor = self._con.cursor()
-                except duckdb.Error as exc:
-                    raise StoreError(f"the history store is closed: {exc}") from exc
-                self._cursors.append(cursor)
-            self._local.cursor = cursor
-        return cursor
+        return self._readers.run(read)
 
 
 def _append_request(

@@ -106,11 +106,11 @@ def test_the_store_connection_itself_reads_no_file_and_keeps_its_settings(
     # nor turn file access back on.
     store = DuckDBHistoryStore(tmp_path / "h.duckdb")
     try:
-        cursor = store._cursor()
+        reads = store._readers
         with pytest.raises(duckdb.PermissionException):
-            cursor.execute(f"select * from read_text('{secret_file}')").fetchall()
+            reads.run(lambda c: c.execute(f"select * from read_text('{secret_file}')").fetchall())
         with pytest.raises(duckdb.InvalidInputException, match="locked"):
-            cursor.execute("SET enable_external_access = true")
+            reads.run(lambda c: c.execute("SET enable_external_access = true"))
     finally:
         store.close()
 
