@@ -269,8 +269,10 @@ class Client:
             self.registry.kill()
         except AionError:
             _stop_hosts(self.config.namespace)
-        self.store.close().get()
-        self.store.kill()
+        try:
+            self.store.close().get()
+        finally:  # a store that failed to close is stopped all the same
+            self.store.kill()
 
 
 def _check_query(query: object) -> None:

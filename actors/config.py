@@ -13,6 +13,14 @@ STORE_NAME = "aion-store"
 REGISTRY_NAME = "aion-registry"
 HOST_PREFIX = "aion-host-"
 DEFAULT_STORE_PATH = os.path.join(".aion", "history.duckdb")
+LOCAL_RAY_CONFIG = {"idle_worker_killing_time_threshold_ms": 10_000}
+"""Ray's settings for a local cluster that ``connect`` starts (tests and benchmarks use the
+same). Ray's default reaps a worker process idle for 1 s beyond as many as the node has CPUs,
+and starts new ones at most as many at a time as CPUs. While the store restarts (~2 s) no
+activity is dispatched, so the workers that ran them were reaped, and every waiting activity
+then waited for a new process: workflows took 8-11 s to move again after a store SIGKILL
+instead of ~2 s (issue 15, 20 workflows on 2 CPUs). On a cluster ``connect`` joins, the same
+is Ray's ``RAY_idle_worker_killing_time_threshold_ms`` (README, Deploying)."""
 
 
 @dataclass(frozen=True)

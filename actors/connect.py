@@ -19,7 +19,13 @@ from typing import Any
 import ray
 
 from aion_ray.actors.client import Client
-from aion_ray.actors.config import DEFAULT_STORE_PATH, REGISTRY_NAME, STORE_NAME, EngineConfig
+from aion_ray.actors.config import (
+    DEFAULT_STORE_PATH,
+    LOCAL_RAY_CONFIG,
+    REGISTRY_NAME,
+    STORE_NAME,
+    EngineConfig,
+)
 from aion_ray.actors.placement import open_store, placement
 from aion_ray.actors.registry import RegistryActor
 from aion_ray.actors.store_actor import HistoryStoreActor
@@ -61,7 +67,9 @@ def connect(
         store_resource=store_resource,
     )
     if not ray.is_initialized():
-        ray.init(address=address or "local", namespace=namespace, log_to_driver=False)
+        ray.init(
+            address=address or "local", namespace=namespace, log_to_driver=False, **_tuned(address)
+        )
     if pool_size is None:
         config = dataclasses.replace(config, pool_max=default_pool_max())
     where = placement(store_resource)
@@ -73,6 +81,11 @@ def connect(
     client = Client(config, store, registry)
     client.router.wait(ROUTES_TIMEOUT)  # the first view of the pool, so starts go direct
     return client
+
+
+def _tuned(address: str | None) -> dict[str, Any]:
+    """Ray's settings for a cluster this call starts (none for one it joins)."""
+    return {"_system_config": LOCAL_RAY_CONFIG} if address in (None, "local") else {}
 
 
 def _store_path(store_path: object) -> str | None:
@@ -104,7 +117,9 @@ def _attach_store(
             if handle is None:
                 raise
         else:
-            handle = _system_actor(RemoteStore, STORE_NAME, namespace, path, store_id, where=where)
+            handle = _system_actor(
+                RemoteStore, STORE_NAME, namespace, path, store_id, where=where, retried=True
+            )
     store = StoreStub(namespace, handle)
     served = store.ping().get()
     if asked and served != path:
@@ -137,8 +152,13 @@ def default_pool_max() -> int:
     return max(4, min(MAX_DEFAULT_POOL, 2 * cpus))
 
 
-def _system_actor(remote: Any, name: str, namespace: str, *args: Any, where: dict[str, Any]) -> Any:
-    """A detached system actor, restarted by Ray when it dies, placed ``where`` the store is."""
+def _system_actor(
+    remote: Any, name: str, namespace: str, *args: Any, where: dict[str, Any], retried: bool = False
+) -> Any:
+    """A detached system actor, restarted by Ray when it dies, placed ``where`` the store is.
+    ``retried``: every call is idempotent (the store's), so Ray holds the calls made while
+    the actor restarts and sends again the ones its death interrupted, to the new instance
+    (methods that must not be repeated opt out with ``ray.method(max_task_retries=0)``)."""
     return remote.options(
         name=name,
         namespace=namespace,
@@ -147,5 +167,6 @@ def _system_actor(remote: Any, name: str, namespace: str, *args: Any, where: dic
         num_cpus=0,
         max_concurrency=10_000,
         max_restarts=-1,
+        max_task_retries=-1 if retried else 0,
         **where,
     ).remote(*args)

@@ -1,5 +1,11 @@
 """HistoryStoreActor: the one process that opens the DuckDB file, serving every other actor.
 
+Created with ``max_task_retries=-1`` (``connect``): calls made while it restarts wait for the
+new instance, and calls its death interrupted are sent to it again. Every method can be
+repeated without harm (an append already stored is recognised as such; at worst a lifecycle
+row, a log line, is written twice), but a user's query or export is not repeated: it may be
+what killed the store.
+
 A thin shell over ``DuckDBHistoryStore``. Appends arrive in batches (``append_batch``: many
 workflows' activations per call, events already encoded by the caller) and are acknowledged
 after COMMIT by the store's group commit, whose writer thread keeps this actor's event loop
@@ -21,6 +27,8 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+import ray
 
 from aion_ray.actors.counting import counted
 from aion_ray.actors.metrics import RayMetrics
@@ -136,9 +144,12 @@ class HistoryStoreActor:
     async def delete_schedule(self, schedule_id: str) -> bool:
         return await asyncio.to_thread(self.store.schedules.delete_schedule, schedule_id)
 
+    @ray.method(max_task_retries=0)
     async def sql(self, query: str) -> Any:
+        """Not sent again by Ray if the store dies under it: it may be what killed it."""
         return await asyncio.to_thread(self.store.sql, query)
 
+    @ray.method(max_task_retries=0)
     async def export_parquet(self, directory: str) -> Any:
         return await asyncio.to_thread(self.store.export_parquet, directory)
 

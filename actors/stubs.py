@@ -187,14 +187,14 @@ class StoreStub(Stub):
 
     def sql(self, query: str) -> Call[Any]:
         """A pyarrow Table."""
-        return Call(self, "sql", (query,))
+        return Call(self, "sql", (query,), once=True)
 
     def health(self) -> Call[StoreHealth]:
         return Call(self, "health", ())
 
     def export_parquet(self, directory: str) -> Call[Any]:
         """Write every table to Parquet files under ``directory`` (on the store's node)."""
-        return Call(self, "export_parquet", (directory,))
+        return Call(self, "export_parquet", (directory,), once=True)
 
     def stats(self) -> Call[dict[str, int]]:
         return Call(self, "stats", ())

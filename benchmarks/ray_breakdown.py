@@ -23,6 +23,7 @@ from pathlib import Path
 import ray
 
 import aion_ray as aion
+from aion_ray.actors.config import LOCAL_RAY_CONFIG
 from benchmarks import ray_engine as engine
 from benchmarks import ray_marks
 from benchmarks.ray_bench import warm
@@ -75,6 +76,7 @@ def main() -> None:
         namespace="aion-breakdown",
         log_to_driver=False,
         runtime_env=runtime_env,
+        _system_config=LOCAL_RAY_CONFIG,  # as connect() starts it
     )
     try:
         print(run(directory, marks, args.runs, plain=args.plain))

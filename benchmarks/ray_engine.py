@@ -20,6 +20,7 @@ from pathlib import Path
 import ray
 
 import aion_ray as aion
+from aion_ray.actors.config import LOCAL_RAY_CONFIG
 from aion_ray.actors.stubs import HostStub
 
 MS = 1000.0
@@ -84,6 +85,7 @@ def start_ray(namespace: str = "aion-bench") -> None:
         namespace=namespace,
         log_to_driver=False,
         include_dashboard=False,
+        _system_config=LOCAL_RAY_CONFIG,  # as connect() starts it
     )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import ray
 
 import aion_ray as aion
+from aion_ray.actors.config import LOCAL_RAY_CONFIG
 from benchmarks.report import percentile
 
 
@@ -130,7 +131,12 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=Path("bench-results/schedules.json"))
     args = parser.parse_args()
-    ray.init(address="local", namespace="schedule-bench", log_to_driver=False)
+    ray.init(
+        address="local",
+        namespace="schedule-bench",
+        log_to_driver=False,
+        _system_config=LOCAL_RAY_CONFIG,  # as connect() starts it
+    )
     results: dict[str, Any] = {"cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         client = aion.connect(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ray
 
+from aion_ray.actors.config import LOCAL_RAY_CONFIG
+
 
 def start_local_ray() -> bool:
     """Start the tests' local cluster unless this process has one; whether it started it
@@ -17,5 +19,6 @@ def start_local_ray() -> bool:
         namespace="aion-tests",
         log_to_driver=False,
         include_dashboard=False,
+        _system_config=LOCAL_RAY_CONFIG,  # as connect() starts it
     )
     return True
