@@ -29,9 +29,7 @@ def _read_until_closed(store: DuckDBHistoryStore, seen: list[BaseException]) -> 
 def test_close_waits_for_the_reads_under_way(tmp_path: Path, round_: int) -> None:
     store = DuckDBHistoryStore(tmp_path / f"history-{round_}.duckdb")
     seen: list[BaseException] = []
-    readers = [
-        threading.Thread(target=_read_until_closed, args=(store, seen)) for _ in range(4)
-    ]
+    readers = [threading.Thread(target=_read_until_closed, args=(store, seen)) for _ in range(4)]
     for reader in readers:
         reader.start()
     time.sleep(0.05)  # the readers are mid-query
