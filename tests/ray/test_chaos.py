@@ -7,8 +7,11 @@ longer run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -18,6 +21,7 @@ from tests.ray.chaos import Killer, check_history, results, runs_of
 from tests.ray.conftest import Connect
 
 pytestmark = pytest.mark.ray
+T = TypeVar("T")
 
 WORKFLOWS = 40
 KILLING = 8.0  # seconds of kills
@@ -31,11 +35,16 @@ def test_every_workflow_finishes_right_through_kills(connect: Connect, tmp_path:
     client = connect(
         pool_size=(4, 12), workflows_per_actor=5, restart_limit=(1000, 60.0), idle_timeout=60
     )
-    handles = [client.start(cw.chaos, (str(runs), i), id=f"chaos-{i}") for i in range(WORKFLOWS)]
+    handles = asyncio.run(
+        _gathered(
+            client.start_async(cw.chaos, (str(runs), i), id=f"chaos-{i}") for i in range(WORKFLOWS)
+        )
+    )
     killer = Killer(client, seconds=KILLING, every=EVERY, once_at={"registry": 2.0, "store": 4.5})
     killer.start()
-    for handle in handles:
-        handle.signal("go", None)
+    # Sent at once, as many clients would: each one that meets a host just killed waits for
+    # its workflow to be hosted again.
+    asyncio.run(_gathered(h.signal_async("go", None) for h in handles))
     killer.join()
 
     found = results(client, handles, timeout=RESULTS)
@@ -52,6 +61,10 @@ def test_every_workflow_finishes_right_through_kills(connect: Connect, tmp_path:
         child = client.get(f"chaos-{i}-child")
         check_history(child.history())
         assert runs_of(runs, child.workflow_id) <= _starts(child.history())
+
+
+async def _gathered(calls: Iterable[Awaitable[T]]) -> list[T]:
+    return list(await asyncio.gather(*calls))
 
 
 def _starts(history: list[ev.Event]) -> int:
