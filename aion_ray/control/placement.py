@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 PLACEMENT_TRIES = 10
 """Hosts a placement tries when they turn out full (clients filled them meanwhile) or die
 under it."""
-DEATH_NOTICE = 0.05
-"""Seconds to give the pool to hear of a host's death a start ran into."""
 RETRY_DELAY = 1.0
 """Seconds before a resume that failed (no room, a host's error) is tried again."""
 
@@ -113,7 +111,9 @@ class Placement:
                 # Not recorded: another host starts it (an append of the dead one that lands
                 # late makes that start find the id taken, and the caller adopts the run).
                 self.directory.unhost(workflow_id, member)
-                await asyncio.sleep(DEATH_NOTICE)
+                # Ray said so: the pool drops it now (its watch may answer later), so the
+                # next try goes to another host, not to this one until the tries run out.
+                self.pool.died(member.name)
                 return False
             # Durable, then the host died: its death is handled like any other (the workflow
             # is resumed elsewhere); the start itself succeeded.
