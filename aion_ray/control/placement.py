@@ -8,6 +8,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -30,8 +31,11 @@ from aion_ray.model.store import LifecycleEntry
 log = logging.getLogger(__name__)
 
 PLACEMENT_TRIES = 10
-"""Hosts a placement tries when they turn out full (clients filled them meanwhile) or die
-under it."""
+"""Hosts a resume tries when they turn out full (clients filled them meanwhile) or die under
+it, before it is tried again later."""
+START_PATIENCE = timedelta(seconds=60)
+"""How long a start keeps trying hosts that turn out full or die under it (a chaos run kills
+them faster than the pool replaces them) before its caller hears "unreachable, try again"."""
 RETRY_DELAY = 1.0
 """Seconds before a resume that failed (no room, a host's error) is tried again."""
 
@@ -77,14 +81,16 @@ class Placement:
         refusal, e.g. SequenceConflictError: the id is taken)."""
         done = self.directory.placing(workflow_id)  # before any await: one placement per id
         slot = self.slot(definition)
+        deadline = self.clock.now() + START_PATIENCE
         try:
-            for _ in range(PLACEMENT_TRIES):
+            while self.clock.now() < deadline:
                 member = await self._room(slot, definition.name, workflow_id, run_id)
                 if await self._host_start(member, definition, workflow_id, started, run_id):
                     return
             raise EngineUnavailableError(
                 "aion-registry",
-                f"no host took {workflow_id} (each was full or died under it)",
+                f"no host took {workflow_id} in {START_PATIENCE.seconds}s "
+                "(each was full or died under it)",
                 state="unreachable",
             )
         finally:

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from aion_ray.control.ports import HostDied
+from aion_ray.engine.starts import StartSpec, encode_input
 from aion_ray.engine.transport import Closure, Placed
 from aion_ray.errors import EngineUnavailableError
 from aion_ray.model import events as ev
 from aion_ray.model.payload import encode
-from tests.control.conftest import plane
-from tests.control.fakes import settle
+from tests.control.conftest import plane, waits
+from tests.control.fakes import FakeHost, settle
 
 
 def test_an_arrival_for_a_workflow_its_host_dropped_records_and_rehosts_it() -> None:
@@ -159,5 +160,38 @@ def test_a_start_whose_host_died_unheard_is_started_on_another_host(
         assert p.resident("a")
         assert p.host_of("a") is not doomed
         assert doomed.name not in p.control.pool.members
+
+    asyncio.run(scenario())
+
+
+def test_a_start_whose_hosts_all_die_under_it_gives_up_after_its_patience(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def scenario() -> None:
+        p = await plane(pool_size=(1, 2))
+
+        async def dies(host: FakeHost, *_: Any) -> None:
+            host.dead = True
+            raise HostDied(host.name)
+
+        monkeypatch.setattr(FakeHost, "start", dies)
+        spec = StartSpec("a", waits, encode_input(waits, 1, 1 << 20))
+        starting = asyncio.ensure_future(p.control.start([spec]))
+        for _ in range(20):  # hosts die under it, and new ones warm: it keeps trying
+            await settle()
+            await p.timers.advance(0.1)
+        assert not starting.done()
+        assert p.control.pool.deaths >= 2
+
+        p.clock.advance(61)
+        for _ in range(20):
+            await settle()
+            await p.timers.advance(0.1)
+            if starting.done():
+                break
+        [reply] = await asyncio.wait_for(starting, timeout=5)
+        assert isinstance(reply, EngineUnavailableError)
+        assert reply.state == "unreachable"
+        assert "a" not in p.control.directory.entries
 
     asyncio.run(scenario())
