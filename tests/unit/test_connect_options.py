@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 import aion_ray as aion
+from aion_ray.actors.config import LOCAL_RAY_CONFIG
+from aion_ray.actors.connect import _tuned
 
 
 @pytest.mark.parametrize(
@@ -33,3 +35,11 @@ def test_bad_connect_options_name_what_was_wrong(
     with pytest.raises(aion.InvalidInputError, match=named):
         aion.connect(store_path=tmp_path / "h.duckdb", **options)
     assert not (tmp_path / "h.duckdb").exists()
+
+
+@pytest.mark.parametrize(("address", "tuned"), [(None, True), ("local", True), ("auto", False)])
+def test_connect_tunes_only_a_ray_it_starts(address: str | None, tuned: bool) -> None:
+    # Ray refuses _system_config when joining a cluster; a local one keeps idle workers.
+    expected = {"_system_config": LOCAL_RAY_CONFIG} if tuned else {}
+    assert _tuned(address) == expected
+    assert LOCAL_RAY_CONFIG["idle_worker_killing_time_threshold_ms"] >= 5_000
