@@ -73,10 +73,13 @@ def connect(
     if pool_size is None:
         config = dataclasses.replace(config, pool_max=default_pool_max())
     where = placement(store_resource)
-    store, served = _attach_store(namespace, config.store_path, where, asked=wanted is not None)
-    config = dataclasses.replace(config, store_path=served)
-    made = _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config, where=where)
-    registry = RegistryStub(namespace, made)
+    store, created = _store_actor(namespace, config.store_path, where)
+    # A store made now serves config's path: the registry's process starts beside its own.
+    early = _registry(namespace, config, where) if created else None
+    config = dataclasses.replace(
+        config, store_path=_served(store, config.store_path, asked=wanted is not None)
+    )
+    registry = early or _registry(namespace, config, where)
     registry.ready().get()
     client = Client(config, store, registry)
     client.router.wait(ROUTES_TIMEOUT)  # the first view of the pool, so starts go direct
@@ -97,37 +100,47 @@ def _store_path(store_path: object) -> str | None:
     return os.path.abspath(os.fspath(store_path))
 
 
-def _attach_store(
-    namespace: str, path: str, where: dict[str, Any], *, asked: bool
-) -> tuple[StoreStub, str]:
-    """The namespace's store actor and the path it serves. One that already runs is joined:
-    over any file when the caller named none (``asked`` False), else only over ``path``
-    (InvalidInputError otherwise: two files would split the namespace's histories). With none
-    running, the file is opened (created if need be) on its node first, and one is created
-    over it, ``where`` it was opened, with the store's id: Ray restarts it with the same
-    arguments, so a restart opens that store or fails saying why (``HistoryStoreActor``),
-    never an empty one. A file that cannot be opened is the caller's StoreError, nothing
-    created. If another driver won the race, its store is judged like one found running."""
+def _registry(namespace: str, config: EngineConfig, where: dict[str, Any]) -> RegistryStub:
+    """The namespace's registry: the running one, or one made now over ``config``."""
+    made = _system_actor(RemoteRegistry, REGISTRY_NAME, namespace, config, where=where)
+    return RegistryStub(namespace, made)
+
+
+def _store_actor(namespace: str, path: str, where: dict[str, Any]) -> tuple[StoreStub, bool]:
+    """The namespace's store actor, and whether this call created it (over ``path``). With
+    none running, the file is opened (created if need be) on its node first, and one is
+    created over it, ``where`` it was opened, with the store's id: Ray restarts it with the
+    same arguments, so a restart opens that store or fails saying why
+    (``HistoryStoreActor``), never an empty one. A file that cannot be opened is the caller's
+    StoreError, nothing created. If another driver won the race, its store is joined (and
+    ``_served`` judges it like one found running)."""
     handle = _running_actor(STORE_NAME, namespace)
-    if handle is None:
-        try:
-            store_id = open_store(path, where)
-        except StoreError:
-            handle = _running_actor(STORE_NAME, namespace)  # another driver's holds the file?
-            if handle is None:
-                raise
-        else:
-            handle = _system_actor(
-                RemoteStore, STORE_NAME, namespace, path, store_id, where=where, retried=True
-            )
-    store = StoreStub(namespace, handle)
-    served = store.ping().get()
+    if handle is not None:
+        return StoreStub(namespace, handle), False
+    try:
+        store_id = open_store(path, where)
+    except StoreError:
+        handle = _running_actor(STORE_NAME, namespace)  # another driver's holds the file?
+        if handle is None:
+            raise
+        return StoreStub(namespace, handle), False
+    handle = _system_actor(
+        RemoteStore, STORE_NAME, namespace, path, store_id, where=where, retried=True
+    )
+    return StoreStub(namespace, handle), True
+
+
+def _served(store: StoreStub, path: str, *, asked: bool) -> str:
+    """The path ``store`` serves, once it answers. A store is joined over any file when the
+    caller named none (``asked`` False), else only over ``path`` (InvalidInputError
+    otherwise: two files would split the namespace's histories)."""
+    served: str = store.ping().get()
     if asked and served != path:
         raise InvalidInputError(
-            f"namespace {namespace!r} is served by the store at {served}, not {path}; "
+            f"namespace {store.namespace!r} is served by the store at {served}, not {path}; "
             "connect with that store_path, with none, or with another namespace"
         )
-    return store, served
+    return served
 
 
 def _running_actor(name: str, namespace: str) -> Any:
