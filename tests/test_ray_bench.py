@@ -62,7 +62,9 @@ def test_the_cpu_meter_reads_the_named_actors_process(local_ray: None) -> None:
     ray.get(spinner.spin.remote(0.3))
     per_item = meter.per_item(3)["spinner"]
     assert meter.pids["spinner"] == actor_pid("spinner", namespace) != os.getpid()
-    assert 0.29 / 3 * 1000 <= per_item < 2.0 / 3 * 1000  # ms per item; ticks are 10 ms
+    # ms per item. /proc counts CPU in sampled 10 ms ticks, which can fall short of the
+    # 0.3 s the spinner's own clock counted (0.29 s seen on a busy machine).
+    assert 0.2 / 3 * 1000 <= per_item < 2.0 / 3 * 1000
     assert ceiling(per_item) == pytest.approx(1000 / per_item)
     assert ceiling(0.0) == float("inf")
     ray.kill(spinner)
