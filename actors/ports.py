@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,7 +15,6 @@ import ray
 
 from aion_ray.actors import catalogue
 from aion_ray.actors.config import HOST_PREFIX, REGISTRY_NAME, EngineConfig
-from aion_ray.actors.stub import Call
 from aion_ray.actors.stubs import HostStub, StoreStub
 from aion_ray.actors.workflow_actor import WorkflowActor
 from aion_ray.authoring.definitions import WorkflowDefinition
@@ -52,10 +51,12 @@ class RayHost:
         self.name = stub.name
         self.stub = stub
 
-    async def _call(self, call: Call[T]) -> T:
+    async def _call(self, call: Awaitable[T]) -> T:
         try:
             return await call
         except EngineUnavailableError as exc:
+            if exc.actor != self.name:  # the host's own answer about another actor
+                raise
             if exc.state == "died":
                 raise HostDied(self.name) from None
             if exc.state == "unreachable":
