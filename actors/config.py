@@ -20,7 +20,7 @@ and starts new ones at most as many at a time as CPUs. While the store restarts 
 activity is dispatched, so the workers that ran them were reaped, and every waiting activity
 then waited for a new process: workflows took 8-11 s to move again after a store SIGKILL
 instead of ~2 s (issue 15, 20 workflows on 2 CPUs). On a cluster ``connect`` joins, the same
-is Ray's ``RAY_idle_worker_killing_time_threshold_ms`` (README, Deploying)."""
+is Ray's ``RAY_idle_worker_killing_time_threshold_ms`` (README, "Running workflows on Ray")."""
 
 
 @dataclass(frozen=True)

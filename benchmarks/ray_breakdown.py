@@ -23,7 +23,6 @@ from pathlib import Path
 import ray
 
 import aion_ray as aion
-from aion_ray.actors.config import LOCAL_RAY_CONFIG
 from benchmarks import ray_engine as engine
 from benchmarks import ray_marks
 from benchmarks.ray_bench import warm
@@ -70,14 +69,7 @@ def main() -> None:
         }
     if not args.plain:
         ray_marks.install_client(marks)
-    ray.init(
-        address="local",
-        num_cpus=2,
-        namespace="aion-breakdown",
-        log_to_driver=False,
-        runtime_env=runtime_env,
-        _system_config=LOCAL_RAY_CONFIG,  # as connect() starts it
-    )
+    engine.start_ray("aion-breakdown", runtime_env)
     try:
         print(run(directory, marks, args.runs, plain=args.plain))
     finally:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ray
 
@@ -77,9 +78,11 @@ class Bare:
         return 1
 
 
-def start_ray(namespace: str = "aion-bench") -> None:
-    """Local Ray as every benchmark runs it: two CPUs, no dashboard (as the tests)."""
+def start_ray(namespace: str = "aion-bench", runtime_env: dict[str, Any] | None = None) -> None:
+    """Local Ray as every benchmark runs it: two CPUs, no dashboard, idle workers kept as
+    ``connect`` keeps them (as the tests)."""
     ray.init(
+        runtime_env=runtime_env,
         address="local",
         num_cpus=2,
         namespace=namespace,

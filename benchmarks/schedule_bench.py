@@ -26,10 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import ray
-
 import aion_ray as aion
-from aion_ray.actors.config import LOCAL_RAY_CONFIG
+from benchmarks.ray_engine import start_ray
 from benchmarks.report import percentile
 
 
@@ -131,12 +129,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=Path("bench-results/schedules.json"))
     args = parser.parse_args()
-    ray.init(
-        address="local",
-        namespace="schedule-bench",
-        log_to_driver=False,
-        _system_config=LOCAL_RAY_CONFIG,  # as connect() starts it
-    )
+    start_ray("schedule-bench")
     results: dict[str, Any] = {"cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         client = aion.connect(

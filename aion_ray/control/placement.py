@@ -118,7 +118,7 @@ class Placement:
                 # late makes that start find the id taken, and the caller adopts the run).
                 self.directory.unhost(workflow_id, member)
                 # Ray said so: the pool drops it now (its watch may answer later), so the
-                # next try goes to another host, not to this one until the tries run out.
+                # next try goes to another host, never to this one again.
                 self.pool.died(member.name)
                 return False
             # Durable, then the host died: its death is handled like any other (the workflow

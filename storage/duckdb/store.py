@@ -182,7 +182,7 @@ class DuckDBHistoryStore:
     def read_history(self, workflow_id: str, from_seq: int = 1) -> list[Event]:
         workflow_id, from_seq = checked_id(workflow_id), checked_seq(from_seq)
         if self._closed:
-            raise StoreError("the history store is closed")
+            raise closed_error()
         cached = self._histories.read(workflow_id, from_seq)
         if cached is not None:
             return cached
